@@ -1,0 +1,109 @@
+// The sih command line: parses arguments and calls the library. Exit status: 0 success,
+// 2 bad input (config, arguments, files), 1 internal failure, 128+signal when interrupted.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "sih/config.hpp"
+#include "sih/run.hpp"
+#include "sih/trainer.hpp"
+#include "sih/types.hpp"
+#include "sih/version.hpp"
+
+namespace {
+
+void on_signal(int sig) { sih::g_interrupt_signal.store(sig); }
+
+sih::Config load_config(const std::string& path, const std::vector<std::string>& sets) {
+  YAML::Node root = sih::load_yaml_file(path);
+  for (const auto& s : sets) sih::apply_override(root, s);
+  return sih::config_from_yaml(root, sih::ConfigUse::kRun);
+}
+
+int cmd_run(const std::string& path, const std::vector<std::string>& sets, bool force,
+            bool quiet) {
+  sih::RunRequest req;
+  req.config = load_config(path, sets);
+  req.force = force;
+  req.quiet = quiet;
+  const sih::RunOutcome out = sih::run_experiment(req);
+  if (out.skipped)
+    std::cerr << "[sih] " << out.dir << " is already complete (use --force to recompute)\n";
+  if (out.status == "diverged")
+    std::cerr << "[sih] warning: the run diverged at step "
+              << out.summary.value("diverged_step", nlohmann::json(-1)).dump()
+              << " (recorded in summary.json)\n";
+  std::cout << out.dir << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sih: spectral study of neural-network training (From Spikes to Heavy Tails)"};
+  app.set_version_flag("--version", std::string("sih ") + sih::kVersion);
+  app.require_subcommand(1);
+
+  std::string config_path;
+  std::vector<std::string> sets;
+  bool force = false, quiet = false;
+
+  auto* run = app.add_subcommand("run", "Train one student and probe it at every checkpoint");
+  run->add_option("config", config_path, "YAML config file")->required();
+  run->add_option("--set", sets, "Override a config key: key=value (value parsed as YAML)")
+      ->type_name("KEY=VALUE");
+  run->add_flag("--force", force, "Recompute even if the output folder is already complete");
+  run->add_flag("--quiet", quiet, "No log lines on stderr");
+  run->footer("Prints the run's output folder as the last line of stdout.\n"
+              "Config keys: see `sih config --describe`.");
+
+  bool describe = false;
+  auto* config = app.add_subcommand("config", "Show the config fields, or resolve a config");
+  config->add_flag("--describe", describe, "List every config field: type, default, rule, doc");
+  config->add_option("config", config_path, "YAML config to validate and print resolved (JSON)");
+  config->add_option("--set", sets, "Override a config key: key=value")->type_name("KEY=VALUE");
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  try {
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::Success& e) {
+      return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+      std::string msg = e.what();
+      std::cerr << "sih: error: " << msg << " (see sih --help)" << std::endl;
+      return 2;
+    }
+    if (*run) return cmd_run(config_path, sets, force, quiet);
+    if (*config) {
+      if (describe || config_path.empty()) {
+        std::cout << sih::describe_config_fields();
+        return 0;
+      }
+      const sih::Config c = load_config(config_path, sets);
+      nlohmann::json j = sih::config_to_json(c);
+      j["id"] = sih::config_id(c);
+      std::cout << j.dump(2) << std::endl;
+      return 0;
+    }
+  } catch (const sih::InputError& e) {
+    std::cerr << "sih: error: " << e.what() << std::endl;
+    return 2;
+  } catch (const sih::Interrupted& e) {
+    std::cerr << "sih: interrupted by signal " << e.signal
+              << "; finished runs are kept, the run in flight was discarded" << std::endl;
+    return 128 + e.signal;
+  } catch (const std::exception& e) {
+    std::cerr << "sih: internal error: " << e.what() << std::endl;
+    return 1;
+  }
+  return 0;
+}

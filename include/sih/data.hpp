@@ -1,0 +1,51 @@
+#pragma once
+// The single-index teacher, its data sets and the student's initial weights (SPEC 1-2), either
+// generated from seeds or loaded from an `init_from` folder.
+#include <cstdint>
+#include <string>
+
+#include "sih/config.hpp"
+#include "sih/types.hpp"
+
+namespace sih {
+
+// Independent random streams of one run. A sweep sets them explicitly to share a teacher,
+// student or data set between runs (SPEC 6); `sih run` derives them all from `seed`.
+struct RunSeeds {
+  std::uint64_t teacher = 0;
+  std::uint64_t student = 0;
+  std::uint64_t data = 0;
+  std::uint64_t shuffle = 0;  // mini-batch order
+  static RunSeeds from_seed(std::uint64_t seed);
+};
+
+template <typename T>
+struct Dataset {
+  Mat<T> X;  // rows are samples
+  Vec<T> y;
+  long rows() const { return static_cast<long>(X.rows()); }
+};
+
+// Everything a run starts from.
+template <typename T>
+struct Problem {
+  Vec<T> beta;  // unit teacher direction (d)
+  Mat<T> W0;    // h x d
+  Vec<T> a0;    // h
+  Dataset<T> train, probe, test;  // probe is empty when fix_last_layer is false
+};
+
+// y = softplus(X beta) + noise_std * N(0,1), PyTorch's Softplus (beta 1, threshold 20).
+template <typename T>
+Vec<T> teacher_labels(const Mat<T>& X, const Vec<T>& beta, double noise_std, std::uint64_t seed);
+
+template <typename T>
+Problem<T> generate_problem(const Config& config, const RunSeeds& seeds);
+
+// Loads beta, W0, a0, X_train, y_train, X_probe, y_probe, X_test, y_test (.npy preferred over
+// .csv when both exist) and checks every shape against n, d, h, n_test; InputError otherwise.
+// X_probe/y_probe are only required when fix_last_layer is true.
+template <typename T>
+Problem<T> load_problem(const std::string& dir, const Config& config);
+
+}  // namespace sih

@@ -1,0 +1,38 @@
+#pragma once
+// The two-layer student f(x) = a . tanh(W x / sqrt(d)) / sqrt(h) (SPEC 2): its MSE loss and
+// gradient on a batch, and the hidden features used by probes (SPEC 4).
+#include "sih/config.hpp"
+#include "sih/types.hpp"
+
+namespace sih {
+
+// tanh in place. Eigen 3.4 vectorises float tanh but not double; for double the identity
+// tanh(x) = 1 - 2 / (exp(2x) + 1) vectorises through exp (max error 4.4e-16, PERF-NOTES).
+template <typename T>
+void tanh_inplace(Mat<T>& m);
+
+// Reusable buffers of one training step, sized once, so the hot loop allocates nothing.
+template <typename T>
+struct StepWorkspace {
+  Mat<T> hidden;  // n_b x h: pre-activation, then tanh, then the backpropagated signal
+  Vec<T> residual;
+};
+
+// MSE loss of the student on (X, y) and its gradient. Two GEMMs (X W^T and G^T X); the
+// elementwise work between them is fused into one pass over the n_b x h hidden matrix.
+// grad_a is only computed when `want_grad_a`.
+template <typename T>
+double loss_and_gradient(const Mat<T>& W, const Vec<T>& a, const Eigen::Ref<const Mat<T>>& X,
+                         const Eigen::Ref<const Vec<T>>& y, Mat<T>& grad_W, Vec<T>* grad_a,
+                         StepWorkspace<T>& ws);
+
+// MSE of the student itself (the model's own scaling) on a data set.
+template <typename T>
+double model_mse(const Mat<T>& W, const Vec<T>& a, const Mat<T>& X, const Vec<T>& y);
+
+// Probe features Phi = tanh(X W^T * s) / sqrt(h), s = 1/d for the reference's scaling (its
+// double division by sqrt(d), SPEC 4) or 1/sqrt(d) for the model's own.
+template <typename T>
+Mat<T> probe_features(const Mat<T>& W, const Mat<T>& X, ProbeFeatureScaling scaling);
+
+}  // namespace sih

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every build/test dependency of sih from Debian packages (idempotent).
+# Usage: scripts/setup-deps.sh [--with-extras]   (extras: gnuplot, python3-torch, slurm)
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libeigen3-dev libyaml-cpp-dev libspectra-dev libfmt-dev libcli11-dev
+  nlohmann-json3-dev libgtest-dev libopenblas-dev liblapacke-dev
+  gnuplot-nox
+)
+if [[ "${1:-}" == "--with-extras" ]]; then
+  packages+=(python3-torch python3-numpy clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup-deps: all ${#packages[@]} packages present" >&2
+  exit 0
+fi
+echo "setup-deps: installing ${missing[*]}" >&2
+SUDO=""
+[[ $(id -u) -ne 0 ]] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,110 @@
+#include "sih/data.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "sih/array_io.hpp"
+#include "sih/rng.hpp"
+
+namespace sih {
+
+RunSeeds RunSeeds::from_seed(std::uint64_t seed) {
+  return {derive_seed(seed, "teacher"), derive_seed(seed, "student"), derive_seed(seed, "data"),
+          derive_seed(seed, "shuffle")};
+}
+
+template <typename T>
+Vec<T> teacher_labels(const Mat<T>& X, const Vec<T>& beta, double noise_std, std::uint64_t seed) {
+  Vec<T> z = X * beta;
+  Vec<T> noise(z.size());
+  fill_normal(noise.data(), static_cast<std::size_t>(noise.size()), seed, noise_std);
+  for (Eigen::Index i = 0; i < z.size(); ++i) {
+    const T v = z[i];
+    z[i] = (v > T(20) ? v : std::log1p(std::exp(v))) + noise[i];
+  }
+  return z;
+}
+
+namespace {
+
+template <typename T>
+Dataset<T> make_dataset(const Vec<T>& beta, long rows, double noise_std, std::uint64_t seed) {
+  Dataset<T> ds;
+  ds.X.resize(rows, beta.size());
+  fill_normal(ds.X.data(), static_cast<std::size_t>(ds.X.size()), derive_seed(seed, "X"));
+  ds.y = teacher_labels(ds.X, beta, noise_std, derive_seed(seed, "noise"));
+  return ds;
+}
+
+// Finds `<dir>/<name>.npy` or `<dir>/<name>.csv`.
+std::string find_array(const std::string& dir, const std::string& name, bool required) {
+  for (const char* ext : {".npy", ".csv"}) {
+    const std::string path = (std::filesystem::path(dir) / (name + ext)).string();
+    if (std::filesystem::exists(path)) return path;
+  }
+  if (required)
+    throw InputError(fmt::format("init_from: {}: no {}.npy or {}.csv in this folder", dir, name,
+                                 name));
+  return {};
+}
+
+MatD load_checked(const std::string& dir, const std::string& name, long rows, long cols,
+                  const char* shape_text) {
+  const std::string path = find_array(dir, name, true);
+  MatD m = read_array(path);
+  if (m.rows() != rows || m.cols() != cols) {
+    throw InputError(fmt::format("init_from: {}: shape {}x{}, expected {} = {}x{}", path,
+                                 m.rows(), m.cols(), shape_text, rows, cols));
+  }
+  return m;
+}
+
+}  // namespace
+
+template <typename T>
+Problem<T> generate_problem(const Config& c, const RunSeeds& seeds) {
+  Problem<T> p;
+  p.beta.resize(c.d);
+  fill_normal(p.beta.data(), static_cast<std::size_t>(c.d), seeds.teacher);
+  p.beta /= p.beta.norm();
+  p.W0.resize(c.h, c.d);
+  fill_normal(p.W0.data(), static_cast<std::size_t>(p.W0.size()), derive_seed(seeds.student, "W"));
+  p.a0.resize(c.h);
+  fill_normal(p.a0.data(), static_cast<std::size_t>(c.h), derive_seed(seeds.student, "a"));
+  p.train = make_dataset(p.beta, c.n, c.label_noise_std, derive_seed(seeds.data, "train"));
+  if (c.fix_last_layer)
+    p.probe = make_dataset(p.beta, c.n, c.label_noise_std, derive_seed(seeds.data, "probe"));
+  p.test = make_dataset(p.beta, c.n_test, c.label_noise_std, derive_seed(seeds.data, "test"));
+  return p;
+}
+
+template <typename T>
+Problem<T> load_problem(const std::string& dir, const Config& c) {
+  if (!std::filesystem::is_directory(dir))
+    throw InputError(fmt::format("init_from: {}: not a folder", dir));
+  Problem<T> p;
+  p.beta = load_checked(dir, "beta", c.d, 1, "d x 1").cast<T>();
+  p.W0 = load_checked(dir, "W0", c.h, c.d, "h x d").cast<T>();
+  p.a0 = load_checked(dir, "a0", c.h, 1, "h x 1").cast<T>();
+  p.train.X = load_checked(dir, "X_train", c.n, c.d, "n x d").cast<T>();
+  p.train.y = load_checked(dir, "y_train", c.n, 1, "n x 1").cast<T>();
+  if (c.fix_last_layer) {
+    p.probe.X = load_checked(dir, "X_probe", c.n, c.d, "n x d").cast<T>();
+    p.probe.y = load_checked(dir, "y_probe", c.n, 1, "n x 1").cast<T>();
+  }
+  p.test.X = load_checked(dir, "X_test", c.n_test, c.d, "n_test x d").cast<T>();
+  p.test.y = load_checked(dir, "y_test", c.n_test, 1, "n_test x 1").cast<T>();
+  return p;
+}
+
+template Vec<float> teacher_labels(const Mat<float>&, const Vec<float>&, double, std::uint64_t);
+template Vec<double> teacher_labels(const Mat<double>&, const Vec<double>&, double,
+                                    std::uint64_t);
+template Problem<float> generate_problem<float>(const Config&, const RunSeeds&);
+template Problem<double> generate_problem<double>(const Config&, const RunSeeds&);
+template Problem<float> load_problem<float>(const std::string&, const Config&);
+template Problem<double> load_problem<double>(const std::string&, const Config&);
+
+}  // namespace sih

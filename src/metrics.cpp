@@ -1,0 +1,67 @@
+#include "sih/metrics.hpp"
+
+#include <cmath>
+
+namespace sih {
+
+template <typename T>
+Mat<T> feature_gram(const Mat<T>& phi) {
+  const Eigen::Index h = phi.cols();
+  Mat<T> g = Mat<T>::Zero(h, h);
+  g.template selfadjointView<Eigen::Lower>().rankUpdate(phi.transpose());
+  g.template triangularView<Eigen::StrictlyUpper>() = g.transpose();
+  return g;
+}
+
+template <typename T>
+double kta_from_gram(const Mat<T>& gram, const Vec<T>& phi_t_y, const Vec<T>& y) {
+  const double num = static_cast<double>(phi_t_y.squaredNorm());
+  const double den = static_cast<double>(gram.norm()) * static_cast<double>(y.squaredNorm());
+  return den > 0 ? num / den : 0.0;
+}
+
+template <typename T>
+double kta_dense(const Mat<T>& phi, const Vec<T>& y) {
+  const Mat<T> k = phi * phi.transpose();
+  const Mat<T> ky = y * y.transpose();
+  return static_cast<double>((k.array() * ky.array()).sum()) /
+         (static_cast<double>(k.norm()) * static_cast<double>(ky.norm()));
+}
+
+template <typename T>
+RidgeSolution<T> ridge_solve(const Mat<T>& gram, const Vec<T>& phi_t_y, double ridge,
+                             const Mat<T>& phi, const Vec<T>& y) {
+  RidgeSolution<T> out;
+  const bool underdetermined = ridge == 0 && phi.rows() < phi.cols();
+  if (!underdetermined) {
+    Mat<T> a = gram;
+    a.diagonal().array() += T(ridge);
+    Eigen::LLT<Mat<T>, Eigen::Lower> llt(a);
+    if (llt.info() == Eigen::Success) {
+      out.a_hat = llt.solve(phi_t_y);
+      if (out.a_hat.allFinite()) return out;
+    }
+  }
+  out.fallback = true;
+  out.a_hat = Eigen::CompleteOrthogonalDecomposition<Mat<T>>(phi).solve(y);
+  return out;
+}
+
+template <typename T>
+double mse(const Vec<T>& prediction, const Vec<T>& target) {
+  return static_cast<double>((prediction - target).squaredNorm()) /
+         static_cast<double>(target.size());
+}
+
+#define SIH_INSTANTIATE(T)                                                                \
+  template Mat<T> feature_gram<T>(const Mat<T>&);                                         \
+  template double kta_from_gram<T>(const Mat<T>&, const Vec<T>&, const Vec<T>&);          \
+  template double kta_dense<T>(const Mat<T>&, const Vec<T>&);                             \
+  template RidgeSolution<T> ridge_solve<T>(const Mat<T>&, const Vec<T>&, double,          \
+                                           const Mat<T>&, const Vec<T>&);                 \
+  template double mse<T>(const Vec<T>&, const Vec<T>&);
+SIH_INSTANTIATE(float)
+SIH_INSTANTIATE(double)
+#undef SIH_INSTANTIATE
+
+}  // namespace sih

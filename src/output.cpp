@@ -1,0 +1,163 @@
+#include "sih/output.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include "sih/array_io.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sih {
+
+const std::vector<std::string>& metrics_columns() {
+  static const std::vector<std::string> cols = {
+      "step",         "lr",       "train_loss",   "val_loss",      "kta",
+      "w_beta_alignment", "alpha_hill", "D_hill", "alpha_mle_ks",  "D_mle_ks",
+      "alpha_peak",   "D_peak",   "spectral_norm", "frobenius_norm", "alphahat",
+      "stable_rank"};
+  return cols;
+}
+
+std::vector<std::optional<double>> metrics_values(const MetricsRow& r) {
+  return {static_cast<double>(r.step),
+          r.lr,
+          r.train_loss,
+          r.val_loss,
+          r.kta,
+          r.w_beta_alignment,
+          r.alpha_hill,
+          r.D_hill,
+          r.alpha_mle_ks,
+          r.D_mle_ks,
+          r.alpha_peak,
+          r.D_peak,
+          r.spectral_norm,
+          r.frobenius_norm,
+          r.alphahat,
+          r.stable_rank};
+}
+
+nlohmann::json metrics_to_json(const MetricsRow& row) {
+  nlohmann::json j = nlohmann::json::object();
+  const auto& cols = metrics_columns();
+  const auto vals = metrics_values(row);
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (!vals[i] || !std::isfinite(*vals[i])) continue;
+    if (i == 0)
+      j[cols[i]] = row.step;
+    else
+      j[cols[i]] = *vals[i];
+  }
+  return j;
+}
+
+std::string format_number(double v) { return fmt::format("{:.17g}", v); }
+
+bool run_folder_complete(const std::string& dir) {
+  return fs::is_regular_file(fs::path(dir) / "summary.json");
+}
+
+RunWriter::RunWriter(std::string final_dir) : final_(std::move(final_dir)) {
+  const fs::path f(final_);
+  const fs::path parent = f.parent_path().empty() ? fs::path(".") : f.parent_path();
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec)
+    throw InputError(fmt::format("out_dir: {}: cannot create folder: {}", parent.string(),
+                                 ec.message()));
+  staging_ =
+      (parent / fmt::format(".{}.partial-{}", f.filename().string(), ::getpid())).string();
+  fs::remove_all(staging_, ec);
+  fs::create_directories(staging_, ec);
+  if (ec || ::access(staging_.c_str(), W_OK) != 0)
+    throw InputError(fmt::format("out_dir: {}: not writable", parent.string()));
+}
+
+RunWriter::~RunWriter() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+  }
+}
+
+std::string RunWriter::path(const std::string& relative) const {
+  const fs::path p = fs::path(staging_) / relative;
+  fs::create_directories(p.parent_path());
+  return p.string();
+}
+
+void RunWriter::write_text(const std::string& relative, const std::string& content) {
+  write_file_atomic(path(relative), content);
+}
+
+void RunWriter::write_json(const std::string& relative, const nlohmann::json& j) {
+  write_text(relative, j.dump(2) + "\n");
+}
+
+void RunWriter::write_column(const std::string& relative, const std::string& header,
+                             const VecD& v) {
+  std::string s = header + "\n";
+  s.reserve(s.size() + static_cast<std::size_t>(v.size()) * 24);
+  for (Eigen::Index i = 0; i < v.size(); ++i) {
+    s += format_number(v[i]);
+    s += '\n';
+  }
+  write_text(relative, s);
+}
+
+void RunWriter::write_matrix_npy(const std::string& relative, const MatD& m) {
+  write_npy(path(relative), m);
+}
+void RunWriter::write_matrix_npy(const std::string& relative, const Mat<float>& m) {
+  write_npy(path(relative), m);
+}
+
+void RunWriter::add_metrics(const MetricsRow& row) { rows_.push_back(row); }
+
+std::string metrics_csv(const std::vector<MetricsRow>& rows) {
+  std::string s;
+  const auto& cols = metrics_columns();
+  for (std::size_t i = 0; i < cols.size(); ++i) s += (i ? "," : "") + cols[i];
+  s += '\n';
+  for (const auto& r : rows) {
+    const auto vals = metrics_values(r);
+    for (std::size_t i = 0; i < vals.size(); ++i) {
+      if (i) s += ',';
+      if (i == 0)
+        s += std::to_string(r.step);
+      else if (vals[i] && std::isfinite(*vals[i]))
+        s += format_number(*vals[i]);
+    }
+    s += '\n';
+  }
+  return s;
+}
+
+void RunWriter::log(const std::string& line) {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+  log_ += fmt::format("{} {}\n", stamp, line);
+  if (!quiet) std::cerr << "[sih] " << line << '\n';
+}
+
+void RunWriter::commit(const nlohmann::json& summary) {
+  write_text("metrics.csv", metrics_csv(rows_));
+  write_text("run.log", log_);
+  write_json("summary.json", summary);
+  std::error_code ec;
+  if (fs::exists(final_)) fs::remove_all(final_, ec);  // --force re-run replaces the old one
+  fs::rename(staging_, final_, ec);
+  if (ec)
+    throw std::runtime_error(
+        fmt::format("{}: cannot move the finished run into place: {}", final_, ec.message()));
+  committed_ = true;
+}
+
+}  // namespace sih

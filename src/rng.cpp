@@ -1,0 +1,105 @@
+#include "sih/rng.hpp"
+
+#include <cmath>
+
+namespace sih {
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+// Chunk size for parallel normal filling: large enough to amortise the seeding, small
+// enough to balance two threads on the smallest arrays we care about.
+constexpr std::size_t kChunk = 1 << 15;
+
+}  // namespace
+
+std::uint64_t derive_seed(std::uint64_t seed, std::string_view stream, std::uint64_t index) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : stream) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  std::uint64_t state = seed ^ rotl(h, 17);
+  std::uint64_t a = splitmix64(state);
+  state ^= index * 0xD1B54A32D192ED03ULL;
+  return a ^ splitmix64(state);
+}
+
+Rng::Rng(std::uint64_t seed) {
+  std::uint64_t state = seed;
+  for (auto& s : s_) s = splitmix64(state);
+}
+
+std::uint64_t Rng::next_u64() {
+  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const std::uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double Rng::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+
+double Rng::normal() {
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_;
+  }
+  double u, v, s;
+  do {
+    u = 2.0 * uniform() - 1.0;
+    v = 2.0 * uniform() - 1.0;
+    s = u * u + v * v;
+  } while (s >= 1.0 || s == 0.0);
+  const double m = std::sqrt(-2.0 * std::log(s) / s);
+  spare_ = v * m;
+  has_spare_ = true;
+  return u * m;
+}
+
+std::uint64_t Rng::below(std::uint64_t bound) {
+  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+  std::uint64_t x;
+  do {
+    x = next_u64();
+  } while (x >= limit);
+  return x % bound;
+}
+
+template <typename T>
+void fill_normal(T* data, std::size_t count, std::uint64_t seed, double scale) {
+  const std::ptrdiff_t chunks = static_cast<std::ptrdiff_t>((count + kChunk - 1) / kChunk);
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t c = 0; c < chunks; ++c) {
+    Rng rng(derive_seed(seed, "normal-chunk", static_cast<std::uint64_t>(c)));
+    const std::size_t begin = static_cast<std::size_t>(c) * kChunk;
+    const std::size_t end = std::min(count, begin + kChunk);
+    for (std::size_t i = begin; i < end; ++i) data[i] = static_cast<T>(rng.normal() * scale);
+  }
+}
+
+template void fill_normal<float>(float*, std::size_t, std::uint64_t, double);
+template void fill_normal<double>(double*, std::size_t, std::uint64_t, double);
+
+std::vector<long> random_permutation(long n, Rng& rng) {
+  std::vector<long> p(static_cast<std::size_t>(n));
+  for (long i = 0; i < n; ++i) p[i] = i;
+  for (long i = n - 1; i > 0; --i) {
+    const long j = static_cast<long>(rng.below(static_cast<std::uint64_t>(i + 1)));
+    std::swap(p[i], p[j]);
+  }
+  return p;
+}
+
+}  // namespace sih

@@ -1,0 +1,128 @@
+#include "sih/run.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "sih/output.hpp"
+#include "sih/trainer.hpp"
+#include "sih/version.hpp"
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace fs = std::filesystem;
+
+namespace sih {
+
+std::string run_id(const Config& config, const std::optional<RunSeeds>& seeds) {
+  if (!seeds) return config_id(config);
+  return stable_hash_hex(fmt::format("{}:{}:{}:{}:{}", config_id(config), seeds->teacher,
+                                     seeds->student, seeds->data, seeds->shuffle));
+}
+
+void configure_threads(int threads) {
+  const int n = threads > 0 ? threads : omp_get_num_procs();
+  omp_set_num_threads(n);
+  Eigen::setNbThreads(n);
+  openblas_set_num_threads(1);
+}
+
+namespace {
+
+template <typename T>
+TrainResult run_typed(const RunRequest& req, const RunSeeds& seeds, RunWriter& writer) {
+  const Config& c = req.config;
+  Problem<T> problem;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (c.init_from.empty()) {
+    problem = generate_problem<T>(c, seeds);
+  } else {
+    problem = load_problem<T>(c.init_from, c);
+  }
+  const double t_data =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  TrainOptions options;
+  const bool tty = ::isatty(STDERR_FILENO);
+  if (req.progress && !req.quiet) {
+    options.on_step = [tty](long step, long total, double loss) {
+      if (tty)
+        std::cerr << fmt::format("\r[sih] step {}/{} loss {:.6g}   ", step, total, loss)
+                  << (step == total ? "\n" : "") << std::flush;
+    };
+  }
+  TrainResult r = train<T>(c, problem, seeds, writer, options);
+  r.timings_s["data"] = t_data;
+  return r;
+}
+
+}  // namespace
+
+RunOutcome run_experiment(const RunRequest& req) {
+  const Config& c = req.config;
+  const auto start = std::chrono::steady_clock::now();
+  RunOutcome out;
+  out.id = run_id(c, req.seeds);
+  const std::string parent = req.out_parent.empty() ? c.out_dir : req.out_parent;
+  out.dir = (fs::path(parent) / out.id).string();
+  if (!req.force && run_folder_complete(out.dir)) {
+    out.skipped = true;
+    std::ifstream in(fs::path(out.dir) / "summary.json");
+    try {
+      out.summary = nlohmann::json::parse(in);
+      out.status = out.summary.value("status", "ok");
+    } catch (const std::exception&) {
+      out.skipped = false;  // unreadable summary: recompute below
+    }
+    if (out.skipped) return out;
+  }
+  check_memory_fits(c);
+  configure_threads(c.threads);
+  const RunSeeds seeds = req.seeds.value_or(RunSeeds::from_seed(c.seed));
+
+  RunWriter writer(out.dir);
+  writer.quiet = req.quiet;
+  nlohmann::json cfg = config_to_json(c);
+  cfg["sih_version"] = kVersion;
+  cfg["id"] = out.id;
+  cfg["seeds"] = {{"teacher", seeds.teacher},
+                  {"student", seeds.student},
+                  {"data", seeds.data},
+                  {"shuffle", seeds.shuffle}};
+  for (auto it = req.extra_config.begin(); it != req.extra_config.end(); ++it)
+    cfg[it.key()] = it.value();
+  writer.write_json("config.json", cfg);
+  writer.log(fmt::format("sih {} run {}: n={} d={} h={} {} lr={} {} steps, {}", kVersion,
+                         out.id, c.n, c.d, c.h, c.optimizer, c.lr, c.total_steps(),
+                         c.precision == Precision::kFloat32 ? "float32" : "float64"));
+
+  TrainResult r = c.precision == Precision::kFloat32 ? run_typed<float>(req, seeds, writer)
+                                                     : run_typed<double>(req, seeds, writer);
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  nlohmann::json summary;
+  summary["id"] = out.id;
+  summary["status"] = r.status;
+  summary["diverged_step"] = r.diverged_step >= 0 ? nlohmann::json(r.diverged_step) : nullptr;
+  if (!r.diverged_reason.empty()) summary["diverged_reason"] = r.diverged_reason;
+  summary["steps"] = r.steps_done;
+  summary["wall_time_s"] = wall;
+  summary["timings_s"] = r.timings_s;
+  summary["notes"] = r.notes;
+  summary["checkpoints"] = writer.metrics().size();
+  summary["final"] =
+      writer.metrics().empty() ? nlohmann::json::object() : metrics_to_json(writer.metrics().back());
+  summary["sih_version"] = kVersion;
+  writer.log(fmt::format("finished: status {} in {:.3f} s", r.status, wall));
+  writer.commit(summary);
+  out.status = r.status;
+  out.summary = summary;
+  return out;
+}
+
+}  // namespace sih

@@ -1,0 +1,345 @@
+#include "sih/trainer.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <optional>
+
+#include "sih/metrics.hpp"
+#include "sih/model.hpp"
+#include "sih/optim.hpp"
+#include "sih/rng.hpp"
+#include "sih/spectral.hpp"
+
+namespace sih {
+
+std::atomic<int> g_interrupt_signal{0};
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class PhaseTimer {
+ public:
+  PhaseTimer(std::map<std::string, double>& sink, const char* name)
+      : sink_(sink), name_(name), start_(Clock::now()) {}
+  ~PhaseTimer() {
+    sink_[name_] += std::chrono::duration<double>(Clock::now() - start_).count();
+  }
+
+ private:
+  std::map<std::string, double>& sink_;
+  const char* name_;
+  Clock::time_point start_;
+};
+
+std::optional<double> finite_or_empty(double v) {
+  return std::isfinite(v) ? std::optional<double>(v) : std::nullopt;
+}
+
+// Density histogram of the entries of a matrix (100 equal bins between min and max).
+template <typename T>
+std::string entries_histogram_csv(const Mat<T>& m) {
+  constexpr int kBins = 100;
+  const double lo = static_cast<double>(m.minCoeff());
+  const double hi = static_cast<double>(m.maxCoeff());
+  const double width = hi > lo ? (hi - lo) / kBins : 1.0;
+  std::vector<double> counts(kBins, 0.0);
+  for (Eigen::Index i = 0; i < m.size(); ++i) {
+    int b = static_cast<int>((static_cast<double>(m.data()[i]) - lo) / width);
+    counts[static_cast<std::size_t>(std::clamp(b, 0, kBins - 1))] += 1;
+  }
+  std::string s = "left,right,density\n";
+  const double norm = 1.0 / (static_cast<double>(m.size()) * width);
+  for (int b = 0; b < kBins; ++b)
+    s += fmt::format("{:.17g},{:.17g},{:.17g}\n", lo + b * width, lo + (b + 1) * width,
+                     counts[static_cast<std::size_t>(b)] * norm);
+  return s;
+}
+
+// Block-averages an N x N matrix to at most 200 x 200 for heat maps (gnuplot `matrix`).
+template <typename T>
+std::string heatmap_csv(const Mat<T>& m) {
+  constexpr Eigen::Index kMax = 200;
+  const Eigen::Index br = (m.rows() + kMax - 1) / kMax, bc = (m.cols() + kMax - 1) / kMax;
+  const Eigen::Index rows = (m.rows() + br - 1) / br, cols = (m.cols() + bc - 1) / bc;
+  std::string s;
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      const Eigen::Index r0 = i * br, c0 = j * bc;
+      const Eigen::Index nr = std::min(br, m.rows() - r0), nc = std::min(bc, m.cols() - c0);
+      const double v = static_cast<double>(m.block(r0, c0, nr, nc).mean());
+      s += fmt::format(j ? " {:.6g}" : "{:.6g}", v);
+    }
+    s += '\n';
+  }
+  return s;
+}
+
+template <typename T>
+class Checkpointer {
+ public:
+  Checkpointer(const Config& c, const Problem<T>& p, RunWriter& w, TrainResult& r)
+      : c_(c), p_(p), w_(w), r_(r) {}
+
+  void run(long step, const Mat<T>& W, const Vec<T>& a, std::optional<double> batch_loss) {
+    MetricsRow row;
+    row.step = step;
+    row.lr = c_.lr_at(step);
+    if (c_.probe_weights) probe_weights(step, W, a, row);
+    probe_features_and_losses(step, W, a, batch_loss, row);
+    if (c_.save_weights) {
+      w_.write_matrix_npy(fmt::format("weights/step{}_W.npy", step), W);
+      Mat<T> a_mat = a;
+      w_.write_matrix_npy(fmt::format("weights/step{}_a.npy", step), a_mat);
+    }
+    w_.add_metrics(row);
+    w_.log(describe(row));
+  }
+
+ private:
+  static std::string describe(const MetricsRow& r) {
+    auto f = [](const std::optional<double>& v) {
+      return v ? fmt::format("{:.6g}", *v) : std::string("-");
+    };
+    return fmt::format(
+        "step {}: train_loss {} val_loss {} kta {} align {} alpha_hill {} alpha_mle_ks {}",
+        r.step, f(r.train_loss), f(r.val_loss), f(r.kta), f(r.w_beta_alignment),
+        f(r.alpha_hill), f(r.alpha_mle_ks));
+  }
+
+  void probe_weights(long step, const Mat<T>& W, const Vec<T>& a, MetricsRow& row) {
+    Mat<T> gram;
+    VecD eigs;
+    {
+      PhaseTimer t(r_.timings_s, "checkpoint_spectrum");
+      gram = small_gram(W);
+      eigs = esd_eigenvalues_from_gram(gram);
+    }
+    {
+      PhaseTimer t(r_.timings_s, "checkpoint_alpha_fits");
+      const SpectralSummary s = summarize_spectrum(eigs);
+      row.spectral_norm = s.spectral_norm;
+      row.frobenius_norm = s.frobenius_norm;
+      row.stable_rank = finite_or_empty(s.stable_rank);
+      if (s.hill.valid) {
+        row.alpha_hill = finite_or_empty(s.hill.alpha);
+        row.D_hill = finite_or_empty(s.hill.D);
+        row.alphahat = finite_or_empty(s.alphahat);
+      }
+      if (s.mle_ks.valid) {
+        row.alpha_mle_ks = finite_or_empty(s.mle_ks.alpha);
+        row.D_mle_ks = finite_or_empty(s.mle_ks.D);
+      }
+      if (s.peak.valid) {
+        row.alpha_peak = finite_or_empty(s.peak.alpha);
+        row.D_peak = finite_or_empty(s.peak.D);
+      }
+      if (!s.hill.valid || !s.mle_ks.valid)
+        note(fmt::format("step {}: power-law alpha undefined (degenerate spectrum)", step));
+    }
+    {
+      PhaseTimer t(r_.timings_s, "checkpoint_alignment");
+      row.w_beta_alignment = finite_or_empty(w_beta_alignment(W, gram, p_.beta));
+    }
+    if (!c_.lightweight) {
+      PhaseTimer t(r_.timings_s, "checkpoint_spectra_output");
+      write_spectra(step, "W", W, eigs);
+      const Mat<T> a_row = a.transpose();
+      VecD a_eigs(1);
+      a_eigs[0] = static_cast<double>(a.squaredNorm());
+      write_spectra(step, "a", a_row, a_eigs);
+    }
+    if (c_.plot_overlaps) {
+      PhaseTimer t(r_.timings_s, "checkpoint_overlaps");
+      overlaps(W);
+    }
+  }
+
+  void write_spectra(long step, const char* layer, const Mat<T>& M, const VecD& eigs) {
+    const std::string base = fmt::format("spectra/step{}_{}", step, layer);
+    w_.write_column(base + "_eigs.csv", "lambda", eigs);
+    VecD sv = eigs.reverse().cwiseMax(0.0).cwiseSqrt();
+    w_.write_column(base + "_sv.csv", "sigma", sv);
+    w_.write_text(base + "_entries_hist.csv", entries_histogram_csv(M));
+    w_.write_matrix_npy(base + "_entries.npy", M);
+  }
+
+  // Overlaps of W_k and W_{k+1} with M = W_{k+1} - W_k. The SVD of W_{k+1} is kept for the
+  // next pair, where it is the SVD of W_k.
+  void overlaps(const Mat<T>& W) {
+    ThinSvd<T> svd_w = thin_svd(W);
+    if (prev_svd_) {
+      const Mat<T> M = W - prev_W_;
+      const ThinSvd<T> svd_m = thin_svd(M);
+      const std::string base = fmt::format("overlaps/pair{}", pair_);
+      w_.write_column(base + "_M_sv.csv", "sigma", svd_m.S.template cast<double>());
+      const ThinSvd<T>* sides[2] = {&*prev_svd_, &svd_w};
+      const char* names[2] = {"Wk", "Wk1"};
+      for (int k = 0; k < 2; ++k) {
+        const Mat<T> u = (sides[k]->U.transpose() * svd_m.U).array().square().matrix();
+        const Mat<T> v = (sides[k]->V.transpose() * svd_m.V).array().square().matrix();
+        w_.write_matrix_npy(fmt::format("{}_{}_U.npy", base, names[k]), u);
+        w_.write_text(fmt::format("{}_{}_U_plot.csv", base, names[k]), heatmap_csv(u));
+        w_.write_matrix_npy(fmt::format("{}_{}_V.npy", base, names[k]), v);
+        w_.write_text(fmt::format("{}_{}_V_plot.csv", base, names[k]), heatmap_csv(v));
+      }
+      ++pair_;
+    }
+    prev_W_ = W;
+    prev_svd_ = std::move(svd_w);
+  }
+
+  void probe_features_and_losses(long step, const Mat<T>& W, const Vec<T>& a,
+                                 std::optional<double> batch_loss, MetricsRow& row) {
+    // Without a frozen read-out the reference's probe loader is the train loader.
+    const Dataset<T>& probe = c_.fix_last_layer ? p_.probe : p_.train;
+    if (c_.probe_features || c_.fix_last_layer) {
+      Mat<T> phi, gram;
+      Vec<T> phi_t_y;
+      {
+        PhaseTimer t(r_.timings_s, "checkpoint_features");
+        phi = probe_features(W, probe.X, c_.probe_feature_scaling);
+        gram = feature_gram(phi);
+        phi_t_y.noalias() = phi.transpose() * probe.y;
+      }
+      if (c_.probe_features) {
+        PhaseTimer t(r_.timings_s, "checkpoint_kta");
+        row.kta = finite_or_empty(kta_from_gram(gram, phi_t_y, probe.y));
+      }
+      if (c_.fix_last_layer) {
+        PhaseTimer t(r_.timings_s, "checkpoint_ridge");
+        const double ridge =
+            c_.reg_lambda / static_cast<double>(c_.h) * static_cast<double>(probe.rows());
+        const RidgeSolution<T> sol = ridge_solve(gram, phi_t_y, ridge, phi, probe.y);
+        if (sol.fallback)
+          note(fmt::format(
+              "step {}: ridge system singular (reg_lambda {}, {} probe rows, h {}): used the "
+              "minimum-norm least-squares solution",
+              step, c_.reg_lambda, probe.rows(), c_.h));
+        const Vec<T> pred = phi * sol.a_hat;
+        row.train_loss = finite_or_empty(mse(pred, probe.y));
+        const Mat<T> phi_test = probe_features(W, p_.test.X, c_.probe_feature_scaling);
+        const Vec<T> pred_test = phi_test * sol.a_hat;
+        row.val_loss = finite_or_empty(mse(pred_test, p_.test.y));
+      }
+    }
+    if (!c_.fix_last_layer && step > 0) {
+      PhaseTimer t(r_.timings_s, "checkpoint_losses");
+      row.val_loss = finite_or_empty(model_mse(W, a, p_.test.X, p_.test.y));
+      if (batch_loss) row.train_loss = finite_or_empty(*batch_loss);
+    }
+  }
+
+  void note(const std::string& text) {
+    r_.notes.push_back(text);
+    w_.log("note: " + text);
+  }
+
+  const Config& c_;
+  const Problem<T>& p_;
+  RunWriter& w_;
+  TrainResult& r_;
+  Mat<T> prev_W_;
+  std::optional<ThinSvd<T>> prev_svd_;
+  long pair_ = 0;
+};
+
+template <typename T>
+bool all_finite(const Mat<T>& m) {
+  return m.allFinite();
+}
+
+}  // namespace
+
+template <typename T>
+TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds, RunWriter& w,
+                  const TrainOptions& options) {
+  TrainResult result;
+  Checkpointer<T> checkpointer(c, p, w, result);
+  Mat<T> W = p.W0;
+  Vec<T> a = p.a0;
+  const bool train_a = !c.fix_last_layer;
+
+  {
+    PhaseTimer t(result.timings_s, "init_pc_beta_alignment");
+    const VecD curve = right_singular_alignment_curve(W, p.beta);
+    std::string s = "i,alignment\n";
+    for (Eigen::Index i = 0; i < curve.size(); ++i)
+      s += fmt::format("{},{:.17g}\n", i, curve[i]);
+    w.write_text("init_pc_beta_alignment.csv", s);
+  }
+  checkpointer.run(0, W, a, std::nullopt);
+
+  OptimizerSettings os;
+  os.kind = parse_optimizer(c.optimizer);
+  os.momentum = c.momentum;
+  os.weight_decay = c.weight_decay;
+  ParamOptimizer<T> opt_W(os), opt_a(os);
+
+  StepWorkspace<T> ws;
+  Mat<T> grad_W(c.h, c.d);
+  Vec<T> grad_a(c.h);
+  Mat<T> X_batch;
+  Vec<T> y_batch;
+  Rng shuffle_rng(seeds.shuffle);
+  const bool full_batch = c.batch_size >= c.n;
+  const long steps_per_epoch = c.steps_per_epoch();
+  const long total = c.total_steps();
+  const T norm_target = std::sqrt(T(c.h) * T(c.d));
+
+  for (long epoch = 1; epoch <= c.num_epochs; ++epoch) {
+    // A full batch is the whole set in any order: skipping the shuffle only changes the
+    // summation order (the reference fixtures show <= 6e-14 relative from that).
+    std::vector<long> perm;
+    if (!full_batch) perm = random_permutation(c.n, shuffle_rng);
+    for (long b = 0; b < steps_per_epoch; ++b) {
+      const long step = (epoch - 1) * steps_per_epoch + b + 1;
+      double loss;
+      {
+        PhaseTimer t(result.timings_s, "train_steps");
+        if (c.enable_weight_normalization) {
+          const T norm = W.norm();
+          if (norm > 0) W *= norm_target / norm;
+        }
+        if (full_batch) {
+          loss = loss_and_gradient<T>(W, a, p.train.X, p.train.y, grad_W,
+                                      train_a ? &grad_a : nullptr, ws);
+        } else {
+          const long begin = b * c.batch_size;
+          const long count = std::min(c.batch_size, c.n - begin);
+          const std::vector<long> idx(perm.begin() + begin, perm.begin() + begin + count);
+          X_batch = p.train.X(idx, Eigen::placeholders::all);
+          y_batch = p.train.y(idx);
+          loss =
+              loss_and_gradient<T>(W, a, X_batch, y_batch, grad_W, train_a ? &grad_a : nullptr, ws);
+        }
+        if (std::isfinite(loss)) {
+          const double lr = c.lr_at(step);
+          opt_W.step(W, grad_W, lr);
+          if (train_a) opt_a.step(a, grad_a, lr);
+        }
+      }
+      result.steps_done = step;
+      if (!std::isfinite(loss) || !all_finite(W) || (train_a && !a.allFinite())) {
+        result.status = "diverged";
+        result.diverged_step = step;
+        result.diverged_reason = std::isfinite(loss) ? "weights became NaN/Inf" : "loss is NaN/Inf";
+        w.log(fmt::format("warning: diverged at step {}: {}", step, result.diverged_reason));
+        return result;
+      }
+      if (options.on_step) options.on_step(step, total, loss);
+      if (step % c.probe_freq_steps == 0) checkpointer.run(step, W, a, loss);
+      if (const int sig = g_interrupt_signal.load()) throw Interrupted(sig);
+    }
+  }
+  return result;
+}
+
+template TrainResult train<float>(const Config&, const Problem<float>&, const RunSeeds&,
+                                  RunWriter&, const TrainOptions&);
+template TrainResult train<double>(const Config&, const Problem<double>&, const RunSeeds&,
+                                   RunWriter&, const TrainOptions&);
+
+}  // namespace sih
