@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "sih/config.hpp"
+#include "sih/plot.hpp"
 #include "sih/run.hpp"
+#include "sih/sweep.hpp"
 #include "sih/trainer.hpp"
 #include "sih/types.hpp"
 #include "sih/version.hpp"
@@ -39,6 +41,50 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, bool 
   return 0;
 }
 
+int cmd_sweep(sih::SweepKind kind, const std::string& path, const std::vector<std::string>& sets,
+              const std::string& shard, int jobs, bool force, bool quiet) {
+  YAML::Node root = sih::load_yaml_file(path);
+  for (const auto& s : sets) sih::apply_override(root, s);
+  sih::SweepOptions opt;
+  if (!shard.empty()) opt.shard = sih::parse_shard(shard);
+  if (jobs < 0) throw sih::InputError("--jobs: " + std::to_string(jobs) + ": must be >= 0");
+  opt.jobs = jobs;
+  opt.force = force;
+  opt.quiet = quiet;
+  const sih::SweepPlan plan = sih::plan_sweep(kind, root);
+  const sih::SweepOutcome out = sih::execute_sweep(plan, opt);
+  if (!quiet)
+    std::cerr << "[sih] shard " << opt.shard.index << "/" << opt.shard.count << ": " << out.executed
+              << " runs executed, " << out.skipped << " already complete, " << out.diverged
+              << " diverged\n";
+  if (opt.shard.count == 1) {
+    const sih::MergeOutcome m = sih::merge_sweep(plan.dir);
+    if (!quiet)
+      std::cerr << "[sih] merged " << m.complete << "/" << m.total << " runs (" << m.missing
+                << " missing, " << m.diverged << " diverged) into runs.csv and aggregate.csv\n";
+  } else if (!quiet) {
+    std::cerr << "[sih] sharded: run `sih merge " << plan.dir << "` when every shard is done\n";
+  }
+  std::cout << plan.dir << std::endl;
+  return 0;
+}
+
+int cmd_merge(const std::string& dir) {
+  const sih::MergeOutcome m = sih::merge_sweep(dir);
+  std::cerr << "[sih] merged " << m.complete << "/" << m.total << " runs (" << m.missing
+            << " missing, " << m.diverged << " diverged)\n";
+  std::cout << dir << std::endl;
+  return m.missing > 0 ? 3 : 0;
+}
+
+int cmd_plot(const std::string& dir) {
+  const sih::PlotResult r = sih::plot_folder(dir, sih::default_plot_scripts_dir());
+  for (const auto& n : r.notes) std::cerr << "[sih] " << n << '\n';
+  for (const auto& f : r.files) std::cout << f << '\n';
+  std::cout << std::flush;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -65,6 +111,34 @@ int main(int argc, char** argv) {
   config->add_option("config", config_path, "YAML config to validate and print resolved (JSON)");
   config->add_option("--set", sets, "Override a config key: key=value")->type_name("KEY=VALUE");
 
+  std::string shard;
+  int jobs = 0;
+  auto add_sweep = [&](const char* name, const char* help) {
+    auto* cmd = app.add_subcommand(name, help);
+    cmd->add_option("config", config_path, "YAML sweep config")->required();
+    cmd->add_option("--set", sets, "Override a config key: key=value (value parsed as YAML)")
+        ->type_name("KEY=VALUE");
+    cmd->add_option("--shard", shard, "Run only the K-th of N disjoint slices of the runs")
+        ->type_name("K/N");
+    cmd->add_option("--jobs", jobs, "Parallel runs (default: from cores and run count)");
+    cmd->add_flag("--force", force, "Recompute runs whose folders are already complete");
+    cmd->add_flag("--quiet", quiet, "No progress on stderr");
+    cmd->footer("Prints the sweep folder as the last line of stdout. Resumable: a re-run skips\n"
+                "complete runs. Unsharded sweeps merge automatically; sharded ones need `sih merge`.");
+    return cmd;
+  };
+  auto* bulk_lr = add_sweep("bulk-lr", "Sweep optimizer x lr, repeated (SPEC 6)");
+  auto* bulk_losses =
+      add_sweep("bulk-losses", "Sweep one varying_param (n, label_noise_std, reg_lambda, gamma)");
+
+  std::string dir;
+  auto* merge = app.add_subcommand("merge", "Build runs.csv and aggregate.csv of a sweep folder");
+  merge->add_option("sweep_dir", dir, "Sweep folder")->required();
+  merge->footer("Exit status 3 when some runs are still missing (the files are written anyway).");
+  auto* plot = app.add_subcommand("plot", "Draw every figure of a run or sweep folder (gnuplot)");
+  plot->add_option("out_dir", dir, "Run or sweep folder")->required();
+  plot->footer("Prints the PNG files written, one per line.");
+
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
@@ -83,6 +157,12 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (*run) return cmd_run(config_path, sets, force, quiet);
+    if (*bulk_lr)
+      return cmd_sweep(sih::SweepKind::kBulkLr, config_path, sets, shard, jobs, force, quiet);
+    if (*bulk_losses)
+      return cmd_sweep(sih::SweepKind::kBulkLosses, config_path, sets, shard, jobs, force, quiet);
+    if (*merge) return cmd_merge(dir);
+    if (*plot) return cmd_plot(dir);
     if (*config) {
       if (describe || config_path.empty()) {
         std::cout << sih::describe_config_fields();

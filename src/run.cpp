@@ -27,8 +27,9 @@ std::string run_id(const Config& config, const std::optional<RunSeeds>& seeds) {
 
 void configure_threads(int threads) {
   const int n = threads > 0 ? threads : omp_get_num_procs();
+  // Per-thread OpenMP setting (Eigen follows omp_get_max_threads()), so parallel sweep runs
+  // can each have their own thread count; Eigen::setNbThreads would be process-global.
   omp_set_num_threads(n);
-  Eigen::setNbThreads(n);
   openblas_set_num_threads(1);
 }
 
