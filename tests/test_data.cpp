@@ -1,0 +1,117 @@
+// Data generation: determinism (same seed, any thread count), the teacher's labels against
+// a direct evaluation of SPEC 1, and init_from loading with shape checks.
+#include <omp.h>
+
+#include "sih/array_io.hpp"
+#include "sih/data.hpp"
+#include "sih/rng.hpp"
+#include "test_util.hpp"
+
+using namespace sih;
+
+TEST(Rng, NormalSamplesHaveUnitMoments) {
+  std::vector<double> v(400000);
+  fill_normal(v.data(), v.size(), 42);
+  double m = 0, s = 0, k = 0;
+  for (double x : v) m += x;
+  m /= v.size();
+  for (double x : v) s += (x - m) * (x - m), k += std::pow(x - m, 4);
+  s /= v.size();
+  k /= v.size() * s * s;
+  // Standard errors: mean 1/sqrt(N) = 1.6e-3, variance sqrt(2/N) = 2.2e-3, kurtosis ~ 3.9e-3.
+  EXPECT_NEAR(m, 0.0, 8e-3);
+  EXPECT_NEAR(s, 1.0, 1.1e-2);
+  EXPECT_NEAR(k, 3.0, 4e-2);
+}
+
+TEST(Rng, FillNormalIsIndependentOfThreadCount) {
+  std::vector<float> a(300000), b(300000);
+  omp_set_num_threads(1);
+  fill_normal(a.data(), a.size(), 7);
+  omp_set_num_threads(2);
+  fill_normal(b.data(), b.size(), 7);
+  EXPECT_EQ(a, b);
+  std::vector<float> c(300000);
+  fill_normal(c.data(), c.size(), 8);
+  EXPECT_NE(a, c);
+}
+
+TEST(Rng, PermutationIsAPermutation) {
+  Rng rng(3);
+  auto p = random_permutation(1000, rng);
+  std::vector<long> sorted = p;
+  std::sort(sorted.begin(), sorted.end());
+  for (long i = 0; i < 1000; ++i) ASSERT_EQ(sorted[i], i);
+  EXPECT_NE(p, sorted);
+}
+
+TEST(Data, GeneratedProblemMatchesSpec) {
+  Config c;
+  c.n = 300;
+  c.batch_size = 300;
+  c.d = 20;
+  c.h = 30;
+  c.n_test = 50;
+  c.label_noise_std = 0.0;  // labels are then exactly softplus(X beta)
+  const Problem<double> p = generate_problem<double>(c, RunSeeds::from_seed(5));
+  EXPECT_NEAR(p.beta.norm(), 1.0, 1e-15);
+  ASSERT_EQ(p.W0.rows(), 30);
+  ASSERT_EQ(p.W0.cols(), 20);
+  ASSERT_EQ(p.train.X.rows(), 300);
+  ASSERT_EQ(p.probe.X.rows(), 300);
+  ASSERT_EQ(p.test.X.rows(), 50);
+  for (long i = 0; i < c.n; ++i) {
+    const double z = p.train.X.row(i).dot(p.beta);
+    EXPECT_NEAR(p.train.y[i], std::log1p(std::exp(z)), 1e-14);
+  }
+  EXPECT_GT((p.train.X - p.probe.X).cwiseAbs().maxCoeff(), 0.1);  // independent draws
+  const Problem<double> again = generate_problem<double>(c, RunSeeds::from_seed(5));
+  EXPECT_EQ((p.W0 - again.W0).norm(), 0.0);
+  EXPECT_EQ((p.train.y - again.train.y).norm(), 0.0);
+}
+
+TEST(Data, SoftplusThresholdAndNoise) {
+  Mat<double> X(3, 1);
+  X << 25.0, 20.0, -30.0;
+  Vec<double> beta(1);
+  beta << 1.0;
+  const Vec<double> y = teacher_labels(X, beta, 0.0, 1);
+  EXPECT_EQ(y[0], 25.0);                       // above the threshold: identity
+  EXPECT_NEAR(y[1], std::log1p(std::exp(20.0)), 1e-12);
+  EXPECT_NEAR(y[2], std::exp(-30.0), 1e-25);
+  Mat<double> Xl = Mat<double>::Zero(20000, 1);
+  const Vec<double> noisy = teacher_labels(Xl, beta, 0.3, 2);
+  const double sd = std::sqrt((noisy.array() - std::log(2.0)).square().mean());
+  EXPECT_NEAR(sd, 0.3, 0.3 * 0.03);
+}
+
+TEST(Data, LoadProblemReadsReferenceFolderAndChecksShapes) {
+  Config c;
+  c.n = 200;
+  c.batch_size = 200;
+  c.d = 40;
+  c.h = 60;
+  c.n_test = 50;
+  const Problem<double> p = load_problem<double>(test::ref("traj_init"), c);
+  EXPECT_EQ(p.W0.rows(), 60);
+  EXPECT_EQ(p.train.X.rows(), 200);
+  EXPECT_NEAR(p.beta.norm(), 1.0, 1e-12);
+
+  c.h = 61;
+  try {
+    load_problem<double>(test::ref("traj_init"), c);
+    FAIL() << "no error for a shape mismatch";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("W0.csv: shape 60x40, expected h x d = 61x40"),
+              std::string::npos)
+        << e.what();
+  }
+  c.h = 60;
+  test::TempDir tmp;
+  try {
+    load_problem<double>(tmp.path(), c);
+    FAIL() << "no error for an empty folder";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no beta.npy or beta.csv"), std::string::npos) << e.what();
+  }
+}
