@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <future>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -33,22 +34,97 @@ void configure_threads(int threads) {
   openblas_set_num_threads(1);
 }
 
+struct StartCache::Slot {
+  std::promise<std::shared_ptr<const void>> problem_promise;
+  std::shared_future<std::shared_ptr<const void>> problem = problem_promise.get_future().share();
+  std::promise<StartCheckpoint> start_promise;
+  std::shared_future<StartCheckpoint> start = start_promise.get_future().share();
+};
+
+void StartCache::expect(const std::string& key, long runs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  slots_[key].second += runs;
+}
+
+std::shared_ptr<StartCache::Slot> StartCache::acquire(const std::string& key, bool& owner) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& entry = slots_[key];
+  owner = !entry.first;
+  if (owner) entry.first = std::make_shared<Slot>();
+  return entry.first;
+}
+
+void StartCache::release(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = slots_.find(key);
+  if (it != slots_.end() && --it->second.second <= 0) slots_.erase(it);
+}
+
+std::string start_key(const Config& config, const RunSeeds& seeds) {
+  if (!start_checkpoint_shareable(config) || !config.init_from.empty()) return {};
+  nlohmann::json j = config_to_json(config);
+  // Settings that act only from the first update on, or not on results at all.
+  for (const char* k : {"optimizer", "lr", "momentum", "weight_decay", "lr_scheduler_cls",
+                        "lr_scheduler_kwargs", "num_epochs", "probe_freq_steps", "threads",
+                        "out_dir", "seed", "repeat", "varying_param"})
+    j.erase(k);
+  return stable_hash_hex(fmt::format("{}:{}:{}:{}", j.dump(), seeds.teacher, seeds.student,
+                                     seeds.data));
+}
+
 namespace {
+
+template <typename T>
+std::shared_ptr<const Problem<T>> make_problem(const Config& c, const RunSeeds& seeds) {
+  if (c.init_from.empty()) return std::make_shared<const Problem<T>>(generate_problem<T>(c, seeds));
+  return std::make_shared<const Problem<T>>(load_problem<T>(c.init_from, c));
+}
 
 template <typename T>
 TrainResult run_typed(const RunRequest& req, const RunSeeds& seeds, RunWriter& writer) {
   const Config& c = req.config;
-  Problem<T> problem;
   const auto t0 = std::chrono::steady_clock::now();
-  if (c.init_from.empty()) {
-    problem = generate_problem<T>(c, seeds);
-  } else {
-    problem = load_problem<T>(c.init_from, c);
+  TrainOptions options;
+  std::shared_ptr<const Problem<T>> problem;
+  std::shared_ptr<StartCache::Slot> slot;
+  bool owner = false;
+  StartCheckpoint shared_start;
+  if (req.start_cache && !req.start_key.empty()) {
+    slot = req.start_cache->acquire(req.start_key, owner);
+    if (!owner) {
+      try {
+        problem = std::static_pointer_cast<const Problem<T>>(slot->problem.get());
+        shared_start = slot->start.get();
+        options.reuse_start = &shared_start;
+      } catch (const std::exception&) {
+        problem.reset();  // the owner failed: compute everything here
+        options.reuse_start = nullptr;
+      }
+    }
+  }
+  // An owner that fails before publishing must not leave the other runs waiting forever.
+  struct Unblock {
+    StartCache::Slot* slot;
+    bool problem_set = false, start_set = false;
+    ~Unblock() {
+      if (!slot) return;
+      auto err = std::make_exception_ptr(std::runtime_error("the sharing run failed"));
+      if (!problem_set) slot->problem_promise.set_exception(err);
+      if (!start_set) slot->start_promise.set_exception(err);
+    }
+  } unblock{owner ? slot.get() : nullptr};
+  if (!problem) problem = make_problem<T>(c, seeds);
+  if (owner) {
+    slot->problem_promise.set_value(problem);
+    unblock.problem_set = true;
+    options.publish_start = [&](const StartCheckpoint& s) {
+      slot->start_promise.set_value(s);
+      unblock.start_set = true;
+    };
   }
   const double t_data =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  TrainOptions options;
   const bool tty = ::isatty(STDERR_FILENO);
   if (req.progress && !req.quiet) {
     options.on_step = [tty](long step, long total, double loss) {
@@ -57,7 +133,7 @@ TrainResult run_typed(const RunRequest& req, const RunSeeds& seeds, RunWriter& w
                   << (step == total ? "\n" : "") << std::flush;
     };
   }
-  TrainResult r = train<T>(c, problem, seeds, writer, options);
+  TrainResult r = train<T>(c, *problem, seeds, writer, options);
   r.timings_s["data"] = t_data;
   return r;
 }

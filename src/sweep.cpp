@@ -329,6 +329,13 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
                              plan.id, sweep_command(plan.kind), plan.runs.size(), outcome.in_shard,
                              outcome.skipped, jobs, threads_per_run);
 
+  StartCache start_cache;
+  std::vector<std::string> keys(pending.size());
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    keys[i] = start_key(pending[i]->config, pending[i]->seeds);
+    if (!keys[i].empty()) start_cache.expect(keys[i], 1);
+  }
+
   std::atomic<std::size_t> next{0};
   std::atomic<long> done{0}, diverged{0};
   std::mutex mu;
@@ -368,6 +375,15 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
       extra["repeat"] = run.repeat;
       extra["sweep_id"] = plan.id;
       req.extra_config = {{"sweep", extra}};
+      req.start_cache = &start_cache;
+      req.start_key = keys[i];
+      struct Release {
+        StartCache& cache;
+        const std::string& key;
+        ~Release() {
+          if (!key.empty()) cache.release(key);
+        }
+      } release{start_cache, keys[i]};
       try {
         const RunOutcome out = run_experiment(req);
         if (out.status == "diverged") ++diverged;

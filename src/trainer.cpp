@@ -16,6 +16,10 @@ namespace sih {
 
 std::atomic<int> g_interrupt_signal{0};
 
+bool start_checkpoint_shareable(const Config& c) {
+  return c.lightweight && !c.plot_overlaps && !c.save_weights;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -262,15 +266,28 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds, R
   Vec<T> a = p.a0;
   const bool train_a = !c.fix_last_layer;
 
-  {
-    PhaseTimer t(result.timings_s, "init_pc_beta_alignment");
-    const VecD curve = right_singular_alignment_curve(W, p.beta);
-    std::string s = "i,alignment\n";
-    for (Eigen::Index i = 0; i < curve.size(); ++i)
-      s += fmt::format("{},{:.17g}\n", i, curve[i]);
-    w.write_text("init_pc_beta_alignment.csv", s);
+  if (options.reuse_start) {
+    MetricsRow row = options.reuse_start->row0;
+    row.lr = c.lr_at(0);
+    w.write_text("init_pc_beta_alignment.csv", options.reuse_start->init_curve_csv);
+    w.add_metrics(row);
+    w.log("step 0: checkpoint shared with the other runs from the same start");
+  } else {
+    StartCheckpoint start;
+    {
+      PhaseTimer t(result.timings_s, "init_pc_beta_alignment");
+      const VecD curve = right_singular_alignment_curve(W, p.beta);
+      start.init_curve_csv = "i,alignment\n";
+      for (Eigen::Index i = 0; i < curve.size(); ++i)
+        start.init_curve_csv += fmt::format("{},{:.17g}\n", i, curve[i]);
+      w.write_text("init_pc_beta_alignment.csv", start.init_curve_csv);
+    }
+    checkpointer.run(0, W, a, std::nullopt);
+    if (options.publish_start) {
+      start.row0 = w.metrics().back();
+      options.publish_start(start);
+    }
   }
-  checkpointer.run(0, W, a, std::nullopt);
 
   OptimizerSettings os;
   os.kind = parse_optimizer(c.optimizer);

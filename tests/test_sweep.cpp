@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sih/array_io.hpp"
+#include "sih/run.hpp"
 #include "sih/sweep.hpp"
 #include "test_util.hpp"
 
@@ -260,4 +261,32 @@ TEST(Sweep, ConfigErrorsBeforeAnyRun) {
   for (const char* bad : {"0/2", "3/2", "1", "a/b", "1/0", "-1/2", "1/2/3", ""})
     EXPECT_THROW(parse_shard(bad), InputError) << bad;
   EXPECT_EQ(parse_shard("2/4").index, 2);
+}
+
+// bulk-lr runs of one repeat share the data set and the step-0 checkpoint (computed once);
+// each run's files must be exactly those of the same run computed on its own.
+TEST(Sweep, SharedStartGivesTheSameFilesAsAStandaloneRun) {
+  test::TempDir tmp, alone;
+  const SweepPlan plan =
+      plan_sweep(SweepKind::kBulkLr, small(tmp.path(), {"save_weights=false", "repeat=1"}));
+  ASSERT_FALSE(start_key(plan.runs[0].config, plan.runs[0].seeds).empty());
+  EXPECT_EQ(start_key(plan.runs[0].config, plan.runs[0].seeds),
+            start_key(plan.runs[3].config, plan.runs[3].seeds));
+  execute_sweep(plan, quiet_options());
+  int shared = 0;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    if (test::read_text(run_dir(plan, i) + "/run.log").find("checkpoint shared") != std::string::npos)
+      ++shared;
+    RunRequest req;
+    req.config = plan.runs[i].config;
+    req.seeds = plan.runs[i].seeds;
+    req.out_parent = alone.path();
+    req.quiet = true;
+    req.progress = false;
+    const RunOutcome out = run_experiment(req);
+    for (const char* f : {"metrics.csv", "init_pc_beta_alignment.csv"})
+      EXPECT_EQ(test::read_text(out.dir + "/" + f), test::read_text(run_dir(plan, i) + "/" + f))
+          << f << " of run " << i;
+  }
+  EXPECT_EQ(shared, 3);  // 4 runs from one start: one computes, three reuse
 }

@@ -1,6 +1,9 @@
 #pragma once
 // One experiment end to end: config -> data -> training -> a complete run folder.
 // Used by `sih run` and by every run of a sweep.
+#include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -9,6 +12,8 @@
 #include "sih/data.hpp"
 
 namespace sih {
+
+class StartCache;
 
 struct RunRequest {
   Config config;
@@ -20,7 +25,30 @@ struct RunRequest {
   bool quiet = false;      // no log lines on stderr (sweeps show one progress bar instead)
   bool progress = true;    // a per-step progress line on stderr
   nlohmann::json extra_config;  // merged into config.json (e.g. the sweep coordinates)
+  // Sweeps: share the data set and step-0 checkpoint with runs of the same start_key.
+  StartCache* start_cache = nullptr;
+  std::string start_key;
 };
+
+// The runs of a sweep that start from the same state (same seeds and every setting that acts
+// before the first update) share one generated problem and one step-0 checkpoint: the first
+// such run computes them and publishes, the others wait for it (or compute their own if it
+// failed). An entry is dropped when its last expected run is done, bounding memory.
+class StartCache {
+ public:
+  struct Slot;
+  void expect(const std::string& key, long runs);
+  // Returns the slot; `owner` is true for the first caller, who must fulfil it.
+  std::shared_ptr<Slot> acquire(const std::string& key, bool& owner);
+  void release(const std::string& key);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::pair<std::shared_ptr<Slot>, long>> slots_;
+};
+
+// The key under which runs share their start; empty when the config cannot share it.
+std::string start_key(const Config& config, const RunSeeds& seeds);
 
 struct RunOutcome {
   std::string dir;

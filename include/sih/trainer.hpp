@@ -26,9 +26,23 @@ struct TrainResult {
   std::vector<std::string> notes;
 };
 
+// The step-0 checkpoint of a run, which every run starting from the same state shares (in
+// bulk-lr, every (optimizer, lr) of a repeat): its metrics row (lr aside) and the initial
+// |V^T beta| curve. Only used when checkpoint 0 writes nothing else (lightweight, no
+// overlaps, no saved weights).
+struct StartCheckpoint {
+  MetricsRow row0;
+  std::string init_curve_csv;
+};
+bool start_checkpoint_shareable(const Config& config);
+
 struct TrainOptions {
   // Called after every step (for a progress line).
   std::function<void(long step, long total, double loss)> on_step;
+  // Reuse this step-0 checkpoint instead of computing it...
+  const StartCheckpoint* reuse_start = nullptr;
+  // ...or, having computed it, hand it to the runs that wait for it.
+  std::function<void(const StartCheckpoint&)> publish_start;
 };
 
 template <typename T>
