@@ -70,6 +70,8 @@ Config config_from_case(const nlohmann::json& j, const std::string& dtype) {
   return c;
 }
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name << "/" << c.dtype; }
+
 class Trajectory : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Trajectory, MatchesReferenceStepByStep) {

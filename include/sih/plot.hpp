@@ -1,0 +1,25 @@
+#pragma once
+// `sih plot OUT_DIR`: the figures of a run or sweep folder (docs/OUTPUT.md), drawn by the
+// gnuplot scripts of scripts/plot/ (scripts/plot/README.md lists them and what they read).
+#include <string>
+#include <vector>
+
+namespace sih {
+
+struct PlotResult {
+  std::vector<std::string> files;  // the PNGs written, in the order the scripts wrote them
+  std::vector<std::string> notes;  // figures skipped for want of optional data, and why
+};
+
+// Detects a run folder (metrics.csv + config.json) or a sweep folder (aggregate.csv +
+// config.json with "command") and runs the scripts that apply; a sweep gets only its own
+// figures, not those of the runs inside it. PNGs go to <out_dir>/plots/.
+// Throws InputError (one line naming what is missing) for a missing, partial or foreign
+// folder, missing gnuplot or missing scripts; std::runtime_error when a script fails.
+PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_dir);
+
+// $SIH_PLOT_SCRIPTS if set; else <folder of the executable>/../scripts/plot (build tree) or
+// ../share/sih/scripts/plot (installed) when it exists; else the source tree's scripts/plot.
+std::string default_plot_scripts_dir();
+
+}  // namespace sih
