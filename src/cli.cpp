@@ -1,0 +1,204 @@
+// The sih command line, as a library function so that tests run it in-process: parses the
+// arguments, calls the library, prints one line per error. Exit status: 0 success, 2 bad
+// input (config, arguments, files), 1 internal failure, 128+signal when interrupted.
+#include "sih/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "sih/config.hpp"
+#include "sih/plot.hpp"
+#include "sih/run.hpp"
+#include "sih/sweep.hpp"
+#include "sih/trainer.hpp"
+#include "sih/types.hpp"
+#include "sih/version.hpp"
+
+namespace sih {
+namespace {
+
+sih::Config load_config(const std::string& path, const std::vector<std::string>& sets) {
+  YAML::Node root = sih::load_yaml_file(path);
+  for (const auto& s : sets) sih::apply_override(root, s);
+  return sih::config_from_yaml(root, sih::ConfigUse::kRun);
+}
+
+int cmd_run(const std::string& path, const std::vector<std::string>& sets, bool force,
+            bool quiet, std::ostream& out, std::ostream& err) {
+  sih::RunRequest req;
+  req.config = load_config(path, sets);
+  req.force = force;
+  req.quiet = quiet;
+  const sih::RunOutcome result = sih::run_experiment(req);
+  if (result.skipped)
+    err << "[sih] " << result.dir << " is already complete (use --force to recompute)\n";
+  if (result.status == "diverged")
+    err << "[sih] warning: the run diverged at step "
+        << result.summary.value("diverged_step", nlohmann::json(-1)).dump()
+        << " (recorded in summary.json)\n";
+  out << result.dir << std::endl;
+  return 0;
+}
+
+int cmd_sweep(sih::SweepKind kind, const std::string& path, const std::vector<std::string>& sets,
+              const std::string& shard, int jobs, bool force, bool quiet, std::ostream& out,
+              std::ostream& err) {
+  YAML::Node root = sih::load_yaml_file(path);
+  for (const auto& s : sets) sih::apply_override(root, s);
+  sih::SweepOptions opt;
+  if (!shard.empty()) opt.shard = sih::parse_shard(shard);
+  if (jobs < 0) throw sih::InputError("--jobs: " + std::to_string(jobs) + ": must be >= 0");
+  opt.jobs = jobs;
+  opt.force = force;
+  opt.quiet = quiet;
+  const sih::SweepPlan plan = sih::plan_sweep(kind, root);
+  const sih::SweepOutcome done = sih::execute_sweep(plan, opt);
+  if (!quiet)
+    err << "[sih] shard " << opt.shard.index << "/" << opt.shard.count << ": " << done.executed
+        << " runs executed, " << done.skipped << " already complete, " << done.diverged
+        << " diverged\n";
+  if (opt.shard.count == 1) {
+    const sih::MergeOutcome m = sih::merge_sweep(plan.dir);
+    if (!quiet)
+      err << "[sih] merged " << m.complete << "/" << m.total << " runs (" << m.missing
+                << " missing, " << m.diverged << " diverged) into runs.csv and aggregate.csv\n";
+  } else if (!quiet) {
+    err << "[sih] sharded: run `sih merge " << plan.dir << "` when every shard is done\n";
+  }
+  out << plan.dir << std::endl;
+  return 0;
+}
+
+int cmd_merge(const std::string& dir, std::ostream& out, std::ostream& err) {
+  const sih::MergeOutcome m = sih::merge_sweep(dir);
+  err << "[sih] merged " << m.complete << "/" << m.total << " runs (" << m.missing
+            << " missing, " << m.diverged << " diverged)\n";
+  out << dir << std::endl;
+  return m.missing > 0 ? 3 : 0;
+}
+
+int cmd_plot(const std::string& dir, std::ostream& out, std::ostream& err) {
+  const sih::PlotResult r = sih::plot_folder(dir, sih::default_plot_scripts_dir());
+  for (const auto& n : r.notes) err << "[sih] " << n << '\n';
+  for (const auto& f : r.files) out << f << '\n';
+  out << std::flush;
+  return 0;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app{"sih: spectral study of neural-network training (From Spikes to Heavy Tails)"};
+  app.set_version_flag("--version", std::string("sih ") + sih::kVersion);
+  app.require_subcommand(1);
+
+  std::string config_path;
+  std::vector<std::string> sets;
+  bool force = false, quiet = false;
+
+  auto* run = app.add_subcommand("run", "Train one student and probe it at every checkpoint");
+  run->add_option("config", config_path, "YAML config file")->required();
+  run->add_option("--set", sets, "Override a config key: key=value (value parsed as YAML)")
+      ->type_name("KEY=VALUE");
+  run->add_flag("--force", force, "Recompute even if the output folder is already complete");
+  run->add_flag("--quiet", quiet, "No log lines on stderr");
+  run->footer("Prints the run's output folder as the last line of stdout.\n"
+              "Config keys: see `sih config --describe`.");
+
+  bool describe = false;
+  auto* config = app.add_subcommand("config", "Show the config fields, or resolve a config");
+  config->add_flag("--describe", describe, "List every config field: type, default, rule, doc");
+  config->add_option("config", config_path, "YAML config to validate and print resolved (JSON)");
+  config->add_option("--set", sets, "Override a config key: key=value")->type_name("KEY=VALUE");
+
+  std::string shard;
+  int jobs = 0;
+  auto add_sweep = [&](const char* name, const char* help) {
+    auto* cmd = app.add_subcommand(name, help);
+    cmd->add_option("config", config_path, "YAML sweep config")->required();
+    cmd->add_option("--set", sets, "Override a config key: key=value (value parsed as YAML)")
+        ->type_name("KEY=VALUE");
+    cmd->add_option("--shard", shard, "Run only the K-th of N disjoint slices of the runs")
+        ->type_name("K/N");
+    cmd->add_option("--jobs", jobs, "Parallel runs (default: from cores and run count)");
+    cmd->add_flag("--force", force, "Recompute runs whose folders are already complete");
+    cmd->add_flag("--quiet", quiet, "No progress on stderr");
+    cmd->footer("Prints the sweep folder as the last line of stdout. Resumable: a re-run skips\n"
+                "complete runs. Unsharded sweeps merge automatically; sharded ones need `sih merge`.");
+    return cmd;
+  };
+  auto* bulk_lr = add_sweep("bulk-lr", "Sweep optimizer x lr, repeated (SPEC 6)");
+  auto* bulk_losses =
+      add_sweep("bulk-losses", "Sweep one varying_param (n, label_noise_std, reg_lambda, gamma)");
+
+  std::string dir;
+  auto* merge = app.add_subcommand("merge", "Build runs.csv and aggregate.csv of a sweep folder");
+  merge->add_option("sweep_dir", dir, "Sweep folder")->required();
+  merge->footer("Exit status 3 when some runs are still missing (the files are written anyway).");
+  auto* plot = app.add_subcommand("plot", "Draw every figure of a run or sweep folder (gnuplot)");
+  plot->add_option("out_dir", dir, "Run or sweep folder")->required();
+  plot->footer("Prints the PNG files written, one per line.");
+
+  try {
+    // An unknown first word would otherwise be reported as "a subcommand is required".
+    if (!args.empty() && !args[0].empty() && args[0][0] != '-') {
+      std::vector<std::string> names;
+      for (const auto* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+      if (std::find(names.begin(), names.end(), args[0]) == names.end()) {
+        err << "sih: error: unknown command '" << args[0] << "' (commands: ";
+        for (std::size_t i = 0; i < names.size(); ++i) err << (i ? ", " : "") << names[i];
+        err << "; see sih --help)" << std::endl;
+        return 2;
+      }
+    }
+    try {
+      // CLI11 wants the arguments in reverse order without the program name.
+      std::vector<std::string> rev(args.rbegin(), args.rend());
+      app.parse(rev);
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e, out, err);
+    } catch (const CLI::CallForAllHelp& e) {
+      return app.exit(e, out, err);
+    } catch (const CLI::Success& e) {
+      return app.exit(e, out, err);
+    } catch (const CLI::ParseError& e) {
+      err << "sih: error: " << e.what() << " (see sih --help)" << std::endl;
+      return 2;
+    }
+    if (*run) return cmd_run(config_path, sets, force, quiet, out, err);
+    if (*bulk_lr)
+      return cmd_sweep(SweepKind::kBulkLr, config_path, sets, shard, jobs, force, quiet, out, err);
+    if (*bulk_losses)
+      return cmd_sweep(SweepKind::kBulkLosses, config_path, sets, shard, jobs, force, quiet, out,
+                       err);
+    if (*merge) return cmd_merge(dir, out, err);
+    if (*plot) return cmd_plot(dir, out, err);
+    if (*config) {
+      if (describe || config_path.empty()) {
+        out << sih::describe_config_fields();
+        return 0;
+      }
+      const sih::Config c = load_config(config_path, sets);
+      nlohmann::json j = sih::config_to_json(c);
+      j["id"] = sih::config_id(c);
+      out << j.dump(2) << std::endl;
+      return 0;
+    }
+  } catch (const sih::InputError& e) {
+    err << "sih: error: " << e.what() << std::endl;
+    return 2;
+  } catch (const sih::Interrupted& e) {
+    err << "sih: interrupted by signal " << e.signal
+              << "; finished runs are kept, the run in flight was discarded" << std::endl;
+    return 128 + e.signal;
+  } catch (const std::exception& e) {
+    err << "sih: internal error: " << e.what() << std::endl;
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace sih
