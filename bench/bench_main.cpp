@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <unistd.h>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -17,6 +19,7 @@
 #include "sih/rng.hpp"
 #include "sih/run.hpp"
 #include "sih/spectral.hpp"
+#include "sih/trainer.hpp"
 
 using namespace sih;
 using Clock = std::chrono::steady_clock;
@@ -103,9 +106,30 @@ void bench_precision(int threads, std::vector<Row>& rows, long n, long d, long h
   add("ckpt alpha fits", time_ms([&] { (void)summarize_spectrum(eigs); }), 0);
   add("ckpt alignment (top vector)",
       time_ms([&] { (void)w_beta_alignment(W, wg, p.beta); }), 0);
-  add("ckpt overlaps (3 thin SVDs)", time_ms([&] {
-        (void)thin_svd(W);
-      }, 1) * 3, 0);
+  add("ckpt overlaps (3 thin SVDs)", time_ms([&] { (void)thin_svd(W); }, 1) * 3, 0);
+
+  // Whole checkpoints as the trainer runs them (3 checkpoints over 2 Adam steps), from the
+  // trainer's own per-phase timings.
+  for (bool lightweight : {true, false}) {
+    Config cc = c;
+    cc.num_epochs = 2;
+    cc.probe_freq_steps = 1;
+    cc.lightweight = lightweight;
+    cc.precision = std::is_same_v<T, float> ? Precision::kFloat32 : Precision::kFloat64;
+    char tmpl[] = "/tmp/sih-bench-XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    TrainResult r;
+    {
+      RunWriter w(dir + "/run");
+      w.quiet = true;
+      r = train<T>(cc, p, RunSeeds::from_seed(1), w);
+    }
+    std::filesystem::remove_all(dir);
+    double total = 0;
+    for (const auto& [phase, sec] : r.timings_s)
+      if (phase.rfind("checkpoint_", 0) == 0) total += sec;
+    add(lightweight ? "checkpoint lightweight" : "checkpoint full", total * 1000 / 3, 0);
+  }
 }
 
 }  // namespace
