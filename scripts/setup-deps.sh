@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs every build/test dependency of sih from Debian packages (idempotent).
-# Usage: scripts/setup-deps.sh [--with-extras]   (extras: gnuplot, python3-torch, slurm)
+# Usage: scripts/setup-deps.sh [--with-extras]   (extras: gnuplot, python3-torch)
 set -euo pipefail
 
 packages=(
@@ -8,6 +8,7 @@ packages=(
   libeigen3-dev libyaml-cpp-dev libspectra-dev libfmt-dev libcli11-dev
   nlohmann-json3-dev libgtest-dev libopenblas-dev liblapacke-dev
   gnuplot-nox
+  slurm-wlm munge  # tests/slurm: a one-node SLURM cluster (scripts/slurm/cluster-up.sh)
 )
 if [[ "${1:-}" == "--with-extras" ]]; then
   packages+=(python3-torch python3-numpy clang libclang-rt-14-dev)
