@@ -1,0 +1,400 @@
+#include "sih/spectral.hpp"
+
+#include <Spectra/MatOp/DenseSymMatProd.h>
+#include <Spectra/SymEigsSolver.h>
+#include <lapacke.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+namespace sih {
+namespace {
+
+using Index = Eigen::Index;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Building with -DEIGEN_RUNTIME_NO_MALLOC turns the "no allocation inside the scan" promise of
+// the MLE+KS fit into a runtime check.
+struct NoMallocScope {
+#ifdef EIGEN_RUNTIME_NO_MALLOC
+  NoMallocScope() { Eigen::internal::set_is_malloc_allowed(false); }
+  ~NoMallocScope() { Eigen::internal::set_is_malloc_allowed(true); }
+#endif
+};
+
+void check_lapack(lapack_int info, const char* routine) {
+  if (info != 0) {
+    throw std::runtime_error(std::string("LAPACK ") + routine +
+                             " failed (info = " + std::to_string(info) + ")");
+  }
+}
+
+// Precision-overloaded LAPACKE calls; matrices are column-major, only the lower triangle of a
+// symmetric input is read.
+lapack_int syevd(char jobz, lapack_int n, float* a, float* w) {
+  return LAPACKE_ssyevd(LAPACK_COL_MAJOR, jobz, 'L', n, a, n, w);
+}
+lapack_int syevd(char jobz, lapack_int n, double* a, double* w) {
+  return LAPACKE_dsyevd(LAPACK_COL_MAJOR, jobz, 'L', n, a, n, w);
+}
+lapack_int syevr_top(lapack_int n, float* a, float* w, float* z, lapack_int* found) {
+  lapack_int isuppz[2];
+  return LAPACKE_ssyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', n, a, n, 0.f, 0.f, n, n, 0.f, found, w, z,
+                        n, isuppz);
+}
+lapack_int syevr_top(lapack_int n, double* a, double* w, double* z, lapack_int* found) {
+  lapack_int isuppz[2];
+  return LAPACKE_dsyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', n, a, n, 0., 0., n, n, 0., found, w, z, n,
+                        isuppz);
+}
+lapack_int gesdd(lapack_int m, lapack_int n, float* a, float* s, float* u, float* vt) {
+  return LAPACKE_sgesdd(LAPACK_COL_MAJOR, 'S', m, n, a, std::max<lapack_int>(1, m), s, u,
+                        std::max<lapack_int>(1, m), vt, std::max<lapack_int>(1, std::min(m, n)));
+}
+lapack_int gesdd(lapack_int m, lapack_int n, double* a, double* s, double* u, double* vt) {
+  return LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', m, n, a, std::max<lapack_int>(1, m), s, u,
+                        std::max<lapack_int>(1, m), vt, std::max<lapack_int>(1, std::min(m, n)));
+}
+
+// Spectra's convergence test is |residual estimate| < tol * |theta|. The Lanczos estimate keeps
+// shrinking below the true round-off floor, so a tolerance near the precision's epsilon is
+// reachable and makes the vector as accurate as the Gram matrix allows.
+template <typename T>
+constexpr T kLanczosTol = std::is_same_v<T, float> ? T(1e-6) : T(1e-12);
+
+// ?syevr for the top eigenpair, or the full ?syevd when syevr finds nothing: LAPACK 3.11's
+// ssyevr returned M = 0 with INFO = 0 for il = iu = N on a Gram matrix with 40 eigenvalues
+// equal to 9 within 1e-6.
+template <typename T>
+Vec<T> top_eigenvector_lapack(const Mat<T>& gram) {
+  const auto n = static_cast<lapack_int>(gram.rows());
+  Mat<T> a = gram;
+  Vec<T> w(n), z(n);
+  lapack_int found = 0;
+  if (syevr_top(n, a.data(), w.data(), z.data(), &found) == 0 && found == 1 && z.allFinite()) {
+    return z;
+  }
+  a = gram;
+  check_lapack(syevd('V', n, a.data(), w.data()), "?syevd");
+  return a.col(n - 1);
+}
+
+// Spectra has reported success with a non-unit vector (Gram matrix with all eigenvalues equal,
+// double) and thrown from its tridiagonal solver on the same matrix in float, so its answer is
+// accepted only if it is a unit vector with a small residual.
+template <typename T>
+bool is_eigenvector(const Mat<T>& gram, const Vec<T>& v) {
+  const T slack = std::sqrt(std::numeric_limits<T>::epsilon());
+  if (!(std::abs(v.norm() - T(1)) <= slack)) return false;
+  const Vec<T> gv = gram.template selfadjointView<Eigen::Lower>() * v;
+  const T rayleigh = v.dot(gv);
+  return (gv - rayleigh * v).norm() <= slack * rayleigh;
+}
+
+// Top eigenvector of a symmetric PSD matrix of which only the lower triangle is filled.
+template <typename T>
+Vec<T> top_eigenvector(const Mat<T>& gram) {
+  const Index n = gram.rows();
+  if (n == 0) return Vec<T>();
+  // A zero Gram matrix (W = 0) has every unit vector as eigenvector; e_1 is what torch's SVD
+  // returns there, and Lanczos would break down on it.
+  if (gram.diagonal().maxCoeff() == T(0)) return Vec<T>::Unit(n, 0);
+  // Spectra needs nev < ncv <= n; tiny problems go straight to LAPACK.
+  if (n >= 3) {
+    try {
+      using Op = Spectra::DenseSymMatProd<T, Eigen::Lower>;
+      Op op(gram);
+      Spectra::SymEigsSolver<Op> solver(op, 1, std::min<Index>(20, n));
+      solver.init();
+      solver.compute(Spectra::SortRule::LargestAlge, 1000, kLanczosTol<T>);
+      if (solver.info() == Spectra::CompInfo::Successful) {
+        const Vec<T> v = solver.eigenvectors().col(0);
+        if (is_eigenvector(gram, v)) return v.normalized();
+      }
+    } catch (const std::runtime_error&) {
+      // LAPACK below is the fallback for every Spectra failure.
+    }
+  }
+  return top_eigenvector_lapack(gram);
+}
+
+// Per-spectrum state shared by the three power-law fits: logs of the eigenvalues and suffix
+// sums of them, so that each candidate's alpha costs O(1) and its D one pass over its tail.
+// Logs are taken relative to ln(lambda_max): the tails of the late candidates, where the
+// alpha denominator cancels most, then sum small numbers and lose little precision.
+class TailFits {
+ public:
+  explicit TailFits(const VecD& eigs)
+      : eigs_(eigs), n_(eigs.size()), logs_(n_), suffix_(n_ + 1), ranks_(n_) {
+    if (n_ == 0) return;
+    const double top = eigs_[n_ - 1] > 0 ? std::log(eigs_[n_ - 1]) : 0.0;
+    logs_ = eigs_.array().log() - top;
+    suffix_[n_] = 0;
+    for (Index j = n_ - 1; j >= 0; --j) suffix_[j] = suffix_[j + 1] + logs_[j];
+    ranks_ = VecD::LinSpaced(n_, 0.0, static_cast<double>(n_ - 1));
+  }
+
+  Index size() const { return n_; }
+  double eig(Index i) const { return eigs_[i]; }
+
+  // alpha_i = 1 + m / sum_{j>=i} ln(lambda_j / lambda_i), m = N - i; NaN when undefined:
+  // xmin <= 0 (ln 0 = -inf) or a tail of equal values. Such a tail consists of lambda_max,
+  // whose centred logs are exactly 0, so its denominator is exactly 0 and alpha is inf.
+  double alpha(Index i) const {
+    if (!(eigs_[i] > 0)) return kNaN;
+    const double m = static_cast<double>(n_ - i);
+    const double a = 1.0 + m / (suffix_[i] - m * logs_[i]);
+    return std::isfinite(a) ? a : kNaN;
+  }
+
+  // D_i = max_k |1 - (lambda_{i+k} / lambda_i)^(1 - alpha) - k / m| (a lazy Eigen expression:
+  // vectorised exp, no temporaries).
+  double ks_distance(Index i, double alpha) const {
+    const Index m = n_ - i;
+    const double md = static_cast<double>(m);
+    return (1.0 - ((logs_.segment(i, m).array() - logs_[i]) * (1.0 - alpha)).exp() -
+            ranks_.head(m).array() / md)
+        .abs()
+        .maxCoeff();
+  }
+
+  PowerLawFit fit_at(Index i, double alpha, double D) const {
+    PowerLawFit f;
+    f.alpha = alpha;
+    f.D = D;
+    f.xmin_index = i;
+    f.xmin = eigs_[i];
+    f.valid = true;
+    return f;
+  }
+
+ private:
+  const VecD& eigs_;
+  Index n_;
+  VecD logs_, suffix_, ranks_;
+};
+
+PowerLawFit fit_hill(const TailFits& t) {
+  const Index n = t.size();
+  if (n < 2) return {};
+  const Index i = n / 2;
+  const double a = t.alpha(i);
+  if (std::isnan(a)) return {};
+  return t.fit_at(i, a, t.ks_distance(i, a));
+}
+
+// Scans candidates first..last with the reference's selection (quirk 4): the first index of
+// the smallest D, where alpha <= 1 keeps D = 1. Candidates with undefined alpha are never
+// selected; if all are undefined the result is invalid.
+PowerLawFit scan_candidates(const TailFits& t, Index first, Index last) {
+  PowerLawFit best;
+  double best_D = std::numeric_limits<double>::infinity();
+  [[maybe_unused]] NoMallocScope no_malloc;
+  for (Index i = first; i <= last; ++i) {
+    const double a = t.alpha(i);
+    if (std::isnan(a)) continue;
+    const double D = a > 1 ? t.ks_distance(i, a) : 1.0;
+    if (D < best_D) {
+      best_D = D;
+      best = t.fit_at(i, a, D);
+    }
+  }
+  return best;
+}
+
+PowerLawFit fit_mle_ks(const TailFits& t) {
+  if (t.size() < 2) return {};
+  return scan_candidates(t, 0, t.size() - 2);
+}
+
+// torch.linspace(lo, hi, steps)[k]: the second half is computed from the upper end.
+double torch_linspace_at(double lo, double hi, Index steps, Index k) {
+  const double step = (hi - lo) / static_cast<double>(steps - 1);
+  return k < steps / 2 ? lo + step * static_cast<double>(k)
+                       : hi - step * static_cast<double>(steps - 1 - k);
+}
+
+PowerLawFit fit_xmin_peak(const TailFits& t, bool reference_quirk) {
+  constexpr Index kBins = 100;
+  const Index n = t.size();
+  if (n < 2) return {};
+  // Zero eigenvalues have no log10; the histogram is over the positive ones (a suffix).
+  Index first_pos = 0;
+  while (first_pos < n && !(t.eig(first_pos) > 0)) ++first_pos;
+  if (first_pos == n) return {};
+
+  // torch.histc(bins=100, min, max): bin = floor((x - min) * bins / (max - min)), x == max in
+  // the last bin.
+  const double lo = std::log10(t.eig(first_pos)), hi = std::log10(t.eig(n - 1));
+  std::array<Index, kBins> counts{};
+  if (hi > lo) {
+    for (Index j = first_pos; j < n; ++j) {
+      const double x = std::log10(t.eig(j));
+      const auto b = static_cast<Index>((x - lo) * static_cast<double>(kBins) / (hi - lo));
+      ++counts[std::clamp<Index>(b, 0, kBins - 1)];
+    }
+  }
+  const Index peak = std::max_element(counts.begin(), counts.end()) - counts.begin();
+  const double xmin2 = std::pow(10.0, torch_linspace_at(lo, hi, kBins + 1, peak));
+  const double lower = reference_quirk ? std::log10(0.95 * xmin2) : 0.95 * xmin2;
+  const double upper = 1.5 * xmin2;
+
+  // The reference skips candidates below `lower` and stops at the first above `upper`; on an
+  // ascending spectrum the visited ones are one contiguous range.
+  Index first = 0;
+  while (first < n - 1 && t.eig(first) < lower) ++first;
+  Index last = first;
+  while (last < n - 1 && !(t.eig(last) > upper)) ++last;
+  --last;
+  const PowerLawFit best = last >= first ? scan_candidates(t, first, last) : PowerLawFit{};
+  // Every slot the scan skipped holds the reference's placeholder alpha = 0, D = 1. A fit has
+  // D < 1, so a placeholder only wins when nothing fits (every D = 1), through its lower
+  // index; its alpha is not a fit.
+  if ((!best.valid || best.D >= 1) && first > 0) {
+    PowerLawFit placeholder;
+    placeholder.alpha = 0;
+    placeholder.D = 1;
+    placeholder.xmin_index = 0;
+    placeholder.xmin = t.eig(0);
+    return placeholder;
+  }
+  return best;
+}
+
+}  // namespace
+
+template <typename T>
+Mat<T> small_gram(const Mat<T>& W) {
+  const bool tall = W.rows() >= W.cols();
+  const Index n = tall ? W.cols() : W.rows();
+  Mat<T> gram = Mat<T>::Zero(n, n);
+  // Eigen's rank update dereferences the data of an empty operand.
+  if (W.size() == 0) return gram;
+  if (tall) {
+    gram.template selfadjointView<Eigen::Lower>().rankUpdate(W.transpose());
+  } else {
+    gram.template selfadjointView<Eigen::Lower>().rankUpdate(W);
+  }
+  return gram;
+}
+
+template <typename T>
+VecD esd_eigenvalues_from_gram(const Mat<T>& gram) {
+  const auto n = static_cast<lapack_int>(gram.rows());
+  if (n == 0) return VecD();
+  Mat<T> a = gram;
+  Vec<T> w(n);
+  check_lapack(syevd('N', n, a.data(), w.data()), "?syevd");
+  // A PSD Gram matrix has no negative eigenvalues; negative ones are round-off around 0.
+  return w.template cast<double>().cwiseMax(0.0);
+}
+
+template <typename T>
+VecD esd_eigenvalues(const Mat<T>& W) {
+  return esd_eigenvalues_from_gram(small_gram(W));
+}
+
+PowerLawFit fit_hill(const VecD& eigs_ascending) { return fit_hill(TailFits(eigs_ascending)); }
+
+PowerLawFit fit_mle_ks(const VecD& eigs_ascending) { return fit_mle_ks(TailFits(eigs_ascending)); }
+
+PowerLawFit fit_xmin_peak(const VecD& eigs_ascending, bool reference_quirk) {
+  return fit_xmin_peak(TailFits(eigs_ascending), reference_quirk);
+}
+
+SpectralSummary summarize_spectrum(const VecD& eigs_ascending) {
+  SpectralSummary s;
+  if (eigs_ascending.size() == 0) return s;
+  s.spectral_norm = eigs_ascending.maxCoeff();
+  s.frobenius_norm = eigs_ascending.sum();
+  if (!(s.spectral_norm > 0)) return s;
+  s.stable_rank = s.frobenius_norm / s.spectral_norm;
+  const TailFits tails(eigs_ascending);
+  s.hill = fit_hill(tails);
+  s.mle_ks = fit_mle_ks(tails);
+  s.peak = fit_xmin_peak(tails, false);
+  if (s.hill.valid) s.alphahat = s.hill.alpha * std::log10(s.spectral_norm);
+  return s;
+}
+
+template <typename T>
+Vec<T> top_right_singular_vector(const Mat<T>& W, const Mat<T>& gram) {
+  if (W.rows() >= W.cols()) return top_eigenvector(gram);
+  // gram = W W^T: its top eigenvector is u1 and v1 = W^T u1 / sigma1.
+  const Vec<T> u1 = top_eigenvector(gram);
+  Vec<T> v1 = W.transpose() * u1;
+  const T norm = v1.norm();
+  if (!(norm > T(0))) return Vec<T>::Unit(W.cols(), 0);
+  return v1 / norm;
+}
+
+template <typename T>
+double w_beta_alignment(const Mat<T>& W, const Mat<T>& gram, const Vec<T>& beta) {
+  const VecD v1 = top_right_singular_vector(W, gram).template cast<double>();
+  return std::abs(v1.dot(beta.template cast<double>())) / v1.norm();
+}
+
+template <typename T>
+VecD right_singular_alignment_curve(const Mat<T>& W, const Vec<T>& beta) {
+  const bool tall = W.rows() >= W.cols();
+  Mat<T> vecs = small_gram(W);
+  const auto n = static_cast<lapack_int>(vecs.rows());
+  if (n == 0) return VecD();
+  Vec<T> w(n);
+  check_lapack(syevd('V', n, vecs.data(), w.data()), "?syevd");
+
+  VecD out(n);
+  if (tall) {
+    const VecD proj = (vecs.transpose() * beta).template cast<double>();
+    for (lapack_int j = 0; j < n; ++j) out[j] = std::abs(proj[n - 1 - j]);
+    return out;
+  }
+  // V = W^T U diag(1/s), so V^T beta = diag(1/s) U^T (W beta). A singular value at round-off
+  // level has no singular vector determined by W; report 0 rather than amplified noise.
+  const VecD proj = (vecs.transpose() * (W * beta)).template cast<double>();
+  const double floor = static_cast<double>(n) * std::numeric_limits<T>::epsilon() *
+                       std::max(0.0, static_cast<double>(w[n - 1]));
+  for (lapack_int j = 0; j < n; ++j) {
+    const double lambda = static_cast<double>(w[n - 1 - j]);
+    out[j] = lambda > floor ? std::abs(proj[n - 1 - j]) / std::sqrt(lambda) : 0.0;
+  }
+  return out;
+}
+
+template <typename T>
+ThinSvd<T> thin_svd(const Mat<T>& A) {
+  const auto m = static_cast<lapack_int>(A.rows()), n = static_cast<lapack_int>(A.cols());
+  const lapack_int k = std::min(m, n);
+  ThinSvd<T> r;
+  r.U.resize(m, k);
+  r.S.resize(k);
+  if (k == 0) {
+    r.V.resize(n, 0);
+    return r;
+  }
+  Mat<T> a = A;
+  Mat<T> vt(k, n);
+  check_lapack(gesdd(m, n, a.data(), r.S.data(), r.U.data(), vt.data()), "?gesdd");
+  r.V = vt.transpose();
+  return r;
+}
+
+#define SIH_INSTANTIATE_SPECTRAL(T)                                                 \
+  template Mat<T> small_gram<T>(const Mat<T>&);                                     \
+  template VecD esd_eigenvalues_from_gram<T>(const Mat<T>&);                        \
+  template VecD esd_eigenvalues<T>(const Mat<T>&);                                  \
+  template Vec<T> top_right_singular_vector<T>(const Mat<T>&, const Mat<T>&);       \
+  template double w_beta_alignment<T>(const Mat<T>&, const Mat<T>&, const Vec<T>&); \
+  template VecD right_singular_alignment_curve<T>(const Mat<T>&, const Vec<T>&);    \
+  template ThinSvd<T> thin_svd<T>(const Mat<T>&);
+
+SIH_INSTANTIATE_SPECTRAL(float)
+SIH_INSTANTIATE_SPECTRAL(double)
+#undef SIH_INSTANTIATE_SPECTRAL
+
+}  // namespace sih
