@@ -42,16 +42,6 @@ lapack_int syevd(char jobz, lapack_int n, float* a, float* w) {
 lapack_int syevd(char jobz, lapack_int n, double* a, double* w) {
   return LAPACKE_dsyevd(LAPACK_COL_MAJOR, jobz, 'L', n, a, n, w);
 }
-lapack_int syevr_top(lapack_int n, float* a, float* w, float* z, lapack_int* found) {
-  lapack_int isuppz[2];
-  return LAPACKE_ssyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', n, a, n, 0.f, 0.f, n, n, 0.f, found, w, z,
-                        n, isuppz);
-}
-lapack_int syevr_top(lapack_int n, double* a, double* w, double* z, lapack_int* found) {
-  lapack_int isuppz[2];
-  return LAPACKE_dsyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', n, a, n, 0., 0., n, n, 0., found, w, z, n,
-                        isuppz);
-}
 lapack_int gesdd(lapack_int m, lapack_int n, float* a, float* s, float* u, float* vt) {
   return LAPACKE_sgesdd(LAPACK_COL_MAJOR, 'S', m, n, a, std::max<lapack_int>(1, m), s, u,
                         std::max<lapack_int>(1, m), vt, std::max<lapack_int>(1, std::min(m, n)));
@@ -61,59 +51,53 @@ lapack_int gesdd(lapack_int m, lapack_int n, double* a, double* s, double* u, do
                         std::max<lapack_int>(1, m), vt, std::max<lapack_int>(1, std::min(m, n)));
 }
 
-// Spectra's convergence test is |residual estimate| < tol * |theta|. The Lanczos estimate keeps
-// shrinking below the true round-off floor, so a tolerance near the precision's epsilon is
-// reachable and makes the vector as accurate as the Gram matrix allows.
-template <typename T>
-constexpr T kLanczosTol = std::is_same_v<T, float> ? T(1e-6) : T(1e-12);
-
 // ?syevr for the top eigenpair, or the full ?syevd when syevr finds nothing: LAPACK 3.11's
 // ssyevr returned M = 0 with INFO = 0 for il = iu = N on a Gram matrix with 40 eigenvalues
 // equal to 9 within 1e-6.
-template <typename T>
-Vec<T> top_eigenvector_lapack(const Mat<T>& gram) {
+VecD top_eigenvector_lapack(const MatD& gram) {
   const auto n = static_cast<lapack_int>(gram.rows());
-  Mat<T> a = gram;
-  Vec<T> w(n), z(n);
+  MatD a = gram;
+  VecD w(n), z(n);
   lapack_int found = 0;
-  if (syevr_top(n, a.data(), w.data(), z.data(), &found) == 0 && found == 1 && z.allFinite()) {
-    return z;
-  }
+  lapack_int isuppz[2];
+  const lapack_int info = LAPACKE_dsyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', n, a.data(), n, 0., 0., n,
+                                         n, 0., &found, w.data(), z.data(), n, isuppz);
+  if (info == 0 && found == 1 && z.allFinite()) return z;
   a = gram;
   check_lapack(syevd('V', n, a.data(), w.data()), "?syevd");
   return a.col(n - 1);
 }
 
-// Spectra has reported success with a non-unit vector (Gram matrix with all eigenvalues equal,
-// double) and thrown from its tridiagonal solver on the same matrix in float, so its answer is
-// accepted only if it is a unit vector with a small residual.
-template <typename T>
-bool is_eigenvector(const Mat<T>& gram, const Vec<T>& v) {
-  const T slack = std::sqrt(std::numeric_limits<T>::epsilon());
-  if (!(std::abs(v.norm() - T(1)) <= slack)) return false;
-  const Vec<T> gv = gram.template selfadjointView<Eigen::Lower>() * v;
-  const T rayleigh = v.dot(gv);
+// Spectra has reported success with a non-unit vector (Gram matrix with all eigenvalues equal)
+// and thrown from its tridiagonal solver on the same matrix in float, so its answer is accepted
+// only if it is a unit vector with a small residual.
+bool is_eigenvector(const MatD& gram, const VecD& v) {
+  const double slack = 1e-8;
+  if (!(std::abs(v.norm() - 1) <= slack)) return false;
+  const VecD gv = gram.selfadjointView<Eigen::Lower>() * v;
+  const double rayleigh = v.dot(gv);
   return (gv - rayleigh * v).norm() <= slack * rayleigh;
 }
 
 // Top eigenvector of a symmetric PSD matrix of which only the lower triangle is filled.
-template <typename T>
-Vec<T> top_eigenvector(const Mat<T>& gram) {
+// Spectra stops when its residual estimate is below tol * lambda; Lanczos estimates drop below
+// the round-off floor, so even tol = 1e-12 is reached (~10% more matvecs than 1e-10).
+VecD top_eigenvector(const MatD& gram, double tol) {
   const Index n = gram.rows();
-  if (n == 0) return Vec<T>();
+  if (n == 0) return VecD();
   // A zero Gram matrix (W = 0) has every unit vector as eigenvector; e_1 is what torch's SVD
   // returns there, and Lanczos would break down on it.
-  if (gram.diagonal().maxCoeff() == T(0)) return Vec<T>::Unit(n, 0);
+  if (gram.diagonal().maxCoeff() == 0) return VecD::Unit(n, 0);
   // Spectra needs nev < ncv <= n; tiny problems go straight to LAPACK.
   if (n >= 3) {
     try {
-      using Op = Spectra::DenseSymMatProd<T, Eigen::Lower>;
+      using Op = Spectra::DenseSymMatProd<double, Eigen::Lower>;
       Op op(gram);
       Spectra::SymEigsSolver<Op> solver(op, 1, std::min<Index>(20, n));
       solver.init();
-      solver.compute(Spectra::SortRule::LargestAlge, 1000, kLanczosTol<T>);
+      solver.compute(Spectra::SortRule::LargestAlge, 1000, tol);
       if (solver.info() == Spectra::CompInfo::Successful) {
-        const Vec<T> v = solver.eigenvectors().col(0);
+        const VecD v = solver.eigenvectors().col(0);
         if (is_eigenvector(gram, v)) return v.normalized();
       }
     } catch (const std::runtime_error&) {
@@ -121,6 +105,20 @@ Vec<T> top_eigenvector(const Mat<T>& gram) {
     }
   }
   return top_eigenvector_lapack(gram);
+}
+
+// Lanczos runs in double for a float Gram matrix too: in float its Ritz vector is the largest
+// error. On 1500x1000 Gaussian W, v1 from float Lanczos was off by ~1e-5, from double Lanczos
+// on the same float Gram by ~8e-7 (60x40 fixture: W-beta alignment off by 6e-5 vs 4e-6
+// relative), for a conversion (~0.5 ms) and ~2x slower matvecs. tol 1e-9 leaves the solve's
+// error far below the float Gram's own.
+template <typename T>
+Vec<T> top_gram_eigenvector(const Mat<T>& gram) {
+  if constexpr (std::is_same_v<T, double>) {
+    return top_eigenvector(gram, 1e-12);
+  } else {
+    return top_eigenvector(gram.template cast<double>(), 1e-9).template cast<T>();
+  }
 }
 
 // Per-spectrum state shared by the three power-law fits: logs of the eigenvalues and suffix
@@ -324,9 +322,9 @@ SpectralSummary summarize_spectrum(const VecD& eigs_ascending) {
 
 template <typename T>
 Vec<T> top_right_singular_vector(const Mat<T>& W, const Mat<T>& gram) {
-  if (W.rows() >= W.cols()) return top_eigenvector(gram);
+  if (W.rows() >= W.cols()) return top_gram_eigenvector(gram);
   // gram = W W^T: its top eigenvector is u1 and v1 = W^T u1 / sigma1.
-  const Vec<T> u1 = top_eigenvector(gram);
+  const Vec<T> u1 = top_gram_eigenvector(gram);
   Vec<T> v1 = W.transpose() * u1;
   const T norm = v1.norm();
   if (!(norm > T(0))) return Vec<T>::Unit(W.cols(), 0);
