@@ -7,8 +7,14 @@
 
 namespace {
 // Only records the signal: the training loop and sweep workers poll it between steps and
-// unwind cleanly (staging folders removed, finished runs kept).
-void on_signal(int sig) { sih::g_interrupt_signal.store(sig); }
+// unwind cleanly (staging folders removed, finished runs kept). A second signal while that
+// is under way terminates at once, as kill -9 would (a re-run cleans up what is left).
+void on_signal(int sig) {
+  if (sih::g_interrupt_signal.exchange(sig) != 0) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+}
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs every build/test dependency of sih from Debian packages (idempotent).
-# Usage: scripts/setup-deps.sh [--with-extras]   (extras: gnuplot, python3-torch)
+# Usage: scripts/setup-deps.sh [--with-extras]   (extras: python3-torch, numpy for bench/torch_ref.py)
 set -euo pipefail
 
 packages=(
@@ -9,9 +9,10 @@ packages=(
   nlohmann-json3-dev libgtest-dev libopenblas-dev liblapacke-dev
   gnuplot-nox
   slurm-wlm munge  # tests/slurm: a one-node SLURM cluster (scripts/slurm/cluster-up.sh)
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets
 )
 if [[ "${1:-}" == "--with-extras" ]]; then
-  packages+=(python3-torch python3-numpy clang libclang-rt-14-dev)
+  packages+=(python3-torch python3-numpy)
 fi
 
 missing=()

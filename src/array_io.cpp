@@ -445,7 +445,7 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   auto fail = [&](int err, std::FILE* f) {
     if (f) std::fclose(f);
     std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": write failed: " + std::strerror(err));
+    throw OutputError(path + ": write failed: " + std::strerror(err));
   };
 
   std::FILE* f = std::fopen(tmp.c_str(), "wb");

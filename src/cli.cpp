@@ -194,6 +194,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << "sih: interrupted by signal " << e.signal
               << "; finished runs are kept, the run in flight was discarded" << std::endl;
     return 128 + e.signal;
+  } catch (const sih::OutputError& e) {
+    // Disk full or I/O error: not bad input, so 1; nothing half-written is left in place.
+    err << "sih: error: cannot write results: " << e.what() << std::endl;
+    return 1;
   } catch (const std::exception& e) {
     err << "sih: internal error: " << e.what() << std::endl;
     return 1;

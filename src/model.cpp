@@ -27,7 +27,7 @@ double loss_and_gradient(const Mat<T>& W, const Vec<T>& a, const Eigen::Ref<cons
   const T inv_sqrt_h = T(1) / std::sqrt(T(h));
 
   ws.hidden.resize(nb, h);
-  ws.hidden.noalias() = X * W.transpose();
+  product_fixed_depth(ws.hidden, X, W.transpose());
   ws.hidden *= inv_sqrt_d;
   tanh_inplace(ws.hidden);
   ws.residual.noalias() = ws.hidden * a;
@@ -49,13 +49,14 @@ double loss_and_gradient(const Mat<T>& W, const Vec<T>& a, const Eigen::Ref<cons
     col = (T(1) - col.square()) * (ws.residual.array() * aj);
   }
   grad_W.resize(h, d);
-  grad_W.noalias() = ws.hidden.transpose() * X;
+  product_fixed_depth(grad_W, ws.hidden.transpose(), X);
   return loss;
 }
 
 template <typename T>
 double model_mse(const Mat<T>& W, const Vec<T>& a, const Mat<T>& X, const Vec<T>& y) {
-  Mat<T> hidden = X * W.transpose();
+  Mat<T> hidden(X.rows(), W.rows());
+  product_fixed_depth(hidden, X, W.transpose());
   hidden *= T(1) / std::sqrt(T(W.cols()));
   tanh_inplace(hidden);
   Vec<T> r = hidden * a;
@@ -69,7 +70,7 @@ Mat<T> probe_features(const Mat<T>& W, const Mat<T>& X, ProbeFeatureScaling scal
   const T d = T(W.cols());
   const T s = scaling == ProbeFeatureScaling::kReference ? T(1) / d : T(1) / std::sqrt(d);
   Mat<T> phi(X.rows(), W.rows());
-  phi.noalias() = X * W.transpose();
+  product_fixed_depth(phi, X, W.transpose());
   phi *= s;
   tanh_inplace(phi);
   phi *= T(1) / std::sqrt(T(W.rows()));

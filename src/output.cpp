@@ -1,10 +1,13 @@
 #include "sih/output.hpp"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -67,12 +70,38 @@ RunWriter::RunWriter(std::string final_dir) : final_(std::move(final_dir)) {
   const fs::path f(final_);
   const fs::path parent = f.parent_path().empty() ? fs::path(".") : f.parent_path();
   std::error_code ec;
+  // The folders made here, deepest first: a run that fails on bad input removes them again.
+  for (fs::path p = parent; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    created_.push_back(p.string());
+    if (p == p.parent_path()) break;
+  }
   fs::create_directories(parent, ec);
   if (ec)
     throw InputError(fmt::format("out_dir: {}: cannot create folder: {}", parent.string(),
                                  ec.message()));
-  staging_ =
-      (parent / fmt::format(".{}.partial-{}", f.filename().string(), ::getpid())).string();
+  // The host in the name keeps processes of other nodes (sharing the folder over NFS) apart.
+  char host[256] = "localhost";
+  ::gethostname(host, sizeof host - 1);
+  const std::string prefix = fmt::format(".{}.partial-", f.filename().string());
+  const std::string mine = fmt::format("{}-", host);
+  staging_ = (parent / fmt::format("{}{}{}", prefix, mine, ::getpid())).string();
+  // Staging folders of this run left by a process of this host that died (kill -9, power loss).
+  for (fs::directory_iterator it(parent, ec), last; !ec && it != last; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
+    const std::string name = entry.path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0 ||
+        name.compare(prefix.size(), mine.size(), mine) != 0)
+      continue;
+    const std::string pid_text = name.substr(prefix.size() + mine.size());
+    char* end = nullptr;
+    const long pid = std::strtol(pid_text.c_str(), &end, 10);
+    if (pid_text.empty() || *end || pid <= 0) continue;
+    if (pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) == 0) continue;  // alive
+    if (pid != ::getpid() && errno != ESRCH) continue;
+    std::error_code ignored;
+    fs::remove_all(entry.path(), ignored);
+  }
+  ec.clear();
   fs::remove_all(staging_, ec);
   fs::create_directories(staging_, ec);
   if (ec || ::access(staging_.c_str(), W_OK) != 0)
@@ -83,12 +112,18 @@ RunWriter::~RunWriter() {
   if (!committed_) {
     std::error_code ec;
     fs::remove_all(staging_, ec);
+    for (const auto& dir : created_)
+      if (!fs::remove(dir, ec)) break;  // only while empty: another run may have written there
   }
 }
 
 std::string RunWriter::path(const std::string& relative) const {
   const fs::path p = fs::path(staging_) / relative;
-  fs::create_directories(p.parent_path());
+  std::error_code ec;
+  fs::create_directories(p.parent_path(), ec);
+  if (ec)
+    throw OutputError(fmt::format("{}: cannot create folder: {}", p.parent_path().string(),
+                                  ec.message()));
   return p.string();
 }
 
@@ -155,7 +190,7 @@ void RunWriter::commit(const nlohmann::json& summary) {
   if (fs::exists(final_)) fs::remove_all(final_, ec);  // --force re-run replaces the old one
   fs::rename(staging_, final_, ec);
   if (ec)
-    throw std::runtime_error(
+    throw OutputError(
         fmt::format("{}: cannot move the finished run into place: {}", final_, ec.message()));
   committed_ = true;
 }

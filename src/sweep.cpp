@@ -139,6 +139,7 @@ PlannedRun make_run(const YAML::Node& node, ConfigUse use, const RunSeeds& seeds
                     nlohmann::json coords) {
   PlannedRun r;
   r.config = config_from_yaml(node, use);
+  check_memory_fits(r.config);  // refuse a sweep with an impossible run before any run starts
   r.seeds = seeds;
   r.id = run_id(r.config, seeds);
   r.repeat = repeat;
@@ -298,6 +299,22 @@ std::string format_duration(double s) {
 
 SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
   SweepOutcome outcome;
+  // Bad input is refused before anything is written: a run too big for the memory, and
+  // init_from arrays of the wrong shape (loaded once per distinct set of sizes).
+  std::vector<std::string> checked;
+  for (const auto& run : plan.runs) {
+    const Config& c = run.config;
+    check_memory_fits(c);
+    if (c.init_from.empty()) continue;
+    const std::string key = fmt::format("{}|{}|{}|{}|{}|{}", c.n, c.d, c.h, c.n_test,
+                                        c.fix_last_layer, c.precision == Precision::kFloat32);
+    if (std::find(checked.begin(), checked.end(), key) != checked.end()) continue;
+    checked.push_back(key);
+    if (c.precision == Precision::kFloat32)
+      (void)load_problem<float>(c.init_from, c);
+    else
+      (void)load_problem<double>(c.init_from, c);
+  }
   std::error_code ec;
   fs::create_directories(fs::path(plan.dir) / "runs", ec);
   if (ec)
@@ -341,6 +358,7 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
   std::mutex mu;
   std::vector<std::string> failures;
   int interrupt = 0;
+  std::string output_error;  // the first OutputError of a run
   const auto start = std::chrono::steady_clock::now();
   const bool tty = ::isatty(STDERR_FILENO);
   auto report = [&] {
@@ -360,6 +378,10 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
   auto worker = [&] {
     for (;;) {
       if (g_interrupt_signal.load()) return;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!output_error.empty()) return;
+      }
       const std::size_t i = next.fetch_add(1);
       if (i >= pending.size()) return;
       const PlannedRun& run = *pending[i];
@@ -391,6 +413,11 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
         std::lock_guard<std::mutex> lock(mu);
         interrupt = e.signal;
         return;
+      } catch (const OutputError& e) {
+        // Disk full: every further run would fail the same way; stop taking new ones.
+        std::lock_guard<std::mutex> lock(mu);
+        if (output_error.empty()) output_error = e.what();
+        return;
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(mu);
         failures.push_back(fmt::format("run {} ({}): {}", run.id, run.coords.dump(), e.what()));
@@ -412,6 +439,8 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
   outcome.diverged = diverged.load();
   if (interrupt || g_interrupt_signal.load())
     throw Interrupted(interrupt ? interrupt : g_interrupt_signal.load());
+  if (!output_error.empty())
+    throw OutputError(output_error + " (completed runs are kept; re-run to resume)");
   if (!failures.empty()) {
     for (const auto& f : failures) std::cerr << "[sih] error: " << f << '\n';
     throw std::runtime_error(fmt::format("{} of {} runs failed (see above); completed runs are kept",

@@ -126,7 +126,8 @@ class Checkpointer {
       const SpectralSummary s = summarize_spectrum(eigs);
       row.spectral_norm = s.spectral_norm;
       row.frobenius_norm = s.frobenius_norm;
-      row.stable_rank = finite_or_empty(s.stable_rank);
+      // 0/0 for an all-zero W: undefined (an empty cell, as the reference's NaN), not 0.
+      if (s.spectral_norm > 0) row.stable_rank = finite_or_empty(s.stable_rank);
       if (s.hill.valid) {
         row.alpha_hill = finite_or_empty(s.hill.alpha);
         row.D_hill = finite_or_empty(s.hill.D);
@@ -182,8 +183,11 @@ class Checkpointer {
       const ThinSvd<T>* sides[2] = {&*prev_svd_, &svd_w};
       const char* names[2] = {"Wk", "Wk1"};
       for (int k = 0; k < 2; ++k) {
-        const Mat<T> u = (sides[k]->U.transpose() * svd_m.U).array().square().matrix();
-        const Mat<T> v = (sides[k]->V.transpose() * svd_m.V).array().square().matrix();
+        Mat<T> u, v;  // the same bits for every thread count (model.hpp)
+        product_fixed_depth(u, sides[k]->U.transpose(), svd_m.U);
+        product_fixed_depth(v, sides[k]->V.transpose(), svd_m.V);
+        u = u.array().square().matrix();
+        v = v.array().square().matrix();
         w_.write_matrix_npy(fmt::format("{}_{}_U.npy", base, names[k]), u);
         w_.write_text(fmt::format("{}_{}_U_plot.csv", base, names[k]), heatmap_csv(u));
         w_.write_matrix_npy(fmt::format("{}_{}_V.npy", base, names[k]), v);
@@ -250,9 +254,11 @@ class Checkpointer {
   long pair_ = 0;
 };
 
-template <typename T>
-bool all_finite(const Mat<T>& m) {
-  return m.allFinite();
+// Finite entries whose squared norm is finite too: past that the Gram matrices of the probes
+// overflow (W ~ 1e20 in float32) and LAPACK refuses them, so such weights count as diverged.
+template <typename Derived>
+bool all_finite(const Eigen::MatrixBase<Derived>& m) {
+  return m.allFinite() && std::isfinite(m.squaredNorm());
 }
 
 }  // namespace
@@ -339,10 +345,13 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds, R
         }
       }
       result.steps_done = step;
-      if (!std::isfinite(loss) || !all_finite(W) || (train_a && !a.allFinite())) {
+      if (!std::isfinite(loss) || !all_finite(W) || (train_a && !all_finite(a))) {
         result.status = "diverged";
         result.diverged_step = step;
-        result.diverged_reason = std::isfinite(loss) ? "weights became NaN/Inf" : "loss is NaN/Inf";
+        const bool entries_finite = W.allFinite() && (!train_a || a.allFinite());
+        result.diverged_reason = !std::isfinite(loss) ? "loss is NaN/Inf"
+                                 : entries_finite     ? "weights overflow (squared norm is Inf)"
+                                                      : "weights became NaN/Inf";
         w.log(fmt::format("warning: diverged at step {}: {}", step, result.diverged_reason));
         return result;
       }

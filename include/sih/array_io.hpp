@@ -16,8 +16,8 @@ namespace sih {
 // truncated .npy, unsupported dtype).
 MatD read_array(const std::string& path);
 
-// Writes `content` to `path` atomically (temp file + fsync + rename). Throws
-// std::runtime_error with the path and errno text on failure (disk full, not writable),
+// Writes `content` to `path` atomically (temp file + fsync + rename). Throws OutputError
+// (a std::runtime_error) with the path and errno text on failure (disk full, not writable),
 // removing the temp file.
 void write_file_atomic(const std::string& path, const std::string& content);
 

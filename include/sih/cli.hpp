@@ -8,7 +8,8 @@ namespace sih {
 
 // Runs `sih args...` (args without the program name). Results go to `out` (stdout stays
 // parseable: the last line is the output folder), logs and errors to `err`. Returns the exit
-// status: 0 success, 2 bad input, 1 internal failure, 128+signal when interrupted.
+// status: 0 success, 2 bad input, 1 internal failure or results not writable (disk full),
+// 128+signal when interrupted.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace sih

@@ -1,7 +1,9 @@
 #pragma once
 // The run folder (docs/OUTPUT.md is the contract). A run is written into a staging folder
-// `<out_dir>/.<id>.partial-<pid>` and renamed to `<out_dir>/<id>` only when complete, so a
-// folder under its final name is always whole; every file inside is written atomically too.
+// `<out_dir>/.<id>.partial-<host>-<pid>` and renamed to `<out_dir>/<id>` only when complete, so
+// a folder under its final name is always whole; every file inside is written atomically too.
+// A process killed with SIGKILL leaves its staging folder behind: the next RunWriter of the
+// same run on the same host removes it when that pid is gone; other folders are ignored.
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -62,6 +64,7 @@ class RunWriter {
 
  private:
   std::string final_, staging_;
+  std::vector<std::string> created_;  // out_dir folders this writer made, deepest first
   std::vector<MetricsRow> rows_;
   std::string log_;
   bool committed_ = false;

@@ -23,6 +23,14 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Results could not be written (disk full, I/O error): the CLI prints what() on one line and
+// exits with status 1 (not bad input: the same command works once there is space). No file
+// is left half-written under its final name.
+class OutputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // A run interrupted by SIGINT/SIGTERM: the CLI exits 128 + signal.
 class Interrupted : public std::runtime_error {
  public:

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer (-DSIH_SANITIZE=ON),
+# built -O1 -g with assertions on (Eigen's bounds checks included), into build-asan/ (or
+# $SIH_ASAN_BUILD_DIR). Any sanitizer report fails the test that triggered it: ASan and UBSan
+# abort on the first error, LeakSanitizer reports leaks at exit (third-party suppressions only:
+# tests/lsan.supp). Usage: scripts/test-sanitize.sh [extra ctest arguments, e.g. -R Cli]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
+build_dir="${SIH_ASAN_BUILD_DIR:-build-asan}"
+start=$SECONDS
+
+scripts/setup-deps.sh
+# A build type of its own: CMakeLists.txt pins the flags of Release and RelWithDebInfo.
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Asan -DCMAKE_CXX_FLAGS_ASAN="-O1 -g" \
+  -DSIH_SANITIZE=ON -DSIH_BUILD_TESTS=ON > /dev/null
+# sih and the test executables only (not the benchmark).
+targets=(sih)
+for t in tests/test_*.cpp; do targets+=("$(basename "$t" .cpp)"); done
+cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]}" 2>&1 |
+  grep -vE '^\[ *[0-9]+%\] (Building|Linking)|Built target|Scanning dependencies|Consolidate compiler' >&2 || true
+test -x "$build_dir/sih"
+echo "test-sanitize: built in $((SECONDS - start)) s" >&2
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export SIH_SANITIZED=1  # tests/reliability: smaller runs for the slower binary
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+cd "$build_dir"
+ctest --output-on-failure -j 2 --timeout 1200 "$@"
+echo "test-sanitize: build + suite in $((SECONDS - start)) s" >&2
