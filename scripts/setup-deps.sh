@@ -10,6 +10,7 @@ packages=(
   gnuplot-nox
   slurm-wlm munge  # tests/slurm: a one-node SLURM cluster (scripts/slurm/cluster-up.sh)
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets
+  libomp-dev  # scripts/test-sanitize.sh builds with clang, whose OpenMP runtime this is
 )
 if [[ "${1:-}" == "--with-extras" ]]; then
   packages+=(python3-torch python3-numpy)

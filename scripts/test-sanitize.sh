@@ -11,6 +11,13 @@ build_dir="${SIH_ASAN_BUILD_DIR:-build-asan}"
 start=$SECONDS
 
 scripts/setup-deps.sh
+# clang builds this suite in half the time of g++ (5.7 vs 10.7 min build + suite on 2 cores);
+# it needs libomp (libomp-dev) for OpenMP. CC/CXX set by the caller win; a build folder keeps
+# the compiler it was configured with.
+if [[ -z "${CXX:-}" && ! -f "$build_dir/CMakeCache.txt" ]] && command -v clang++ > /dev/null &&
+  compgen -G "/usr/lib/llvm-*/lib/libomp.so" > /dev/null; then
+  export CC=clang CXX=clang++
+fi
 # A build type of its own: CMakeLists.txt pins the flags of Release and RelWithDebInfo.
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Asan -DCMAKE_CXX_FLAGS_ASAN="-O1 -g" \
   -DSIH_SANITIZE=ON -DSIH_BUILD_TESTS=ON > /dev/null
