@@ -72,15 +72,7 @@ void write_init(const std::string& dir) {
   fs::create_directories(dir);
   const Config c = config_from_yaml(load_yaml_string(kBase, "base"));
   const Problem<double> p = generate_problem<double>(c, RunSeeds::from_seed(7));
-  write_csv(dir + "/beta.csv", p.beta);
-  write_csv(dir + "/W0.csv", p.W0);
-  write_csv(dir + "/a0.csv", p.a0);
-  write_csv(dir + "/X_train.csv", p.train.X);
-  write_csv(dir + "/y_train.csv", p.train.y);
-  write_csv(dir + "/X_probe.csv", p.probe.X);
-  write_csv(dir + "/y_probe.csv", p.probe.y);
-  write_csv(dir + "/X_test.csv", p.test.X);
-  write_csv(dir + "/y_test.csv", p.test.y);
+  test::write_init_folder(dir, p);
 }
 
 // Replaces line `line` (1-based) of a CSV file with `text`.

@@ -102,37 +102,8 @@ void expect_no_nan_text(const std::string& dir) {
   EXPECT_GT(files, 3) << dir;
 }
 
-struct Csv {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  std::string at(std::size_t r, const std::string& col) const {
-    const auto it = std::find(header.begin(), header.end(), col);
-    EXPECT_NE(it, header.end()) << "no column " << col;
-    if (it == header.end()) return "?";
-    return rows.at(r).at(static_cast<std::size_t>(it - header.begin()));
-  }
-};
-
-Csv read_csv(const std::string& path) {
-  Csv c;
-  std::stringstream ss(test::read_text(path));
-  auto split = [](const std::string& s) {
-    std::vector<std::string> out;
-    std::size_t pos = 0;
-    for (;;) {
-      const auto k = s.find(',', pos);
-      out.push_back(s.substr(pos, k == std::string::npos ? std::string::npos : k - pos));
-      if (k == std::string::npos) return out;
-      pos = k + 1;
-    }
-  };
-  std::string line;
-  std::getline(ss, line);
-  c.header = split(line);
-  while (std::getline(ss, line))
-    if (!line.empty()) c.rows.push_back(split(line));
-  return c;
-}
+using test::Csv;
+using test::read_csv;
 
 // init_from arrays for kSmall's sizes, with W0 replaced by `W0`.
 std::string write_init(const test::TempDir& tmp, const MatD& W0, long n = 60, long d = 16,
@@ -145,15 +116,7 @@ std::string write_init(const test::TempDir& tmp, const MatD& W0, long n = 60, lo
   c.d = d;
   c.h = h;
   const Problem<double> p = generate_problem<double>(c, RunSeeds::from_seed(3));
-  write_csv(dir + "/beta.csv", p.beta);
-  write_csv(dir + "/W0.csv", W0);
-  write_csv(dir + "/a0.csv", p.a0);
-  write_csv(dir + "/X_train.csv", p.train.X);
-  write_csv(dir + "/y_train.csv", p.train.y);
-  write_csv(dir + "/X_probe.csv", p.probe.X);
-  write_csv(dir + "/y_probe.csv", p.probe.y);
-  write_csv(dir + "/X_test.csv", p.test.X);
-  write_csv(dir + "/y_test.csv", p.test.y);
+  test::write_init_folder(dir, p, &W0);
   return dir;
 }
 

@@ -46,36 +46,8 @@ YAML::Node small(const std::string& out_dir, const std::vector<std::string>& set
   return root;
 }
 
-struct Csv {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  std::string at(std::size_t r, const std::string& col) const {
-    const auto it = std::find(header.begin(), header.end(), col);
-    EXPECT_NE(it, header.end()) << "no column " << col;
-    return rows.at(r).at(static_cast<std::size_t>(it - header.begin()));
-  }
-};
-
-Csv read_csv(const std::string& path) {
-  Csv c;
-  std::stringstream ss(test::read_text(path));
-  std::string line;
-  auto split = [](const std::string& s) {
-    std::vector<std::string> out;
-    std::size_t pos = 0;
-    for (;;) {
-      const auto k = s.find(',', pos);
-      out.push_back(s.substr(pos, k == std::string::npos ? std::string::npos : k - pos));
-      if (k == std::string::npos) return out;
-      pos = k + 1;
-    }
-  };
-  std::getline(ss, line);
-  c.header = split(line);
-  while (std::getline(ss, line))
-    if (!line.empty()) c.rows.push_back(split(line));
-  return c;
-}
+using test::Csv;
+using test::read_csv;
 
 SweepOptions quiet_options() {
   SweepOptions o;

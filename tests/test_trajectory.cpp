@@ -17,30 +17,6 @@ struct Case {
   std::string dtype;
 };
 
-std::vector<std::map<std::string, std::string>> read_csv_rows(const std::string& path) {
-  std::vector<std::map<std::string, std::string>> rows;
-  std::stringstream ss(test::read_text(path));
-  std::string line;
-  std::vector<std::string> header;
-  auto split = [](const std::string& s) {
-    std::vector<std::string> out;
-    std::string cell;
-    std::stringstream ls(s);
-    while (std::getline(ls, cell, ',')) out.push_back(cell);
-    if (!s.empty() && s.back() == ',') out.push_back("");
-    return out;
-  };
-  std::getline(ss, line);
-  header = split(line);
-  while (std::getline(ss, line)) {
-    const auto cells = split(line);
-    std::map<std::string, std::string> row;
-    for (std::size_t i = 0; i < header.size(); ++i) row[header[i]] = i < cells.size() ? cells[i] : "";
-    rows.push_back(row);
-  }
-  return rows;
-}
-
 Config config_from_case(const nlohmann::json& j, const std::string& dtype) {
   Config c;
   c.n = j["n"];
@@ -93,12 +69,16 @@ TEST_P(Trajectory, MatchesReferenceStepByStep) {
   req.progress = false;
   const RunOutcome out = run_experiment(req);
   ASSERT_EQ(out.status, "ok");
-  const auto rows = read_csv_rows(out.dir + "/metrics.csv");
-  ASSERT_EQ(rows.size(), expected["steps"].size());
+  const test::Csv metrics = test::read_csv(out.dir + "/metrics.csv");
+  ASSERT_EQ(metrics.rows.size(), expected["steps"].size());
 
-  for (std::size_t s = 0; s < rows.size(); ++s) {
+  for (std::size_t s = 0; s < metrics.rows.size(); ++s) {
     const auto& e = expected["steps"][s];
-    const auto& r = rows[s];
+    struct Row {
+      const test::Csv& csv;
+      std::size_t s;
+      std::string at(const std::string& column) const { return csv.at(s, column); }
+    } r{metrics, s};
     SCOPED_TRACE("step " + std::to_string(s));
     ASSERT_EQ(std::stol(r.at("step")), e["step"].get<long>());
     auto check = [&](const char* column, const char* key) {

@@ -8,7 +8,13 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <algorithm>
+#include <iomanip>
 #include <string>
+#include <vector>
+
+#include "sih/array_io.hpp"
+#include "sih/data.hpp"
 
 #ifndef SIH_REFERENCE_DIR
 #define SIH_REFERENCE_DIR "/work/shared/reference"
@@ -45,6 +51,55 @@ inline std::string read_text(const std::string& path) {
 
 inline void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
+}
+
+// A CSV file with a header line, cells as text (empty cell = not computed).
+struct Csv {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  // The cell of row r in column `col`; a missing column is a test failure.
+  std::string at(std::size_t r, const std::string& col) const {
+    const auto it = std::find(header.begin(), header.end(), col);
+    EXPECT_NE(it, header.end()) << "no column " << col;
+    if (it == header.end()) return "?";
+    return rows.at(r).at(static_cast<std::size_t>(it - header.begin()));
+  }
+};
+
+inline Csv read_csv(const std::string& path) {
+  auto split = [](const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    for (;;) {
+      const auto k = s.find(',', pos);
+      out.push_back(s.substr(pos, k == std::string::npos ? std::string::npos : k - pos));
+      if (k == std::string::npos) return out;
+      pos = k + 1;
+    }
+  };
+  Csv c;
+  std::stringstream ss(read_text(path));
+  std::string line;
+  std::getline(ss, line);
+  c.header = split(line);
+  while (std::getline(ss, line))
+    if (!line.empty()) c.rows.push_back(split(line));
+  return c;
+}
+
+// Writes `p` as an init_from folder of CSV files (W0 replaced by `W0` when given).
+inline void write_init_folder(const std::string& dir, const Problem<double>& p,
+                              const MatD* W0 = nullptr) {
+  std::filesystem::create_directories(dir);
+  write_csv(dir + "/beta.csv", p.beta);
+  write_csv(dir + "/W0.csv", W0 ? *W0 : p.W0);
+  write_csv(dir + "/a0.csv", p.a0);
+  write_csv(dir + "/X_train.csv", p.train.X);
+  write_csv(dir + "/y_train.csv", p.train.y);
+  write_csv(dir + "/X_probe.csv", p.probe.X);
+  write_csv(dir + "/y_probe.csv", p.probe.y);
+  write_csv(dir + "/X_test.csv", p.test.X);
+  write_csv(dir + "/y_test.csv", p.test.y);
 }
 
 // |actual - expected| <= rel * max(|expected|, floor)
