@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every build/test dependency of sih from Debian packages (idempotent).
-# Usage: scripts/setup-deps.sh [--with-extras]   (extras: python3-torch, numpy for bench/torch_ref.py)
+# Usage: scripts/setup-deps.sh [--with-extras]   (extras: python3-torch, numpy for bench/torch_ref.py;
+#   matplotlib, tqdm for bench/authors_ref.sh, which runs the authors' own PyTorch code)
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,7 @@ packages=(
 )
 if [[ "${1:-}" == "--with-extras" ]]; then
   packages+=(python3-torch python3-numpy)
+  packages+=(python3-matplotlib python3-tqdm)  # bench/authors_ref.sh (their code also needs python3-yaml, a torch dependency)
 fi
 
 missing=()

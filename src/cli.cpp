@@ -26,8 +26,8 @@ sih::Config load_config(const std::string& path, const std::vector<std::string>&
   return sih::config_from_yaml(root, sih::ConfigUse::kRun);
 }
 
-int cmd_run(const std::string& path, const std::vector<std::string>& sets, bool force,
-            bool quiet, std::ostream& out, std::ostream& err) {
+int cmd_run(const std::string& path, const std::vector<std::string>& sets, bool force, bool quiet,
+            std::ostream& out, std::ostream& err) {
   sih::RunRequest req;
   req.config = load_config(path, sets);
   req.force = force;
@@ -64,7 +64,7 @@ int cmd_sweep(sih::SweepKind kind, const std::string& path, const std::vector<st
     const sih::MergeOutcome m = sih::merge_sweep(plan.dir);
     if (!quiet)
       err << "[sih] merged " << m.complete << "/" << m.total << " runs (" << m.missing
-                << " missing, " << m.diverged << " diverged) into runs.csv and aggregate.csv\n";
+          << " missing, " << m.diverged << " diverged) into runs.csv and aggregate.csv\n";
   } else if (!quiet) {
     err << "[sih] sharded: run `sih merge " << plan.dir << "` when every shard is done\n";
   }
@@ -74,8 +74,8 @@ int cmd_sweep(sih::SweepKind kind, const std::string& path, const std::vector<st
 
 int cmd_merge(const std::string& dir, std::ostream& out, std::ostream& err) {
   const sih::MergeOutcome m = sih::merge_sweep(dir);
-  err << "[sih] merged " << m.complete << "/" << m.total << " runs (" << m.missing
-            << " missing, " << m.diverged << " diverged)\n";
+  err << "[sih] merged " << m.complete << "/" << m.total << " runs (" << m.missing << " missing, "
+      << m.diverged << " diverged)\n";
   out << dir << std::endl;
   return m.missing > 0 ? 3 : 0;
 }
@@ -105,8 +105,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->type_name("KEY=VALUE");
   run->add_flag("--force", force, "Recompute even if the output folder is already complete");
   run->add_flag("--quiet", quiet, "No log lines on stderr");
-  run->footer("Prints the run's output folder as the last line of stdout.\n"
-              "Config keys: see `sih config --describe`.");
+  run->footer(
+      "Prints the run's output folder as the last line of stdout.\n"
+      "Config keys: see `sih config --describe`.");
 
   bool describe = false;
   auto* config = app.add_subcommand("config", "Show the config fields, or resolve a config");
@@ -126,8 +127,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     cmd->add_option("--jobs", jobs, "Parallel runs (default: from cores and run count)");
     cmd->add_flag("--force", force, "Recompute runs whose folders are already complete");
     cmd->add_flag("--quiet", quiet, "No progress on stderr");
-    cmd->footer("Prints the sweep folder as the last line of stdout. Resumable: a re-run skips\n"
-                "complete runs. Unsharded sweeps merge automatically; sharded ones need `sih merge`.");
+    cmd->footer(
+        "Prints the sweep folder as the last line of stdout. Resumable: a re-run skips\n"
+        "complete runs. Unsharded sweeps merge automatically; sharded ones need `sih merge`.");
     return cmd;
   };
   auto* bulk_lr = add_sweep("bulk-lr", "Sweep optimizer x lr, repeated (SPEC 6)");
@@ -192,7 +194,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return 2;
   } catch (const sih::Interrupted& e) {
     err << "sih: interrupted by signal " << e.signal
-              << "; finished runs are kept, the run in flight was discarded" << std::endl;
+        << "; finished runs are kept, the run in flight was discarded" << std::endl;
     return 128 + e.signal;
   } catch (const sih::OutputError& e) {
     // Disk full or I/O error: not bad input, so 1; nothing half-written is left in place.

@@ -46,8 +46,8 @@ std::string find_array(const std::string& dir, const std::string& name, bool req
     if (std::filesystem::exists(path)) return path;
   }
   if (required)
-    throw InputError(fmt::format("init_from: {}: no {}.npy or {}.csv in this folder", dir, name,
-                                 name));
+    throw InputError(
+        fmt::format("init_from: {}: no {}.npy or {}.csv in this folder", dir, name, name));
   return {};
 }
 
@@ -57,16 +57,17 @@ Mat<T> load_checked(const std::string& dir, const std::string& name, long rows, 
   const std::string path = find_array(dir, name, true);
   MatD m = read_array(path);
   if (m.rows() != rows || m.cols() != cols) {
-    throw InputError(fmt::format("init_from: {}: shape {}x{}, expected {} = {}x{}", path,
-                                 m.rows(), m.cols(), shape_text, rows, cols));
+    throw InputError(fmt::format("init_from: {}: shape {}x{}, expected {} = {}x{}", path, m.rows(),
+                                 m.cols(), shape_text, rows, cols));
   }
   // A double that float32 cannot hold would become Inf and fail deep inside LAPACK.
   Mat<T> out = m.cast<T>();
   if (!out.allFinite() || !std::isfinite(out.squaredNorm()))
-    throw InputError(fmt::format("init_from: {}: values too large for {} (largest |x| = {:g}; "
-                                 "the sum of squares must stay below {:g})",
-                                 path, sizeof(T) == 4 ? "float32" : "float64",
-                                 m.cwiseAbs().maxCoeff(), double(std::numeric_limits<T>::max())));
+    throw InputError(
+        fmt::format("init_from: {}: values too large for {} (largest |x| = {:g}; "
+                    "the sum of squares must stay below {:g})",
+                    path, sizeof(T) == 4 ? "float32" : "float64", m.cwiseAbs().maxCoeff(),
+                    double(std::numeric_limits<T>::max())));
   return out;
 }
 
@@ -109,8 +110,7 @@ Problem<T> load_problem(const std::string& dir, const Config& c) {
 }
 
 template Vec<float> teacher_labels(const Mat<float>&, const Vec<float>&, double, std::uint64_t);
-template Vec<double> teacher_labels(const Mat<double>&, const Vec<double>&, double,
-                                    std::uint64_t);
+template Vec<double> teacher_labels(const Mat<double>&, const Vec<double>&, double, std::uint64_t);
 template Problem<float> generate_problem<float>(const Config&, const RunSeeds&);
 template Problem<double> generate_problem<double>(const Config&, const RunSeeds&);
 template Problem<float> load_problem<float>(const std::string&, const Config&);

@@ -2,14 +2,20 @@
 
 #include <cmath>
 
+#include "sih/linalg.hpp"
+
 namespace sih {
 
 template <typename T>
+void feature_gram_into(Mat<T>& gram, const Mat<T>& phi) {
+  gram_lower(gram, phi);
+  gram.template triangularView<Eigen::StrictlyUpper>() = gram.transpose();
+}
+
+template <typename T>
 Mat<T> feature_gram(const Mat<T>& phi) {
-  const Eigen::Index h = phi.cols();
-  Mat<T> g = Mat<T>::Zero(h, h);
-  g.template selfadjointView<Eigen::Lower>().rankUpdate(phi.transpose());
-  g.template triangularView<Eigen::StrictlyUpper>() = g.transpose();
+  Mat<T> g;
+  feature_gram_into(g, phi);
   return g;
 }
 
@@ -53,12 +59,13 @@ double mse(const Vec<T>& prediction, const Vec<T>& target) {
          static_cast<double>(target.size());
 }
 
-#define SIH_INSTANTIATE(T)                                                                \
-  template Mat<T> feature_gram<T>(const Mat<T>&);                                         \
-  template double kta_from_gram<T>(const Mat<T>&, const Vec<T>&, const Vec<T>&);          \
-  template double kta_dense<T>(const Mat<T>&, const Vec<T>&);                             \
-  template RidgeSolution<T> ridge_solve<T>(const Mat<T>&, const Vec<T>&, double,          \
-                                           const Mat<T>&, const Vec<T>&);                 \
+#define SIH_INSTANTIATE(T)                                                                      \
+  template Mat<T> feature_gram<T>(const Mat<T>&);                                               \
+  template void feature_gram_into<T>(Mat<T>&, const Mat<T>&);                                   \
+  template double kta_from_gram<T>(const Mat<T>&, const Vec<T>&, const Vec<T>&);                \
+  template double kta_dense<T>(const Mat<T>&, const Vec<T>&);                                   \
+  template RidgeSolution<T> ridge_solve<T>(const Mat<T>&, const Vec<T>&, double, const Mat<T>&, \
+                                           const Vec<T>&);                                      \
   template double mse<T>(const Vec<T>&, const Vec<T>&);
 SIH_INSTANTIATE(float)
 SIH_INSTANTIATE(double)

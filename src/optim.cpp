@@ -10,21 +10,35 @@ OptimizerKind parse_optimizer(const std::string& name) {
   throw InputError("optimizer: '" + name + "': must be one of sgd, adam");
 }
 
+// Each update is elementwise. It runs column by column in parallel (Eigen does not
+// parallelise elementwise loops) and fuses the moment and parameter updates per column, so
+// theta, grad, m and v are streamed through memory once; each element sees exactly the
+// operations of the textbook formulas below, so the bits do not depend on the split.
 template <typename T>
 void ParamOptimizer<T>::step(Eigen::Ref<Mat<T>> theta, Eigen::Ref<Mat<T>> grad, double lr) {
   ++t_;
-  auto g = grad.array();
-  if (s_.weight_decay != 0) g += T(s_.weight_decay) * theta.array();
+  const Eigen::Index cols = theta.cols();
+  const T wd = T(s_.weight_decay);
+  const bool decay = s_.weight_decay != 0;
   if (s_.kind == OptimizerKind::kSgd) {
-    if (s_.momentum != 0) {
-      if (t_ == 1) {
-        m_ = grad;  // PyTorch: buf = g on the first step
-      } else {
-        m_.array() = T(s_.momentum) * m_.array() + g;
+    const T mu = T(s_.momentum), step = T(lr);
+    const bool momentum = s_.momentum != 0, first = t_ == 1;
+    if (momentum && first) m_.resize(theta.rows(), theta.cols());
+#pragma omp parallel for schedule(static)
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      auto g = grad.col(j).array();
+      if (decay) g += wd * theta.col(j).array();
+      if (!momentum) {
+        theta.col(j).array() -= step * g;
+        continue;
       }
-      theta.array() -= T(lr) * m_.array();
-    } else {
-      theta.array() -= T(lr) * g;
+      auto m = m_.col(j).array();
+      if (first) {
+        m = g;  // PyTorch: buf = g on the first step
+      } else {
+        m = mu * m + g;
+      }
+      theta.col(j).array() -= step * m;
     }
     return;
   }
@@ -43,9 +57,16 @@ void ParamOptimizer<T>::step(Eigen::Ref<Mat<T>> theta, Eigen::Ref<Mat<T>> grad, 
   const T step_size = T(lr / bc1);
   const T sqrt_bc2 = T(std::sqrt(bc2));
   const T eps = T(s_.eps);
-  m_.array() = b1 * m_.array() + one_minus_b1 * g;
-  v_.array() = b2 * v_.array() + one_minus_b2 * g.square();
-  theta.array() -= step_size * (m_.array() / (v_.array().sqrt() / sqrt_bc2 + eps));
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index j = 0; j < cols; ++j) {
+    auto g = grad.col(j).array();
+    if (decay) g += wd * theta.col(j).array();
+    auto m = m_.col(j).array();
+    auto v = v_.col(j).array();
+    m = b1 * m + one_minus_b1 * g;
+    v = b2 * v + one_minus_b2 * g.square();
+    theta.col(j).array() -= step_size * (m / (v.sqrt() / sqrt_bc2 + eps));
+  }
 }
 
 template class ParamOptimizer<float>;

@@ -19,11 +19,14 @@ namespace fs = std::filesystem;
 namespace sih {
 
 const std::vector<std::string>& metrics_columns() {
-  static const std::vector<std::string> cols = {
-      "step",         "lr",       "train_loss",   "val_loss",      "kta",
-      "w_beta_alignment", "alpha_hill", "D_hill", "alpha_mle_ks",  "D_mle_ks",
-      "alpha_peak",   "D_peak",   "spectral_norm", "frobenius_norm", "alphahat",
-      "stable_rank"};
+  static const std::vector<std::string> cols = {"step",          "lr",
+                                                "train_loss",    "val_loss",
+                                                "kta",           "w_beta_alignment",
+                                                "alpha_hill",    "D_hill",
+                                                "alpha_mle_ks",  "D_mle_ks",
+                                                "alpha_peak",    "D_peak",
+                                                "spectral_norm", "frobenius_norm",
+                                                "alphahat",      "stable_rank"};
   return cols;
 }
 
@@ -77,8 +80,8 @@ RunWriter::RunWriter(std::string final_dir) : final_(std::move(final_dir)) {
   }
   fs::create_directories(parent, ec);
   if (ec)
-    throw InputError(fmt::format("out_dir: {}: cannot create folder: {}", parent.string(),
-                                 ec.message()));
+    throw InputError(
+        fmt::format("out_dir: {}: cannot create folder: {}", parent.string(), ec.message()));
   // The host in the name keeps processes of other nodes (sharing the folder over NFS) apart.
   char host[256] = "localhost";
   ::gethostname(host, sizeof host - 1);
@@ -122,8 +125,8 @@ std::string RunWriter::path(const std::string& relative) const {
   std::error_code ec;
   fs::create_directories(p.parent_path(), ec);
   if (ec)
-    throw OutputError(fmt::format("{}: cannot create folder: {}", p.parent_path().string(),
-                                  ec.message()));
+    throw OutputError(
+        fmt::format("{}: cannot create folder: {}", p.parent_path().string(), ec.message()));
   return p.string();
 }
 

@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <future>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 
 #include "sih/output.hpp"
@@ -64,12 +64,12 @@ std::string start_key(const Config& config, const RunSeeds& seeds) {
   if (!start_checkpoint_shareable(config) || !config.init_from.empty()) return {};
   nlohmann::json j = config_to_json(config);
   // Settings that act only from the first update on, or not on results at all.
-  for (const char* k : {"optimizer", "lr", "momentum", "weight_decay", "lr_scheduler_cls",
-                        "lr_scheduler_kwargs", "num_epochs", "probe_freq_steps", "threads",
-                        "out_dir", "seed", "repeat", "varying_param"})
+  for (const char* k :
+       {"optimizer", "lr", "momentum", "weight_decay", "lr_scheduler_cls", "lr_scheduler_kwargs",
+        "num_epochs", "probe_freq_steps", "threads", "out_dir", "seed", "repeat", "varying_param"})
     j.erase(k);
-  return stable_hash_hex(fmt::format("{}:{}:{}:{}", j.dump(), seeds.teacher, seeds.student,
-                                     seeds.data));
+  return stable_hash_hex(
+      fmt::format("{}:{}:{}:{}", j.dump(), seeds.teacher, seeds.student, seeds.data));
 }
 
 namespace {
@@ -174,8 +174,8 @@ RunOutcome run_experiment(const RunRequest& req) {
   for (auto it = req.extra_config.begin(); it != req.extra_config.end(); ++it)
     cfg[it.key()] = it.value();
   writer.write_json("config.json", cfg);
-  writer.log(fmt::format("sih {} run {}: n={} d={} h={} {} lr={} {} steps, {}", kVersion,
-                         out.id, c.n, c.d, c.h, c.optimizer, c.lr, c.total_steps(),
+  writer.log(fmt::format("sih {} run {}: n={} d={} h={} {} lr={} {} steps, {}", kVersion, out.id,
+                         c.n, c.d, c.h, c.optimizer, c.lr, c.total_steps(),
                          c.precision == Precision::kFloat32 ? "float32" : "float64"));
 
   TrainResult r = c.precision == Precision::kFloat32 ? run_typed<float>(req, seeds, writer)
@@ -192,8 +192,8 @@ RunOutcome run_experiment(const RunRequest& req) {
   summary["timings_s"] = r.timings_s;
   summary["notes"] = r.notes;
   summary["checkpoints"] = writer.metrics().size();
-  summary["final"] =
-      writer.metrics().empty() ? nlohmann::json::object() : metrics_to_json(writer.metrics().back());
+  summary["final"] = writer.metrics().empty() ? nlohmann::json::object()
+                                              : metrics_to_json(writer.metrics().back());
   summary["sih_version"] = kVersion;
   writer.log(fmt::format("finished: status {} in {:.3f} s", r.status, wall));
   writer.commit(summary);

@@ -12,6 +12,8 @@
 #include <string>
 #include <type_traits>
 
+#include "sih/linalg.hpp"
+
 namespace sih {
 namespace {
 
@@ -268,16 +270,15 @@ PowerLawFit fit_xmin_peak(const TailFits& t, bool reference_quirk) {
 
 template <typename T>
 Mat<T> small_gram(const Mat<T>& W) {
-  const bool tall = W.rows() >= W.cols();
-  const Index n = tall ? W.cols() : W.rows();
-  Mat<T> gram = Mat<T>::Zero(n, n);
-  // Eigen's rank update dereferences the data of an empty operand.
-  if (W.size() == 0) return gram;
-  if (tall) {
-    gram.template selfadjointView<Eigen::Lower>().rankUpdate(W.transpose());
+  Mat<T> gram;
+  if (W.rows() >= W.cols()) {
+    gram_lower(gram, W);
   } else {
-    gram.template selfadjointView<Eigen::Lower>().rankUpdate(W);
+    gram_lower(gram, W.transpose());
   }
+  // Only the lower triangle is read (LAPACK 'L', Spectra's Lower view); zeroing the rest
+  // keeps the matrix a well-defined value.
+  gram.template triangularView<Eigen::StrictlyUpper>().setZero();
   return gram;
 }
 
@@ -320,15 +321,24 @@ SpectralSummary summarize_spectrum(const VecD& eigs_ascending) {
   return s;
 }
 
+namespace {
+
+// v1 of W from u, the top eigenvector of small_gram(W): u itself when the Gram matrix is
+// W^T W; v1 = W^T u1 / sigma1 when it is W W^T.
 template <typename T>
-Vec<T> top_right_singular_vector(const Mat<T>& W, const Mat<T>& gram) {
-  if (W.rows() >= W.cols()) return top_gram_eigenvector(gram);
-  // gram = W W^T: its top eigenvector is u1 and v1 = W^T u1 / sigma1.
-  const Vec<T> u1 = top_gram_eigenvector(gram);
-  Vec<T> v1 = W.transpose() * u1;
+Vec<T> right_vector_from_gram_vector(const Mat<T>& W, const Vec<T>& u) {
+  if (W.rows() >= W.cols()) return u;
+  Vec<T> v1 = W.transpose() * u;
   const T norm = v1.norm();
   if (!(norm > T(0))) return Vec<T>::Unit(W.cols(), 0);
   return v1 / norm;
+}
+
+}  // namespace
+
+template <typename T>
+Vec<T> top_right_singular_vector(const Mat<T>& W, const Mat<T>& gram) {
+  return right_vector_from_gram_vector(W, top_gram_eigenvector(gram));
 }
 
 template <typename T>
@@ -338,18 +348,42 @@ double w_beta_alignment(const Mat<T>& W, const Mat<T>& gram, const Vec<T>& beta)
 }
 
 template <typename T>
-VecD right_singular_alignment_curve(const Mat<T>& W, const Vec<T>& beta) {
-  const bool tall = W.rows() >= W.cols();
-  Mat<T> vecs = small_gram(W);
-  const auto n = static_cast<lapack_int>(vecs.rows());
-  if (n == 0) return VecD();
-  Vec<T> w(n);
-  check_lapack(syevd('V', n, vecs.data(), w.data()), "?syevd");
+GramEigen<T> gram_eigendecomposition(const Mat<T>& gram) {
+  GramEigen<T> e;
+  const auto n = static_cast<lapack_int>(gram.rows());
+  e.vectors = gram;
+  e.values.resize(n);
+  if (n > 0) check_lapack(syevd('V', n, e.vectors.data(), e.values.data()), "?syevd");
+  return e;
+}
 
+template <typename T>
+VecD esd_eigenvalues_from_eigen(const GramEigen<T>& eig) {
+  return eig.values.template cast<double>().cwiseMax(0.0);
+}
+
+template <typename T>
+double w_beta_alignment_from_eigen(const Mat<T>& W, const GramEigen<T>& eig, const Vec<T>& beta) {
+  const Index n = eig.values.size();
+  if (n == 0) return kNaN;
+  // As top_eigenvector: for a zero Gram matrix e_1, what torch's SVD returns there.
+  const Vec<T> u =
+      eig.values[n - 1] > T(0) ? Vec<T>(eig.vectors.col(n - 1)) : Vec<T>(Vec<T>::Unit(n, 0));
+  const VecD v1 = right_vector_from_gram_vector(W, u).template cast<double>();
+  return std::abs(v1.dot(beta.template cast<double>())) / v1.norm();
+}
+
+template <typename T>
+VecD right_singular_alignment_curve(const Mat<T>& W, const GramEigen<T>& eig, const Vec<T>& beta) {
+  const bool tall = W.rows() >= W.cols();
+  const Index n = eig.values.size();
   VecD out(n);
+  if (n == 0) return out;
+  const Mat<T>& vecs = eig.vectors;
+  const Vec<T>& w = eig.values;
   if (tall) {
     const VecD proj = (vecs.transpose() * beta).template cast<double>();
-    for (lapack_int j = 0; j < n; ++j) out[j] = std::abs(proj[n - 1 - j]);
+    for (Index j = 0; j < n; ++j) out[j] = std::abs(proj[n - 1 - j]);
     return out;
   }
   // V = W^T U diag(1/s), so V^T beta = diag(1/s) U^T (W beta). A singular value at round-off
@@ -357,11 +391,16 @@ VecD right_singular_alignment_curve(const Mat<T>& W, const Vec<T>& beta) {
   const VecD proj = (vecs.transpose() * (W * beta)).template cast<double>();
   const double floor = static_cast<double>(n) * std::numeric_limits<T>::epsilon() *
                        std::max(0.0, static_cast<double>(w[n - 1]));
-  for (lapack_int j = 0; j < n; ++j) {
+  for (Index j = 0; j < n; ++j) {
     const double lambda = static_cast<double>(w[n - 1 - j]);
     out[j] = lambda > floor ? std::abs(proj[n - 1 - j]) / std::sqrt(lambda) : 0.0;
   }
   return out;
+}
+
+template <typename T>
+VecD right_singular_alignment_curve(const Mat<T>& W, const Vec<T>& beta) {
+  return right_singular_alignment_curve(W, gram_eigendecomposition(small_gram(W)), beta);
 }
 
 template <typename T>
@@ -382,13 +421,19 @@ ThinSvd<T> thin_svd(const Mat<T>& A) {
   return r;
 }
 
-#define SIH_INSTANTIATE_SPECTRAL(T)                                                 \
-  template Mat<T> small_gram<T>(const Mat<T>&);                                     \
-  template VecD esd_eigenvalues_from_gram<T>(const Mat<T>&);                        \
-  template VecD esd_eigenvalues<T>(const Mat<T>&);                                  \
-  template Vec<T> top_right_singular_vector<T>(const Mat<T>&, const Mat<T>&);       \
-  template double w_beta_alignment<T>(const Mat<T>&, const Mat<T>&, const Vec<T>&); \
-  template VecD right_singular_alignment_curve<T>(const Mat<T>&, const Vec<T>&);    \
+#define SIH_INSTANTIATE_SPECTRAL(T)                                                   \
+  template Mat<T> small_gram<T>(const Mat<T>&);                                       \
+  template VecD esd_eigenvalues_from_gram<T>(const Mat<T>&);                          \
+  template VecD esd_eigenvalues<T>(const Mat<T>&);                                    \
+  template Vec<T> top_right_singular_vector<T>(const Mat<T>&, const Mat<T>&);         \
+  template double w_beta_alignment<T>(const Mat<T>&, const Mat<T>&, const Vec<T>&);   \
+  template VecD right_singular_alignment_curve<T>(const Mat<T>&, const Vec<T>&);      \
+  template GramEigen<T> gram_eigendecomposition<T>(const Mat<T>&);                    \
+  template VecD esd_eigenvalues_from_eigen<T>(const GramEigen<T>&);                   \
+  template double w_beta_alignment_from_eigen<T>(const Mat<T>&, const GramEigen<T>&,  \
+                                                 const Vec<T>&);                      \
+  template VecD right_singular_alignment_curve<T>(const Mat<T>&, const GramEigen<T>&, \
+                                                  const Vec<T>&);                     \
   template ThinSvd<T> thin_svd<T>(const Mat<T>&);
 
 SIH_INSTANTIATE_SPECTRAL(float)

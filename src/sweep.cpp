@@ -88,8 +88,8 @@ nlohmann::json yaml_to_json(const YAML::Node& n) {
 }
 
 // The items of a key that a sweep iterates over: a list, or a scalar as a one-item list.
-std::vector<YAML::Node> sweep_items(const YAML::Node& root, const std::string& key,
-                                    bool scalar_ok, const char* command) {
+std::vector<YAML::Node> sweep_items(const YAML::Node& root, const std::string& key, bool scalar_ok,
+                                    const char* command) {
   const YAML::Node node = get_path(root, key);
   std::vector<YAML::Node> items;
   if (!node.IsDefined() || node.IsNull()) {
@@ -98,8 +98,9 @@ std::vector<YAML::Node> sweep_items(const YAML::Node& root, const std::string& k
   }
   if (node.IsScalar()) {
     if (!scalar_ok)
-      throw InputError(fmt::format("{}: {}: must be a list of values to sweep over (e.g. [{}, ...])",
-                                   key, yaml_text(node), node.Scalar()));
+      throw InputError(
+          fmt::format("{}: {}: must be a list of values to sweep over (e.g. [{}, ...])", key,
+                      yaml_text(node), node.Scalar()));
     items.push_back(node);
     return items;
   }
@@ -109,8 +110,8 @@ std::vector<YAML::Node> sweep_items(const YAML::Node& root, const std::string& k
   std::vector<nlohmann::json> seen;
   for (const auto& item : node) {
     if (!item.IsScalar())
-      throw InputError(fmt::format("{}: {}: list items must be single values", key,
-                                   yaml_text(node)));
+      throw InputError(
+          fmt::format("{}: {}: list items must be single values", key, yaml_text(node)));
     const nlohmann::json v = scalar_json(item);
     const auto same = [&](const nlohmann::json& s) {
       return s == v || (s.is_number() && v.is_number() && s.get<double>() == v.get<double>());
@@ -128,10 +129,10 @@ void reject_other_lists(const YAML::Node& root, const std::vector<std::string>& 
                         const char* command) {
   for (const auto& key : list_keys(root)) {
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    throw InputError(fmt::format("{}: {}: sih {} only sweeps over {}; this key must be a single "
-                                 "value",
-                                 key, yaml_text(get_path(root, key)), command,
-                                 fmt::join(allowed, ", ")));
+    throw InputError(
+        fmt::format("{}: {}: sih {} only sweeps over {}; this key must be a single "
+                    "value",
+                    key, yaml_text(get_path(root, key)), command, fmt::join(allowed, ", ")));
   }
 }
 
@@ -167,8 +168,8 @@ SweepPlan plan_sweep(SweepKind kind, const YAML::Node& root_in) {
     if (kind == SweepKind::kBulkLosses && probe["varying_param"].IsScalar() &&
         probe["varying_param"].Scalar() == "n" && get_path(probe, "n").IsScalar())
       probe["batch_size"] = get_path(probe, "n");
-    const Config c = config_from_yaml(probe, kind == SweepKind::kBulkLr ? ConfigUse::kBulkLr
-                                                                          : ConfigUse::kBulkLosses);
+    const Config c = config_from_yaml(
+        probe, kind == SweepKind::kBulkLr ? ConfigUse::kBulkLr : ConfigUse::kBulkLosses);
     seed = c.seed;
     repeat = c.repeat;
     plan.dir = c.out_dir;
@@ -182,7 +183,8 @@ SweepPlan plan_sweep(SweepKind kind, const YAML::Node& root_in) {
     for (long r = 0; r < repeat; ++r) {
       // One teacher, student and data set per repeat, shared by every (optimizer, lr).
       const RunSeeds seeds = RunSeeds::from_seed(derive_seed(seed, "bulk-lr-repeat", r));
-      for (const auto& opt : optimizers.empty() ? std::vector<YAML::Node>{YAML::Node()} : optimizers) {
+      for (const auto& opt :
+           optimizers.empty() ? std::vector<YAML::Node>{YAML::Node()} : optimizers) {
         for (const auto& lr : lrs.empty() ? std::vector<YAML::Node>{YAML::Node()} : lrs) {
           YAML::Node node = YAML::Clone(root);
           if (opt.IsDefined() && !opt.IsNull()) node["optimizer"] = YAML::Clone(opt);
@@ -201,10 +203,12 @@ SweepPlan plan_sweep(SweepKind kind, const YAML::Node& root_in) {
       throw InputError(
           "varying_param: missing: sih bulk-losses needs varying_param (one of n, "
           "label_noise_std, reg_lambda, gamma)");
-    if (!vp.IsScalar() || std::find(kAllowed.begin(), kAllowed.end(), vp.Scalar()) == kAllowed.end())
-      throw InputError(fmt::format("varying_param: {}: must be one of n, label_noise_std, "
-                                   "reg_lambda, gamma",
-                                   vp.IsScalar() ? "'" + vp.Scalar() + "'" : yaml_text(vp)));
+    if (!vp.IsScalar() ||
+        std::find(kAllowed.begin(), kAllowed.end(), vp.Scalar()) == kAllowed.end())
+      throw InputError(
+          fmt::format("varying_param: {}: must be one of n, label_noise_std, "
+                      "reg_lambda, gamma",
+                      vp.IsScalar() ? "'" + vp.Scalar() + "'" : yaml_text(vp)));
     const std::string param = vp.Scalar();
     const std::string key = param == "gamma" ? "lr_scheduler_kwargs.gamma" : param;
     reject_other_lists(root, {key}, command);
@@ -213,7 +217,8 @@ SweepPlan plan_sweep(SweepKind kind, const YAML::Node& root_in) {
       throw InputError(fmt::format("varying_param: '{}': {} must be a list of values, got {}",
                                    param, key, values_node.Scalar()));
     const auto values = sweep_items(root, key, false, command);
-    if (param == "gamma" && (!root["lr_scheduler_cls"].IsDefined() || root["lr_scheduler_cls"].IsNull()))
+    if (param == "gamma" &&
+        (!root["lr_scheduler_cls"].IsDefined() || root["lr_scheduler_cls"].IsNull()))
       throw InputError(
           "varying_param: 'gamma': needs lr_scheduler_cls: StepLR (gamma is its decay factor)");
     plan.swept = {param};
@@ -224,7 +229,7 @@ SweepPlan plan_sweep(SweepKind kind, const YAML::Node& root_in) {
       if (param == "n") node["batch_size"] = YAML::Clone(values[v]);  // full batch follows n
       PlannedRun run = make_run(node, ConfigUse::kBulkLosses, seeds, r, {});
       const Config& c = run.config;
-      run.coords = {{param, param == "n" ? nlohmann::json(c.n)
+      run.coords = {{param, param == "n"                 ? nlohmann::json(c.n)
                             : param == "label_noise_std" ? nlohmann::json(c.label_noise_std)
                             : param == "reg_lambda"      ? nlohmann::json(c.reg_lambda)
                                                          : nlohmann::json(c.gamma)}};
@@ -263,7 +268,7 @@ SweepPlan plan_sweep(SweepKind kind, const YAML::Node& root_in) {
   }
   nlohmann::json cfg = yaml_to_json(root);
   cfg.erase("threads");
-  plan.config = {{"command", command}, {"id", plan.id},     {"sih_version", kVersion},
+  plan.config = {{"command", command}, {"id", plan.id},       {"sih_version", kVersion},
                  {"config", cfg},      {"swept", plan.swept}, {"runs", runs}};
   return plan;
 }
@@ -338,13 +343,15 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
                         : plan.runs[0].config.threads;
   // Parallel runs x threads per run <= cores: independent runs scale better than threads
   // inside one run (its eigen solve and fits are serial), so prefer runs.
-  int jobs = opt.jobs > 0 ? opt.jobs : std::max(1, std::min<int>(cores, static_cast<int>(pending.size())));
+  int jobs =
+      opt.jobs > 0 ? opt.jobs : std::max(1, std::min<int>(cores, static_cast<int>(pending.size())));
   const int threads_per_run = std::max(1, cores / jobs);
   if (!opt.quiet)
-    std::cerr << fmt::format("[sih] sweep {} ({}): {} runs, {} in this shard, {} already complete; "
-                             "{} parallel x {} thread(s)\n",
-                             plan.id, sweep_command(plan.kind), plan.runs.size(), outcome.in_shard,
-                             outcome.skipped, jobs, threads_per_run);
+    std::cerr << fmt::format(
+        "[sih] sweep {} ({}): {} runs, {} in this shard, {} already complete; "
+        "{} parallel x {} thread(s)\n",
+        plan.id, sweep_command(plan.kind), plan.runs.size(), outcome.in_shard, outcome.skipped,
+        jobs, threads_per_run);
 
   StartCache start_cache;
   std::vector<std::string> keys(pending.size());
@@ -443,8 +450,9 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
     throw OutputError(output_error + " (completed runs are kept; re-run to resume)");
   if (!failures.empty()) {
     for (const auto& f : failures) std::cerr << "[sih] error: " << f << '\n';
-    throw std::runtime_error(fmt::format("{} of {} runs failed (see above); completed runs are kept",
-                                         failures.size(), pending.size()));
+    throw std::runtime_error(
+        fmt::format("{} of {} runs failed (see above); completed runs are kept", failures.size(),
+                    pending.size()));
   }
   return outcome;
 }
@@ -515,7 +523,8 @@ MergeOutcome merge_sweep(const std::string& sweep_dir) {
     throw InputError(fmt::format("{}: unreadable JSON: {}", cfg_path.string(), e.what()));
   }
   if (!cfg.contains("runs") || !cfg.contains("swept") || !cfg.contains("command"))
-    throw InputError(fmt::format("{}: not a sweep config (no runs/swept/command)", cfg_path.string()));
+    throw InputError(
+        fmt::format("{}: not a sweep config (no runs/swept/command)", cfg_path.string()));
   const bool bulk_lr = cfg["command"] == "bulk-lr";
   const auto swept = cfg["swept"].get<std::vector<std::string>>();
   const auto& metric_cols = metrics_columns();
@@ -525,8 +534,7 @@ MergeOutcome merge_sweep(const std::string& sweep_dir) {
   for (const auto& s : swept) runs_csv += "," + s;
   runs_csv += ",status,wall_time_s";
   // The final checkpoint's step and lr are prefixed: `lr` may also be a swept column.
-  for (const auto& c : metric_cols)
-    runs_csv += "," + (c == "step" || c == "lr" ? "final_" + c : c);
+  for (const auto& c : metric_cols) runs_csv += "," + (c == "step" || c == "lr" ? "final_" + c : c);
   runs_csv += '\n';
 
   // Group key -> per-run data, in plan order.
@@ -580,7 +588,7 @@ MergeOutcome merge_sweep(const std::string& sweep_dir) {
 
   std::string agg;
   if (bulk_lr) {
-    const std::vector<std::string> ms = {"train_loss", "val_loss", "kta",
+    const std::vector<std::string> ms = {"train_loss",       "val_loss",   "kta",
                                          "w_beta_alignment", "alpha_hill", "alpha_mle_ks"};
     agg = "optimizer,lr,runs_used,runs_total";
     for (const auto& c : ms) agg += "," + c + "_mean," + c + "_std";
@@ -601,8 +609,9 @@ MergeOutcome merge_sweep(const std::string& sweep_dir) {
     }
   } else {
     const std::string param = swept.at(0);
-    agg = param + ",step,runs_used,runs_total,train_loss_mean,train_loss_std,val_loss_mean,"
-                  "val_loss_std\n";
+    agg = param +
+          ",step,runs_used,runs_total,train_loss_mean,train_loss_std,val_loss_mean,"
+          "val_loss_std\n";
     for (const auto& key : group_order) {
       const auto& tables = group_tables[key];
       std::map<long, std::pair<std::vector<double>, std::vector<double>>> by_step;
@@ -611,7 +620,7 @@ MergeOutcome merge_sweep(const std::string& sweep_dir) {
         for (const auto& r : t.rows) {
           auto get = [&](int c) {
             return c >= 0 && c < static_cast<int>(r.size()) && !r[c].empty() ? std::stod(r[c])
-                                                                              : NAN;
+                                                                             : NAN;
           };
           const long step = std::stol(r.at(cs));
           auto& [tr, va] = by_step[step];

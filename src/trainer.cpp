@@ -1,9 +1,12 @@
 #include "sih/trainer.hpp"
 
 #include <fmt/format.h>
+#include <omp.h>
 
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <mutex>
 #include <optional>
 
 #include "sih/metrics.hpp"
@@ -24,12 +27,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Adds the wall time of a scope to sink[name]. Thread-safe: a checkpoint times the parts of
+// its two concurrent streams into the same map.
 class PhaseTimer {
  public:
   PhaseTimer(std::map<std::string, double>& sink, const char* name)
       : sink_(sink), name_(name), start_(Clock::now()) {}
   ~PhaseTimer() {
-    sink_[name_] += std::chrono::duration<double>(Clock::now() - start_).count();
+    const double dt = std::chrono::duration<double>(Clock::now() - start_).count();
+    static std::mutex mu;
+    std::lock_guard<std::mutex> lock(mu);
+    sink_[name_] += dt;
   }
 
  private:
@@ -81,18 +89,102 @@ std::string heatmap_csv(const Mat<T>& m) {
   return s;
 }
 
+// Runs two independent tasks concurrently on two OpenMP threads when the run has two or
+// more, else one after the other. The checkpoint's serial parts (LAPACK's eigensolver on one
+// side; Spectra, the Cholesky solve and the matrix-vector products on the other) each use one
+// core, so pairing them halves their wall time. Eigen and our own loops see they are inside a
+// parallel region and stay on one thread there. Each task computes the same thing either way,
+// so the bits do not depend on the thread count. Exceptions are carried out of the region.
+template <typename A, typename B>
+void run_concurrently(A&& task_a, B&& task_b) {
+  std::exception_ptr error_a, error_b;
+  const int threads = std::min(2, omp_get_max_threads());
+#pragma omp parallel sections num_threads(threads)
+  {
+#pragma omp section
+    {
+      try {
+        task_a();
+      } catch (...) {
+        error_a = std::current_exception();
+      }
+    }
+#pragma omp section
+    {
+      try {
+        task_b();
+      } catch (...) {
+        error_b = std::current_exception();
+      }
+    }
+  }
+  if (error_a) std::rethrow_exception(error_a);
+  if (error_b) std::rethrow_exception(error_b);
+}
+
 template <typename T>
 class Checkpointer {
  public:
   Checkpointer(const Config& c, const Problem<T>& p, RunWriter& w, TrainResult& r)
       : c_(c), p_(p), w_(w), r_(r) {}
 
-  void run(long step, const Mat<T>& W, const Vec<T>& a, std::optional<double> batch_loss) {
+  // One checkpoint. At step 0 (`init_curve` given) it also computes the initial |V^T beta|
+  // curve, which needs the full eigendecomposition of W's Gram matrix; the ESD and v1 of
+  // that checkpoint are then read from it (no second eigensolve, no Lanczos).
+  //
+  // Schedule: the large products are parallel GEMMs (W's Gram matrix, the probe features and
+  // their Gram matrix, the test features); the rest is serial code, run as two streams side
+  // by side (run_concurrently): A = the eigenvalues (syevd), B = the top singular vector,
+  // KTA, the ridge solve and the losses; then the alpha fits and the files. At step 0 stream
+  // A (the eigensolve with vectors, ~2.5x the values-only one) is as long as the whole
+  // feature side, so the feature products move into stream B there, on one thread each.
+  void run(long step, const Mat<T>& W, const Vec<T>& a, std::optional<double> batch_loss,
+           VecD* init_curve = nullptr) {
+    PhaseTimer total(r_.timings_s, "checkpoint_total");
     MetricsRow row;
     row.step = step;
     row.lr = c_.lr_at(step);
-    if (c_.probe_weights) probe_weights(step, W, a, row);
-    probe_features_and_losses(step, W, a, batch_loss, row);
+    // Without a frozen read-out the reference's probe loader is the train loader.
+    const Dataset<T>& probe = c_.fix_last_layer ? p_.probe : p_.train;
+    VecD eigs;
+
+    if (init_curve) {
+      GramEigen<T> eigen;
+      run_concurrently(
+          [&] {
+            PhaseTimer t(r_.timings_s, "init_pc_beta_alignment");
+            eigen = gram_eigendecomposition(small_gram(W));
+            *init_curve = right_singular_alignment_curve(W, eigen, p_.beta);
+            if (c_.probe_weights) eigs = esd_eigenvalues_from_eigen(eigen);
+          },
+          [&] {
+            feature_products(W, probe);
+            feature_metrics_and_losses(step, W, a, probe, batch_loss, row);
+          });
+      if (c_.probe_weights)
+        row.w_beta_alignment = finite_or_empty(w_beta_alignment_from_eigen(W, eigen, p_.beta));
+    } else {
+      if (c_.probe_weights) {
+        PhaseTimer t(r_.timings_s, "checkpoint_spectrum_gram");
+        w_gram_ = small_gram(W);
+      }
+      feature_products(W, probe);
+      run_concurrently(
+          [&] {
+            if (!c_.probe_weights) return;
+            PhaseTimer t(r_.timings_s, "checkpoint_spectrum");
+            eigs = esd_eigenvalues_from_gram(w_gram_);
+          },
+          [&] {
+            if (c_.probe_weights) {
+              PhaseTimer t(r_.timings_s, "checkpoint_alignment");
+              row.w_beta_alignment = finite_or_empty(w_beta_alignment(W, w_gram_, p_.beta));
+            }
+            feature_metrics_and_losses(step, W, a, probe, batch_loss, row);
+          });
+    }
+
+    if (c_.probe_weights) probe_weights(step, W, a, eigs, row);
     if (c_.save_weights) {
       w_.write_matrix_npy(fmt::format("weights/step{}_W.npy", step), W);
       Mat<T> a_mat = a;
@@ -108,19 +200,13 @@ class Checkpointer {
       return v ? fmt::format("{:.6g}", *v) : std::string("-");
     };
     return fmt::format(
-        "step {}: train_loss {} val_loss {} kta {} align {} alpha_hill {} alpha_mle_ks {}",
-        r.step, f(r.train_loss), f(r.val_loss), f(r.kta), f(r.w_beta_alignment),
-        f(r.alpha_hill), f(r.alpha_mle_ks));
+        "step {}: train_loss {} val_loss {} kta {} align {} alpha_hill {} alpha_mle_ks {}", r.step,
+        f(r.train_loss), f(r.val_loss), f(r.kta), f(r.w_beta_alignment), f(r.alpha_hill),
+        f(r.alpha_mle_ks));
   }
 
-  void probe_weights(long step, const Mat<T>& W, const Vec<T>& a, MetricsRow& row) {
-    Mat<T> gram;
-    VecD eigs;
-    {
-      PhaseTimer t(r_.timings_s, "checkpoint_spectrum");
-      gram = small_gram(W);
-      eigs = esd_eigenvalues_from_gram(gram);
-    }
+  void probe_weights(long step, const Mat<T>& W, const Vec<T>& a, const VecD& eigs,
+                     MetricsRow& row) {
     {
       PhaseTimer t(r_.timings_s, "checkpoint_alpha_fits");
       const SpectralSummary s = summarize_spectrum(eigs);
@@ -143,10 +229,6 @@ class Checkpointer {
       }
       if (!s.hill.valid || !s.mle_ks.valid)
         note(fmt::format("step {}: power-law alpha undefined (degenerate spectrum)", step));
-    }
-    {
-      PhaseTimer t(r_.timings_s, "checkpoint_alignment");
-      row.w_beta_alignment = finite_or_empty(w_beta_alignment(W, gram, p_.beta));
     }
     if (!c_.lightweight) {
       PhaseTimer t(r_.timings_s, "checkpoint_spectra_output");
@@ -199,39 +281,39 @@ class Checkpointer {
     prev_svd_ = std::move(svd_w);
   }
 
-  void probe_features_and_losses(long step, const Mat<T>& W, const Vec<T>& a,
-                                 std::optional<double> batch_loss, MetricsRow& row) {
-    // Without a frozen read-out the reference's probe loader is the train loader.
-    const Dataset<T>& probe = c_.fix_last_layer ? p_.probe : p_.train;
-    if (c_.probe_features || c_.fix_last_layer) {
-      Mat<T> phi, gram;
-      Vec<T> phi_t_y;
-      {
-        PhaseTimer t(r_.timings_s, "checkpoint_features");
-        phi = probe_features(W, probe.X, c_.probe_feature_scaling);
-        gram = feature_gram(phi);
-        phi_t_y.noalias() = phi.transpose() * probe.y;
-      }
-      if (c_.probe_features) {
-        PhaseTimer t(r_.timings_s, "checkpoint_kta");
-        row.kta = finite_or_empty(kta_from_gram(gram, phi_t_y, probe.y));
-      }
-      if (c_.fix_last_layer) {
-        PhaseTimer t(r_.timings_s, "checkpoint_ridge");
-        const double ridge =
-            c_.reg_lambda / static_cast<double>(c_.h) * static_cast<double>(probe.rows());
-        const RidgeSolution<T> sol = ridge_solve(gram, phi_t_y, ridge, phi, probe.y);
-        if (sol.fallback)
-          note(fmt::format(
-              "step {}: ridge system singular (reg_lambda {}, {} probe rows, h {}): used the "
-              "minimum-norm least-squares solution",
-              step, c_.reg_lambda, probe.rows(), c_.h));
-        const Vec<T> pred = phi * sol.a_hat;
-        row.train_loss = finite_or_empty(mse(pred, probe.y));
-        const Mat<T> phi_test = probe_features(W, p_.test.X, c_.probe_feature_scaling);
-        const Vec<T> pred_test = phi_test * sol.a_hat;
-        row.val_loss = finite_or_empty(mse(pred_test, p_.test.y));
-      }
+  // The probe features Phi, Phi^T Phi, Phi^T y and the test features, as needed.
+  void feature_products(const Mat<T>& W, const Dataset<T>& probe) {
+    if (!c_.probe_features && !c_.fix_last_layer) return;
+    PhaseTimer t(r_.timings_s, "checkpoint_features");
+    probe_features_into(phi_, W, probe.X, c_.probe_feature_scaling);
+    feature_gram_into(f_gram_, phi_);
+    phi_t_y_.noalias() = phi_.transpose() * probe.y;
+    if (c_.fix_last_layer) probe_features_into(phi_test_, W, p_.test.X, c_.probe_feature_scaling);
+  }
+
+  // Stream B of a checkpoint: KTA, the ridge refit of the frozen read-out and the losses,
+  // from the features and Gram matrix computed before the streams.
+  void feature_metrics_and_losses(long step, const Mat<T>& W, const Vec<T>& a,
+                                  const Dataset<T>& probe, std::optional<double> batch_loss,
+                                  MetricsRow& row) {
+    if (c_.probe_features) {
+      PhaseTimer t(r_.timings_s, "checkpoint_kta");
+      row.kta = finite_or_empty(kta_from_gram(f_gram_, phi_t_y_, probe.y));
+    }
+    if (c_.fix_last_layer) {
+      PhaseTimer t(r_.timings_s, "checkpoint_ridge");
+      const double ridge =
+          c_.reg_lambda / static_cast<double>(c_.h) * static_cast<double>(probe.rows());
+      const RidgeSolution<T> sol = ridge_solve(f_gram_, phi_t_y_, ridge, phi_, probe.y);
+      if (sol.fallback)
+        note(fmt::format(
+            "step {}: ridge system singular (reg_lambda {}, {} probe rows, h {}): used the "
+            "minimum-norm least-squares solution",
+            step, c_.reg_lambda, probe.rows(), c_.h));
+      const Vec<T> pred = phi_ * sol.a_hat;
+      row.train_loss = finite_or_empty(mse(pred, probe.y));
+      const Vec<T> pred_test = phi_test_ * sol.a_hat;
+      row.val_loss = finite_or_empty(mse(pred_test, p_.test.y));
     }
     if (!c_.fix_last_layer && step > 0) {
       PhaseTimer t(r_.timings_s, "checkpoint_losses");
@@ -249,6 +331,9 @@ class Checkpointer {
   const Problem<T>& p_;
   RunWriter& w_;
   TrainResult& r_;
+  // Buffers kept across checkpoints (no page faults for fresh 10 MB allocations each time).
+  Mat<T> w_gram_, phi_, f_gram_, phi_test_;
+  Vec<T> phi_t_y_;
   Mat<T> prev_W_;
   std::optional<ThinSvd<T>> prev_svd_;
   long pair_ = 0;
@@ -280,15 +365,12 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds, R
     w.log("step 0: checkpoint shared with the other runs from the same start");
   } else {
     StartCheckpoint start;
-    {
-      PhaseTimer t(result.timings_s, "init_pc_beta_alignment");
-      const VecD curve = right_singular_alignment_curve(W, p.beta);
-      start.init_curve_csv = "i,alignment\n";
-      for (Eigen::Index i = 0; i < curve.size(); ++i)
-        start.init_curve_csv += fmt::format("{},{:.17g}\n", i, curve[i]);
-      w.write_text("init_pc_beta_alignment.csv", start.init_curve_csv);
-    }
-    checkpointer.run(0, W, a, std::nullopt);
+    VecD curve;
+    checkpointer.run(0, W, a, std::nullopt, &curve);
+    start.init_curve_csv = "i,alignment\n";
+    for (Eigen::Index i = 0; i < curve.size(); ++i)
+      start.init_curve_csv += fmt::format("{},{:.17g}\n", i, curve[i]);
+    w.write_text("init_pc_beta_alignment.csv", start.init_curve_csv);
     if (options.publish_start) {
       start.row0 = w.metrics().back();
       options.publish_start(start);
@@ -363,8 +445,8 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds, R
   return result;
 }
 
-template TrainResult train<float>(const Config&, const Problem<float>&, const RunSeeds&,
-                                  RunWriter&, const TrainOptions&);
+template TrainResult train<float>(const Config&, const Problem<float>&, const RunSeeds&, RunWriter&,
+                                  const TrainOptions&);
 template TrainResult train<double>(const Config&, const Problem<double>&, const RunSeeds&,
                                    RunWriter&, const TrainOptions&);
 

@@ -29,9 +29,9 @@ struct Dataset {
 // Everything a run starts from.
 template <typename T>
 struct Problem {
-  Vec<T> beta;  // unit teacher direction (d)
-  Mat<T> W0;    // h x d
-  Vec<T> a0;    // h
+  Vec<T> beta;                    // unit teacher direction (d)
+  Mat<T> W0;                      // h x d
+  Vec<T> a0;                      // h
   Dataset<T> train, probe, test;  // probe is empty when fix_last_layer is false
 };
 

@@ -8,9 +8,11 @@
 
 namespace sih {
 
-// Phi^T Phi (h x h), both triangles filled (syrk on the lower one, then mirrored).
+// Phi^T Phi (h x h), both triangles filled (the lower one by gram_lower, then mirrored).
 template <typename T>
 Mat<T> feature_gram(const Mat<T>& phi);
+template <typename T>
+void feature_gram_into(Mat<T>& gram, const Mat<T>& phi);  // into a reused buffer
 
 // KTA = ||Phi^T y||^2 / (||Phi^T Phi||_F ||y||^2) = <K, y y^T>_F / (||K||_F ||y y^T||_F).
 template <typename T>

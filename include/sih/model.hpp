@@ -4,50 +4,17 @@
 #include <algorithm>
 
 #include "sih/config.hpp"
+#include "sih/linalg.hpp"
 #include "sih/types.hpp"
 
 namespace sih {
 
-// tanh in place. Eigen 3.4 vectorises float tanh but not double; for double the identity
-// tanh(x) = 1 - 2 / (exp(2x) + 1) vectorises through exp (max error 4.4e-16, PERF-NOTES).
+// m = tanh(scale * m) in place, columns in parallel (vectorised; for double through
+// tanh(x) = 1 - 2 / (exp(2x) + 1), max error 4.4e-16, PERF-NOTES).
+template <typename T>
+void scaled_tanh_inplace(Mat<T>& m, T scale);
 template <typename T>
 void tanh_inplace(Mat<T>& m);
-
-// dst = lhs * rhs with the same bits for every thread count. Eigen's GEMM cuts the depth
-// (lhs.cols()) into blocks of kc and sums block by block; kc comes from one heuristic when it
-// runs on 1 thread and from another (capped at 320) on 2 or more (GeneralBlockPanelKernel.h,
-// evaluateProductBlockingSizesHeuristic), so with n or d above ~320 `threads: 1` and
-// `threads: 2` rounded differently. Here the depth is cut into chunks that neither heuristic
-// cuts further (asked from Eigen itself, for this machine's caches), summed in a fixed order;
-// Eigen splits rows and columns across threads on register-block boundaries, which does not
-// change any element's sum. tests/test_determinism.cpp checks it.
-template <typename T>
-Eigen::Index fixed_depth_chunk() {
-  static const Eigen::Index chunk = [] {
-    Eigen::Index k1 = Eigen::Index(1) << 24, m1 = k1, n1 = k1;
-    Eigen::internal::computeProductBlockingSizes<T, T, 1>(k1, m1, n1, Eigen::Index(1));
-    Eigen::Index k2 = Eigen::Index(1) << 24, m2 = k2, n2 = k2;
-    Eigen::internal::computeProductBlockingSizes<T, T, 1>(k2, m2, n2, Eigen::Index(2));
-    return std::max<Eigen::Index>(8, std::min(k1, k2));
-  }();
-  return chunk;
-}
-
-template <typename Dst, typename Lhs, typename Rhs>
-void product_fixed_depth(Dst& dst, const Lhs& lhs, const Rhs& rhs) {
-  using T = typename Dst::Scalar;
-  const Eigen::Index chunk = fixed_depth_chunk<T>();
-  const Eigen::Index depth = lhs.cols();
-  if (depth <= chunk) {
-    dst.noalias() = lhs * rhs;
-    return;
-  }
-  dst.noalias() = lhs.leftCols(chunk) * rhs.topRows(chunk);
-  for (Eigen::Index start = chunk; start < depth; start += chunk) {
-    const Eigen::Index len = std::min(chunk, depth - start);
-    dst.noalias() += lhs.middleCols(start, len) * rhs.middleRows(start, len);
-  }
-}
 
 // Reusable buffers of one training step, sized once, so the hot loop allocates nothing.
 template <typename T>
@@ -72,5 +39,9 @@ double model_mse(const Mat<T>& W, const Vec<T>& a, const Mat<T>& X, const Vec<T>
 // double division by sqrt(d), SPEC 4) or 1/sqrt(d) for the model's own.
 template <typename T>
 Mat<T> probe_features(const Mat<T>& W, const Mat<T>& X, ProbeFeatureScaling scaling);
+// The same into a reused buffer.
+template <typename T>
+void probe_features_into(Mat<T>& phi, const Mat<T>& W, const Mat<T>& X,
+                         ProbeFeatureScaling scaling);
 
 }  // namespace sih

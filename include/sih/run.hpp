@@ -20,10 +20,10 @@ struct RunRequest {
   // Sweeps pass explicit seeds to share a teacher/student/data set between runs; by default
   // they derive from config.seed.
   std::optional<RunSeeds> seeds;
-  std::string out_parent;  // folder holding the run folder; default config.out_dir
-  bool force = false;      // recompute even if a complete folder exists
-  bool quiet = false;      // no log lines on stderr (sweeps show one progress bar instead)
-  bool progress = true;    // a per-step progress line on stderr
+  std::string out_parent;       // folder holding the run folder; default config.out_dir
+  bool force = false;           // recompute even if a complete folder exists
+  bool quiet = false;           // no log lines on stderr (sweeps show one progress bar instead)
+  bool progress = true;         // a per-step progress line on stderr
   nlohmann::json extra_config;  // merged into config.json (e.g. the sweep coordinates)
   // Sweeps: share the data set and step-0 checkpoint with runs of the same start_key.
   StartCache* start_cache = nullptr;
@@ -53,7 +53,7 @@ std::string start_key(const Config& config, const RunSeeds& seeds);
 struct RunOutcome {
   std::string dir;
   std::string id;
-  std::string status;  // ok | diverged
+  std::string status;    // ok | diverged
   bool skipped = false;  // the folder was already complete
   nlohmann::json summary;
 };

@@ -27,11 +27,11 @@ template <typename T>
 VecD esd_eigenvalues(const Mat<T>& W);
 
 struct PowerLawFit {
-  double alpha = 0;        // 1 + m / (sum_{j>=i} ln l_j - m ln l_i)
-  double D = 1;            // KS distance of the fit
+  double alpha = 0;                // 1 + m / (sum_{j>=i} ln l_j - m ln l_i)
+  double D = 1;                    // KS distance of the fit
   std::ptrdiff_t xmin_index = -1;  // i, 0-based into the ascending eigenvalues
-  double xmin = 0;         // lambda_i
-  bool valid = false;      // false when alpha is undefined (e.g. all eigenvalues 0, N < 2)
+  double xmin = 0;                 // lambda_i
+  bool valid = false;              // false when alpha is undefined (e.g. all eigenvalues 0, N < 2)
 };
 
 // The three xmin rules of the reference, all in double on ascending eigenvalues.
@@ -47,7 +47,7 @@ struct SpectralSummary {
   double frobenius_norm = 0;  // sum of eigenvalues (= ||W||_F^2, the reference's "norm")
   double stable_rank = 0;     // frobenius_norm / spectral_norm
   PowerLawFit hill, mle_ks, peak;
-  double alphahat = 0;        // hill.alpha * log10(spectral_norm)
+  double alphahat = 0;  // hill.alpha * log10(spectral_norm)
 };
 SpectralSummary summarize_spectrum(const VecD& eigs_ascending);
 
@@ -64,6 +64,25 @@ double w_beta_alignment(const Mat<T>& W, const Mat<T>& gram, const Vec<T>& beta)
 // (the reference's "init W principal components vs beta" curve).
 template <typename T>
 VecD right_singular_alignment_curve(const Mat<T>& W, const Vec<T>& beta);
+
+// The full eigendecomposition of a Gram matrix from small_gram(W) (LAPACKE ?syevd with
+// vectors), values ascending. At step 0 the |V^T beta| curve needs it anyway, so the ESD and
+// the top singular vector of that checkpoint are read from it instead of from a second solve.
+template <typename T>
+struct GramEigen {
+  Vec<T> values;
+  Mat<T> vectors;
+};
+template <typename T>
+GramEigen<T> gram_eigendecomposition(const Mat<T>& gram);
+// The same quantities as esd_eigenvalues_from_gram, w_beta_alignment and
+// right_singular_alignment_curve, from that decomposition.
+template <typename T>
+VecD esd_eigenvalues_from_eigen(const GramEigen<T>& eig);
+template <typename T>
+double w_beta_alignment_from_eigen(const Mat<T>& W, const GramEigen<T>& eig, const Vec<T>& beta);
+template <typename T>
+VecD right_singular_alignment_curve(const Mat<T>& W, const GramEigen<T>& eig, const Vec<T>& beta);
 
 // Thin SVD of A (LAPACKE ?gesdd): A = U diag(S) V^T, S descending.
 template <typename T>

@@ -1,0 +1,72 @@
+#pragma once
+// Dense products whose results have the same bits for every thread count, and Gram matrices
+// built from them with Eigen's parallel GEMM.
+#include <algorithm>
+
+#include "sih/types.hpp"
+
+namespace sih {
+
+// dst = lhs * rhs with the same bits for every thread count. Eigen's GEMM cuts the depth
+// (lhs.cols()) into blocks of kc and sums block by block; kc comes from one heuristic when it
+// runs on 1 thread and from another (capped at 320) on 2 or more (GeneralBlockPanelKernel.h,
+// evaluateProductBlockingSizesHeuristic), so with n or d above ~320 `threads: 1` and
+// `threads: 2` rounded differently. Here the depth is cut into chunks that neither heuristic
+// cuts further (asked from Eigen itself, for this machine's caches), summed in a fixed order;
+// Eigen splits rows and columns across threads on register-block boundaries, which does not
+// change any element's sum. tests/test_determinism.cpp checks it.
+template <typename T>
+Eigen::Index fixed_depth_chunk() {
+  static const Eigen::Index chunk = [] {
+    Eigen::Index k1 = Eigen::Index(1) << 24, m1 = k1, n1 = k1;
+    Eigen::internal::computeProductBlockingSizes<T, T, 1>(k1, m1, n1, Eigen::Index(1));
+    Eigen::Index k2 = Eigen::Index(1) << 24, m2 = k2, n2 = k2;
+    Eigen::internal::computeProductBlockingSizes<T, T, 1>(k2, m2, n2, Eigen::Index(2));
+    return std::max<Eigen::Index>(8, std::min(k1, k2));
+  }();
+  return chunk;
+}
+
+template <typename Dst, typename Lhs, typename Rhs>
+void product_fixed_depth(Dst& dst, const Lhs& lhs, const Rhs& rhs) {
+  using T = typename Dst::Scalar;
+  const Eigen::Index chunk = fixed_depth_chunk<T>();
+  const Eigen::Index depth = lhs.cols();
+  if (depth <= chunk) {
+    dst.noalias() = lhs * rhs;
+    return;
+  }
+  dst.noalias() = lhs.leftCols(chunk) * rhs.topRows(chunk);
+  for (Eigen::Index start = chunk; start < depth; start += chunk) {
+    const Eigen::Index len = std::min(chunk, depth - start);
+    dst.noalias() += lhs.middleCols(start, len) * rhs.middleRows(start, len);
+  }
+}
+
+// Lower triangle (diagonal included) of A^T A, written into `gram` (resized to
+// A.cols() x A.cols(); the strictly upper part is left unspecified). Eigen's rank update
+// (selfadjointView().rankUpdate) runs on one thread only and at ~40% of the GEMM rate; here
+// the columns are cut into 4 blocks and each block column of the lower triangle is one
+// parallel GEMM, A[:, j:]^T A[:, j:j+b]: 1.25x the flops of a true syrk at the full GEMM rate
+// of both cores (PERF-NOTES: Eigen's rank update 42 ms, OpenBLAS ssyrk 27 ms, this ~20 ms at
+// 2000 x 1500). Blocks depend only on the sizes and every product has a fixed depth, so the
+// bits do not depend on the thread count.
+template <typename T, typename Derived>
+void gram_lower(Mat<T>& gram, const Eigen::MatrixBase<Derived>& A) {
+  const Eigen::Index k = A.cols();
+  gram.resize(k, k);
+  if (k == 0) return;
+  if (A.rows() == 0) {
+    gram.setZero();
+    return;
+  }
+  constexpr Eigen::Index kBlocks = 4;
+  const Eigen::Index width = std::max<Eigen::Index>(64, (k + kBlocks - 1) / kBlocks);
+  for (Eigen::Index j = 0; j < k; j += width) {
+    const Eigen::Index bw = std::min(width, k - j);
+    auto dst = gram.block(j, j, k - j, bw);
+    product_fixed_depth(dst, A.middleCols(j, k - j).transpose(), A.middleCols(j, bw));
+  }
+}
+
+}  // namespace sih
