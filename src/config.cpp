@@ -1008,6 +1008,10 @@ std::string config_id(const Config& config) {
   for (const FieldSpec& f : field_table()) {
     if (!f.in_id) erase_path(resolved, f.key);
   }
+  // The same config and seed give other data once the generator changes, so the generator's
+  // version is part of the id: resume never mixes old and new runs (1 = Marsaglia polar,
+  // 2 = ziggurat).
+  resolved["data_generator"] = kDataGeneratorVersion;
   return stable_hash_hex(resolved.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 

@@ -85,7 +85,9 @@ std::vector<std::string> list_keys(const YAML::Node& root);
 // of that JSON without the fields that cannot change results (threads, out_dir).
 nlohmann::json config_to_json(const Config& config);
 std::string config_id(const Config& config);
-std::string stable_hash_hex(const std::string& text);  // 16 hex digits, stable across builds
+std::string stable_hash_hex(const std::string& text);
+// Version of the random data generator (rng.cpp), part of every run id.
+inline constexpr int kDataGeneratorVersion = 2;  // 16 hex digits, stable across builds
 
 // Human-readable table of every field (name, type, default, rule, doc).
 std::string describe_config_fields();

@@ -1,7 +1,8 @@
 #pragma once
 // Deterministic, portable random numbers. std::normal_distribution is implementation-defined,
-// so sih uses its own generator (xoshiro256**) and normal sampler (Marsaglia polar): the same
-// seed gives the same arrays with any compiler, standard library or thread count.
+// so sih uses its own generator (xoshiro256**) and normal sampler (ziggurat, since sih 0.2; the
+// Marsaglia polar method before): the same seed gives the same arrays with any compiler,
+// standard library or thread count.
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -17,15 +18,14 @@ class Rng {
  public:
   explicit Rng(std::uint64_t seed);
   std::uint64_t next_u64();
-  double uniform();  // in [0, 1)
-  double normal();   // N(0, 1)
+  double uniform();       // in [0, 1)
+  double uniform_open();  // in (0, 1)
+  double normal();        // N(0, 1)
   // Uniform integer in [0, bound) without modulo bias.
   std::uint64_t below(std::uint64_t bound);
 
  private:
   std::uint64_t s_[4];
-  double spare_ = 0;
-  bool has_spare_ = false;
 };
 
 // Fills data[0..count) with N(0, 1) * scale. The array is cut into fixed chunks, each with
