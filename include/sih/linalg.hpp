@@ -27,17 +27,35 @@ Eigen::Index fixed_depth_chunk() {
   return chunk;
 }
 
+// dst = 0, columns in parallel for large matrices: Eigen's `dst = A * B` zeroes dst with one
+// memset on one thread before accumulating (12 MB, ~1 ms per product at the headline size).
+template <typename Dst>
+void set_zero_parallel(Dst& dst) {
+  const Eigen::Index cols = dst.cols();
+  if (dst.size() < (Eigen::Index(1) << 16)) {
+    dst.setZero();
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index j = 0; j < cols; ++j) dst.col(j).setZero();
+}
+
 template <typename Dst, typename Lhs, typename Rhs>
 void product_fixed_depth(Dst& dst, const Lhs& lhs, const Rhs& rhs) {
   using T = typename Dst::Scalar;
   const Eigen::Index chunk = fixed_depth_chunk<T>();
   const Eigen::Index depth = lhs.cols();
-  if (depth <= chunk) {
-    dst.noalias() = lhs * rhs;
-    return;
+  Eigen::Index start = 0;
+  if (dst.size() >= (Eigen::Index(1) << 16)) {
+    // Zero in parallel, then only accumulate: the operations Eigen's own `dst = A * B`
+    // performs after its memset, so the same bits.
+    set_zero_parallel(dst);
+  } else {
+    const Eigen::Index len = std::min(chunk, depth);
+    dst.noalias() = lhs.leftCols(len) * rhs.topRows(len);
+    start = len;
   }
-  dst.noalias() = lhs.leftCols(chunk) * rhs.topRows(chunk);
-  for (Eigen::Index start = chunk; start < depth; start += chunk) {
+  for (; start < depth; start += chunk) {
     const Eigen::Index len = std::min(chunk, depth - start);
     dst.noalias() += lhs.middleCols(start, len) * rhs.middleRows(start, len);
   }
