@@ -9,8 +9,10 @@
 #     repository as a local git mirror, skipped if absent);
 #  5. side by side: PyTorch / sih per step and checkpoint, authors / sih per command, with
 #     the targets of issue 6.
-# Usage: scripts/bench.sh [--quick] [--no-torch] [--no-sweeps] [--no-authors]
+# Usage: scripts/bench.sh [--quick] [--no-phases] [--no-torch] [--no-sweeps] [--no-authors]
 #                         [--authors-mirror DIR] [--unpinned]
+#   --no-phases / --no-torch / --no-authors  skip section 1 / 2 / 4 (section 5 then uses the
+#                 CSV files an earlier run left in bench-results/)
 #   --quick       fewer repetitions; skips the authors' bulk_lr run
 #   --unpinned    also run sih's float32 phases with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset
 #                 (labelled; sih's GEMMs are Eigen's own, so only LAPACK changes)
@@ -19,7 +21,7 @@
 # ratios measured in the same run, and re-run before trusting a single figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0 torch=1 sweeps=1 authors=1 unpinned=0
+quick=0 torch=1 sweeps=1 authors=1 unpinned=0 phases=1
 mirror=/work/.mirror/kvignesh1420+single-index-ht/repo
 while (($#)); do
   case "$1" in
@@ -27,6 +29,7 @@ while (($#)); do
     --no-torch) torch=0 ;;
     --no-sweeps) sweeps=0 ;;
     --no-authors) authors=0 ;;
+    --no-phases) phases=0 ;;
     --unpinned) unpinned=1 ;;
     --authors-mirror) [[ $# -ge 2 ]] || { echo "bench.sh: --authors-mirror needs a DIR" >&2; exit 2; }
                       mirror="$2"; shift ;;
@@ -45,8 +48,10 @@ reps=9
 echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE"
 echo "== GEMM: Eigen $(sed -n 's/^#define EIGEN_\(WORLD\|MAJOR\|MINOR\)_VERSION \([0-9]*\)/\2/p' /usr/include/eigen3/Eigen/src/Core/util/Macros.h | paste -sd.)'s own kernels (-march=native, OpenMP threads); LAPACK: $(readlink -f /usr/lib/x86_64-linux-gnu/liblapack.so.3) (OpenBLAS kernel $OPENBLAS_CORETYPE, 1 thread)"
 echo
-echo "== 1. sih phases (n=2000, d=1000, h=1500), median ms of $reps"
-build/bench/sih_bench --csv "$res/sih_phases.csv" --reps "$reps"
+if ((phases)); then
+  echo "== 1. sih phases (n=2000, d=1000, h=1500), median ms of $reps"
+  build/bench/sih_bench --csv "$res/sih_phases.csv" --reps "$reps"
+fi
 if ((unpinned)); then
   echo
   echo "== 1b. sih phases, float32, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE UNSET (AVX-512 kernels in LAPACK)"
@@ -71,9 +76,13 @@ measure() {
   local label="$1" runs="$2"; shift 2
   local walls=() rss=0 out
   for ((k = 0; k < runs; k++)); do
-    out=$( { /usr/bin/time -f "%e %M" "$@" --set out_dir="$tmp/run$RANDOM$k" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -o "$tmp/time.txt" -f "%e %M" "$@" --set out_dir="$tmp/run$RANDOM$k" >/dev/null 2>&1 || {
+      echo "bench.sh: '$label' failed" >&2
+      exit 1
+    }
+    out=$(tail -n 1 "$tmp/time.txt")
     walls+=("${out% *}")
-    ((${out#* } > rss)) && rss=${out#* }
+    if ((${out#* } > rss)); then rss=${out#* }; fi
   done
   local wall
   wall=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')

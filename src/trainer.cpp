@@ -160,6 +160,7 @@ class Checkpointer {
           [&] {
             feature_products(W, probe);
             feature_metrics_and_losses(step, W, a, probe, batch_loss, row);
+            write_weight_entries(step, W);
           });
       if (c_.probe_weights)
         row.w_beta_alignment = finite_or_empty(w_beta_alignment_from_eigen(W, eigen, p_.beta));
@@ -181,6 +182,7 @@ class Checkpointer {
               row.w_beta_alignment = finite_or_empty(w_beta_alignment(W, w_gram_, p_.beta));
             }
             feature_metrics_and_losses(step, W, a, probe, batch_loss, row);
+            write_weight_entries(step, W);
           });
     }
 
@@ -232,11 +234,12 @@ class Checkpointer {
     }
     if (!c_.lightweight) {
       PhaseTimer t(r_.timings_s, "checkpoint_spectra_output");
-      write_spectra(step, "W", W, eigs);
+      write_eigenvalues(step, "W", eigs);  // W's entries: written by stream B
       const Mat<T> a_row = a.transpose();
       VecD a_eigs(1);
       a_eigs[0] = static_cast<double>(a.squaredNorm());
-      write_spectra(step, "a", a_row, a_eigs);
+      write_entries(step, "a", a_row);
+      write_eigenvalues(step, "a", a_eigs);
     }
     if (c_.plot_overlaps) {
       PhaseTimer t(r_.timings_s, "checkpoint_overlaps");
@@ -244,13 +247,19 @@ class Checkpointer {
     }
   }
 
-  void write_spectra(long step, const char* layer, const Mat<T>& M, const VecD& eigs) {
+  // A layer's spectra files: its entries (histogram and .npy), which need only the weights and
+  // are written by stream B while stream A solves for the eigenvalues, and its eigenvalues and
+  // singular values, written afterwards.
+  void write_entries(long step, const char* layer, const Mat<T>& M) {
+    const std::string base = fmt::format("spectra/step{}_{}", step, layer);
+    w_.write_text(base + "_entries_hist.csv", entries_histogram_csv(M));
+    w_.write_matrix_npy(base + "_entries.npy", M);
+  }
+  void write_eigenvalues(long step, const char* layer, const VecD& eigs) {
     const std::string base = fmt::format("spectra/step{}_{}", step, layer);
     w_.write_column(base + "_eigs.csv", "lambda", eigs);
     VecD sv = eigs.reverse().cwiseMax(0.0).cwiseSqrt();
     w_.write_column(base + "_sv.csv", "sigma", sv);
-    w_.write_text(base + "_entries_hist.csv", entries_histogram_csv(M));
-    w_.write_matrix_npy(base + "_entries.npy", M);
   }
 
   // Overlaps of W_k and W_{k+1} with M = W_{k+1} - W_k. The SVD of W_{k+1} is kept for the
@@ -279,6 +288,12 @@ class Checkpointer {
     }
     prev_W_ = W;
     prev_svd_ = std::move(svd_w);
+  }
+
+  void write_weight_entries(long step, const Mat<T>& W) {
+    if (!c_.probe_weights || c_.lightweight) return;
+    PhaseTimer t(r_.timings_s, "checkpoint_spectra_output");
+    write_entries(step, "W", W);
   }
 
   // The probe features Phi, Phi^T Phi, Phi^T y and the test features, as needed.
