@@ -135,7 +135,8 @@ class Checkpointer {
   // Schedule: the large products are parallel GEMMs (W's Gram matrix, the probe features and
   // their Gram matrix, the test features); the rest is serial code, run as two streams side
   // by side (run_concurrently): A = the eigenvalues (syevd), B = the top singular vector,
-  // KTA, the ridge solve and the losses; then the alpha fits and the files. At step 0 stream
+  // KTA, the ridge solve, the losses and W's entries files (only stream B touches the
+  // RunWriter); then the alpha fits and the other files. At step 0 stream
   // A (the eigensolve with vectors, ~2.5x the values-only one) is as long as the whole
   // feature side, so the feature products move into stream B there, on one thread each.
   void run(long step, const Mat<T>& W, const Vec<T>& a, std::optional<double> batch_loss,
