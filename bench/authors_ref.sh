@@ -3,9 +3,10 @@
 # external comparator and reports wall time and peak RSS per command. Their code is only RUN
 # from a throw-away export of a local git mirror; nothing of it is copied into this repo.
 #
-# Usage: bench/authors_ref.sh [--mirror DIR] [--quick]
+# Usage: bench/authors_ref.sh [--mirror DIR] [--quick] [--only NAME]
 #   --mirror DIR  git dir of their repo (default /work/.mirror/kvignesh1420+single-index-ht/repo)
 #   --quick       skip the bulk_lr.py run (c)
+#   --only NAME   run one command only: main_lightweight (a), main_full (b) or bulk_lr (c)
 #   --tiny        (hidden; functional check only) shrink every config to n=200, d=100, h=150,
 #                 num_epochs=1, probe_freq_steps=1; labels get a " [tiny]" suffix
 #
@@ -31,11 +32,17 @@ set -euo pipefail
 mirror=/work/.mirror/kvignesh1420+single-index-ht/repo
 quick=0
 tiny=0
+only=""
 while (($#)); do
   case "$1" in
     --mirror) [[ $# -ge 2 ]] || { echo "authors_ref: --mirror needs a DIR" >&2; exit 2; }
               mirror="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
+    --only) [[ $# -ge 2 ]] || { echo "authors_ref: --only needs main_lightweight, main_full or bulk_lr" >&2; exit 2; }
+            only="$2"; shift 2
+            case "$only" in main_lightweight|main_full|bulk_lr) ;;
+              *) echo "authors_ref: --only: '$only': must be one of main_lightweight, main_full, bulk_lr" >&2; exit 2 ;;
+            esac ;;
     --tiny) tiny=1; shift ;;
     -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
     *) echo "authors_ref: unknown argument '$1' (usage: bench/authors_ref.sh [--mirror DIR] [--quick])" >&2
@@ -137,9 +144,14 @@ run_one() {
   tail -n 1 "$tmp/$name.time" | awk -v l="$label" '{ printf "%s,%.2f,%.1f\n", l, $1, $2 / 1024 }'
 }
 
+wanted() { [[ -z "$only" || "$only" == "$1" ]]; }
 echo "command,wall_s,peak_rss_mb"
-run_one "authors main.yml lightweight" main_lightweight main.py configs/main.yml lightweight=true
-run_one "authors main.yml full" main_full main.py configs/main.yml
-if ((!quick)); then
+if wanted main_lightweight; then
+  run_one "authors main.yml lightweight" main_lightweight main.py configs/main.yml lightweight=true
+fi
+if wanted main_full; then
+  run_one "authors main.yml full" main_full main.py configs/main.yml
+fi
+if wanted bulk_lr && { ((!quick)) || [[ -n "$only" ]]; }; then
   run_one "authors bulk_lr repeat=1" bulk_lr bulk_lr.py configs/bulk_lr.yml repeat=1
 fi
