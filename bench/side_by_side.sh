@@ -4,7 +4,7 @@
 # the same state of the machine (these VMs have slow spells of 10-40%), and the ratio is
 # taken per round; the summary is the median ratio over rounds.
 #
-# Usage: bench/side_by_side.sh [--rounds N] [--quick] [--mirror DIR]
+# Usage: [SIH_BIN=build/sih] bench/side_by_side.sh [--rounds N] [--quick] [--mirror DIR]
 #   --rounds N  rounds for main.yml lightweight (default 5); main.yml full gets
 #               max(1, N - 2), bulk_lr repeat=1 max(1, N - 3)
 #   --quick     3 / 1 rounds and no bulk_lr
@@ -25,7 +25,8 @@ while (($#)); do
   esac
   shift
 done
-[[ -x build/sih ]] || { echo "side_by_side: build/sih missing; run scripts/build.sh" >&2; exit 2; }
+sih="${SIH_BIN:-build/sih}"
+[[ -x "$sih" ]] || { echo "side_by_side: $sih missing; run scripts/build.sh (or set SIH_BIN)" >&2; exit 2; }
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 tmp=$(mktemp -d -t sih-side-by-side.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -41,7 +42,7 @@ one_round() {
   fi
   local a
   a=$(tail -n 1 "$tmp/a.csv")  # label,wall_s,peak_rss_mb
-  /usr/bin/time -o "$tmp/s.time" -f "%e %M" build/sih "$@" --set out_dir="$tmp/sih$round" --quiet \
+  /usr/bin/time -o "$tmp/s.time" -f "%e %M" "$sih" "$@" --set out_dir="$tmp/sih$round" --quiet \
     > /dev/null 2> "$tmp/s.err" || { echo "side_by_side: sih $* failed:" >&2; tail -5 "$tmp/s.err" >&2; exit 1; }
   rm -rf "$tmp/sih$round"
   local s

@@ -2,7 +2,8 @@
 # Benchmark: builds Release, then prints (and writes as CSV under bench-results/):
 #  1. sih's phases at the headline size (n=2000, d=1000, h=1500): the machine's GEMM rate,
 #     training steps as % of it, checkpoint parts, whole checkpoints in training steps;
-#     float32/float64 x 1/2 threads (build/bench/sih_bench);
+#     float32/float64 x 1/2 threads (build-bench/bench/sih_bench; bench.sh builds into
+#     build-bench/, apart from the development build/);
 #  2. the same computation written in PyTorch (bench/torch_ref.py, Debian's python3-torch);
 #  3. whole-command wall times and peak memory of sih on the paper's configs (median of 3);
 #  4. the authors' own PyTorch code and sih on the same commands, in interleaved rounds
@@ -39,8 +40,10 @@ while (($#)); do
   shift
 done
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
-scripts/build.sh -DSIH_BUILD_TESTS=OFF >/dev/null
-cmake --build build --target sih_bench -j "$(nproc)" >/dev/null
+# Its own build folder, so that benchmarking never reconfigures the development build.
+bdir=build-bench
+SIH_BUILD_DIR=$bdir scripts/build.sh -DSIH_BUILD_TESTS=OFF >/dev/null
+cmake --build $bdir --target sih_bench -j "$(nproc)" >/dev/null
 mkdir -p bench-results
 res=bench-results
 reps=9
@@ -51,12 +54,12 @@ echo "== GEMM: Eigen $(sed -n 's/^#define EIGEN_\(WORLD\|MAJOR\|MINOR\)_VERSION 
 echo
 if ((phases)); then
   echo "== 1. sih phases (n=2000, d=1000, h=1500), median ms of $reps"
-  build/bench/sih_bench --csv "$res/sih_phases.csv" --reps "$reps"
+  "$bdir/bench/sih_bench" --csv "$res/sih_phases.csv" --reps "$reps"
 fi
 if ((unpinned)); then
   echo
   echo "== 1b. sih phases, float32, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE UNSET (AVX-512 kernels in LAPACK)"
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE build/bench/sih_bench --precision float32 \
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$bdir/bench/sih_bench" --precision float32 \
     --reps "$reps" --csv "$res/sih_phases_unpinned.csv"
 fi
 
@@ -92,12 +95,12 @@ measure() {
 }
 echo
 echo "== 3. sih whole commands (2 cores; median wall of 3, largest peak RSS)"
-measure "sih run configs/main.yml lightweight" 3 build/sih run configs/main.yml --set lightweight=true --quiet
-measure "sih run configs/main.yml (full outputs)" 3 build/sih run configs/main.yml --quiet
-measure "sih run configs/main.yml float64 lightweight" 3 build/sih run configs/main.yml --set lightweight=true --set precision=float64 --quiet
+measure "sih run configs/main.yml lightweight" 3 "$bdir/sih" run configs/main.yml --set lightweight=true --quiet
+measure "sih run configs/main.yml (full outputs)" 3 "$bdir/sih" run configs/main.yml --quiet
+measure "sih run configs/main.yml float64 lightweight" 3 "$bdir/sih" run configs/main.yml --set lightweight=true --set precision=float64 --quiet
 if ((sweeps)); then
-  measure "sih bulk-lr configs/bulk_lr.yml --set repeat=1" 3 build/sih bulk-lr configs/bulk_lr.yml --set repeat=1 --quiet
-  measure "sih bulk-losses configs/bulk_losses_vary_n.yml --set repeat=1" 1 build/sih bulk-losses configs/bulk_losses_vary_n.yml --set repeat=1 --quiet
+  measure "sih bulk-lr configs/bulk_lr.yml --set repeat=1" 3 "$bdir/sih" bulk-lr configs/bulk_lr.yml --set repeat=1 --quiet
+  measure "sih bulk-losses configs/bulk_losses_vary_n.yml --set repeat=1" 1 "$bdir/sih" bulk-losses configs/bulk_losses_vary_n.yml --set repeat=1 --quiet
 fi
 
 if ((authors)); then
@@ -106,7 +109,7 @@ if ((authors)); then
   sargs=(--mirror "$mirror")
   ((quick || !sweeps)) && sargs+=(--quick)
   rc=0
-  bench/side_by_side.sh "${sargs[@]}" > "$res/authors_side_by_side.csv" || rc=$?
+  SIH_BIN="$bdir/sih" bench/side_by_side.sh "${sargs[@]}" > "$res/authors_side_by_side.csv" || rc=$?
   if ((rc == 3)); then
     echo "(skipped: no mirror of their repository at $mirror; --authors-mirror DIR)"
     rm -f "$res/authors_side_by_side.csv"

@@ -48,8 +48,24 @@ double loss_and_gradient(const Mat<T>& W, const Vec<T>& a, const Eigen::Ref<cons
 
   ws.hidden.resize(nb, h);
   product_fixed_depth(ws.hidden, X, W.transpose());
-  scaled_tanh_inplace(ws.hidden, inv_sqrt_d);
-  ws.residual.noalias() = ws.hidden * a;
+  // One pass over the hidden matrix: tanh in place and the read-out A a, as partial sums over
+  // kOutputBlocks fixed column blocks (in parallel), added in block order afterwards, so the
+  // bits do not depend on the thread count.
+  constexpr Eigen::Index kOutputBlocks = 8;
+  const Eigen::Index block = (h + kOutputBlocks - 1) / kOutputBlocks;
+  ws.partial.resize(nb, kOutputBlocks);
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index b = 0; b < kOutputBlocks; ++b) {
+    auto out = ws.partial.col(b);
+    out.setZero();
+    for (Eigen::Index j = b * block; j < std::min(h, (b + 1) * block); ++j) {
+      auto col = ws.hidden.col(j);
+      scaled_tanh(col.array(), inv_sqrt_d);
+      out += a[j] * col;
+    }
+  }
+  ws.residual = ws.partial.col(0);
+  for (Eigen::Index b = 1; b < kOutputBlocks; ++b) ws.residual += ws.partial.col(b);
   ws.residual *= inv_sqrt_h;
   ws.residual -= y;
   const double loss = static_cast<double>(ws.residual.squaredNorm()) / static_cast<double>(nb);

@@ -8,6 +8,7 @@
 #include <exception>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "sih/metrics.hpp"
 #include "sih/model.hpp"
@@ -357,9 +358,23 @@ class Checkpointer {
 
 // Finite entries whose squared norm is finite too: past that the Gram matrices of the probes
 // overflow (W ~ 1e20 in float32) and LAPACK refuses them, so such weights count as diverged.
-template <typename Derived>
-bool all_finite(const Eigen::MatrixBase<Derived>& m) {
-  return m.allFinite() && std::isfinite(m.squaredNorm());
+// One pass, columns in parallel: a NaN or Inf entry makes its column's sum of squares NaN or
+// Inf, so a finite total means finite entries and no overflow. Column sums are added in order
+// in T (the overflow threshold is T's, as for the Gram matrices).
+template <typename T>
+bool all_finite(const Mat<T>& m) {
+  const Eigen::Index cols = m.cols();
+  std::vector<T> sums(static_cast<std::size_t>(cols));
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index j = 0; j < cols; ++j)
+    sums[static_cast<std::size_t>(j)] = m.col(j).squaredNorm();
+  T total = 0;
+  for (T s : sums) total += s;
+  return std::isfinite(total);
+}
+template <typename T>
+bool all_finite(const Vec<T>& v) {
+  return std::isfinite(v.squaredNorm());
 }
 
 }  // namespace

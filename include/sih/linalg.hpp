@@ -2,7 +2,9 @@
 // Dense products whose results have the same bits for every thread count, and Gram matrices
 // built from them with Eigen's parallel GEMM.
 #include <algorithm>
+#include <type_traits>
 
+#include "sih/sgemm.hpp"
 #include "sih/types.hpp"
 
 namespace sih {
@@ -40,9 +42,35 @@ void set_zero_parallel(Dst& dst) {
   for (Eigen::Index j = 0; j < cols; ++j) dst.col(j).setZero();
 }
 
+template <typename E>
+inline constexpr bool kDirectAccess =
+    bool(Eigen::internal::traits<std::decay_t<E>>::Flags& Eigen::DirectAccessBit);
+
+// The strided view of a float expression with direct access (a matrix, block, transpose).
+template <typename E>
+StridedMatrix strided_view(const E& e) {
+  if constexpr (bool(std::decay_t<E>::IsRowMajor)) {
+    return {e.data(), static_cast<long>(e.outerStride()), static_cast<long>(e.innerStride())};
+  } else {
+    return {e.data(), static_cast<long>(e.innerStride()), static_cast<long>(e.outerStride())};
+  }
+}
+
 template <typename Dst, typename Lhs, typename Rhs>
 void product_fixed_depth(Dst& dst, const Lhs& lhs, const Rhs& rhs) {
   using T = typename Dst::Scalar;
+  // Large float32 products go to sih's AVX-512 kernel (sgemm.hpp), which has a fixed depth
+  // blocking of its own.
+  if constexpr (std::is_same_v<T, float> && kDirectAccess<Lhs> && kDirectAccess<Rhs> &&
+                kDirectAccess<Dst> && !bool(Dst::IsRowMajor)) {
+    if (dst.size() >= (Eigen::Index(1) << 16) && dst.innerStride() == 1 && lhs.rows() > 1 &&
+        lhs.cols() > 1 && rhs.cols() > 1 && sgemm_available()) {
+      sgemm(static_cast<long>(dst.rows()), static_cast<long>(dst.cols()),
+            static_cast<long>(lhs.cols()), strided_view(lhs), strided_view(rhs), dst.data(),
+            static_cast<long>(dst.outerStride()));
+      return;
+    }
+  }
   const Eigen::Index chunk = fixed_depth_chunk<T>();
   const Eigen::Index depth = lhs.cols();
   Eigen::Index start = 0;

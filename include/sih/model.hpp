@@ -19,7 +19,8 @@ void tanh_inplace(Mat<T>& m);
 // Reusable buffers of one training step, sized once, so the hot loop allocates nothing.
 template <typename T>
 struct StepWorkspace {
-  Mat<T> hidden;  // n_b x h: pre-activation, then tanh, then the backpropagated signal
+  Mat<T> hidden;   // n_b x h: pre-activation, then tanh, then the backpropagated signal
+  Mat<T> partial;  // n_b x 8: per-column-block partial sums of the read-out
   Vec<T> residual;
 };
 

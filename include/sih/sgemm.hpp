@@ -1,0 +1,27 @@
+#pragma once
+// Single-precision GEMM for AVX-512 machines, C = A * B: the float32 training step's two
+// products and the checkpoints' large ones (linalg.hpp routes them here). Eigen 3.4's AVX-512
+// kernel uses a 48 x 4 register block; this one a 32 x 12 block (24 of the 32 vector
+// registers). The depth is cut into fixed blocks and threads split only rows, so results do
+// not depend on the thread count.
+
+namespace sih {
+
+// A read-only matrix view: element (i, j) is data[i * row_stride + j * col_stride]
+// (column-major: row_stride 1; a transposed column-major matrix: col_stride 1).
+struct StridedMatrix {
+  const float* data;
+  long row_stride;
+  long col_stride;
+};
+
+// True when built with AVX-512 (-march=native on these machines) and SIH_GEMM is not
+// "eigen"; otherwise sgemm must not be called and Eigen's product is used.
+bool sgemm_available();
+
+// C (m x n, column-major, leading dimension ldc) = A (m x k) * B (k x n), overwriting C.
+// Uses omp_get_max_threads() threads (one inside another parallel region).
+void sgemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
+           long ldc);
+
+}  // namespace sih
