@@ -95,7 +95,12 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Sgemm,
                          ::testing::Values(Shape{256, 256, 64}, Shape{257, 259, 1},
                                            Shape{300, 250, 511}, Shape{301, 229, 513},
                                            Shape{1000, 70, 1100}, Shape{65, 1031, 37},
-                                           Shape{2000, 150, 1000}));
+                                           Shape{2000, 150, 1000}),
+                         [](const ::testing::TestParamInfo<Shape>& info) {
+                           return "m" + std::to_string(info.param.m) + "_n" +
+                                  std::to_string(info.param.n) + "_k" +
+                                  std::to_string(info.param.k);
+                         });
 
 TEST(SgemmBlocks, WritesOnlyItsBlockOfALargerMatrix) {
   if (!sgemm_available()) GTEST_SKIP() << "built without AVX-512";
