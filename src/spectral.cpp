@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "sih/linalg.hpp"
 
@@ -269,8 +270,7 @@ PowerLawFit fit_xmin_peak(const TailFits& t, bool reference_quirk) {
 }  // namespace
 
 template <typename T>
-Mat<T> small_gram(const Mat<T>& W) {
-  Mat<T> gram;
+void small_gram_into(Mat<T>& gram, const Mat<T>& W) {
   if (W.rows() >= W.cols()) {
     gram_lower(gram, W);
   } else {
@@ -279,6 +279,12 @@ Mat<T> small_gram(const Mat<T>& W) {
   // Only the lower triangle is read (LAPACK 'L', Spectra's Lower view); zeroing the rest
   // keeps the matrix a well-defined value.
   gram.template triangularView<Eigen::StrictlyUpper>().setZero();
+}
+
+template <typename T>
+Mat<T> small_gram(const Mat<T>& W) {
+  Mat<T> gram;
+  small_gram_into(gram, W);
   return gram;
 }
 
@@ -334,6 +340,13 @@ Vec<T> right_vector_from_gram_vector(const Mat<T>& W, const Vec<T>& u) {
   return v1 / norm;
 }
 
+// |v1 . beta| / ||v1||, in double.
+template <typename T>
+double alignment(const Vec<T>& v1, const Vec<T>& beta) {
+  const VecD v = v1.template cast<double>();
+  return std::abs(v.dot(beta.template cast<double>())) / v.norm();
+}
+
 }  // namespace
 
 template <typename T>
@@ -343,15 +356,14 @@ Vec<T> top_right_singular_vector(const Mat<T>& W, const Mat<T>& gram) {
 
 template <typename T>
 double w_beta_alignment(const Mat<T>& W, const Mat<T>& gram, const Vec<T>& beta) {
-  const VecD v1 = top_right_singular_vector(W, gram).template cast<double>();
-  return std::abs(v1.dot(beta.template cast<double>())) / v1.norm();
+  return alignment(top_right_singular_vector(W, gram), beta);
 }
 
 template <typename T>
-GramEigen<T> gram_eigendecomposition(const Mat<T>& gram) {
+GramEigen<T> gram_eigendecomposition(Mat<T> gram) {
   GramEigen<T> e;
   const auto n = static_cast<lapack_int>(gram.rows());
-  e.vectors = gram;
+  e.vectors = std::move(gram);  // overwritten by the eigenvectors
   e.values.resize(n);
   if (n > 0) check_lapack(syevd('V', n, e.vectors.data(), e.values.data()), "?syevd");
   return e;
@@ -369,8 +381,7 @@ double w_beta_alignment_from_eigen(const Mat<T>& W, const GramEigen<T>& eig, con
   // As top_eigenvector: for a zero Gram matrix e_1, what torch's SVD returns there.
   const Vec<T> u =
       eig.values[n - 1] > T(0) ? Vec<T>(eig.vectors.col(n - 1)) : Vec<T>(Vec<T>::Unit(n, 0));
-  const VecD v1 = right_vector_from_gram_vector(W, u).template cast<double>();
-  return std::abs(v1.dot(beta.template cast<double>())) / v1.norm();
+  return alignment(right_vector_from_gram_vector(W, u), beta);
 }
 
 template <typename T>
@@ -423,12 +434,13 @@ ThinSvd<T> thin_svd(const Mat<T>& A) {
 
 #define SIH_INSTANTIATE_SPECTRAL(T)                                                   \
   template Mat<T> small_gram<T>(const Mat<T>&);                                       \
+  template void small_gram_into<T>(Mat<T>&, const Mat<T>&);                           \
   template VecD esd_eigenvalues_from_gram<T>(const Mat<T>&);                          \
   template VecD esd_eigenvalues<T>(const Mat<T>&);                                    \
   template Vec<T> top_right_singular_vector<T>(const Mat<T>&, const Mat<T>&);         \
   template double w_beta_alignment<T>(const Mat<T>&, const Mat<T>&, const Vec<T>&);   \
   template VecD right_singular_alignment_curve<T>(const Mat<T>&, const Vec<T>&);      \
-  template GramEigen<T> gram_eigendecomposition<T>(const Mat<T>&);                    \
+  template GramEigen<T> gram_eigendecomposition<T>(Mat<T>);                           \
   template VecD esd_eigenvalues_from_eigen<T>(const GramEigen<T>&);                   \
   template double w_beta_alignment_from_eigen<T>(const Mat<T>&, const GramEigen<T>&,  \
                                                  const Vec<T>&);                      \

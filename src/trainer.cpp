@@ -169,7 +169,7 @@ class Checkpointer {
     } else {
       if (c_.probe_weights) {
         PhaseTimer t(r_.timings_s, "checkpoint_spectrum_gram");
-        w_gram_ = small_gram(W);
+        small_gram_into(w_gram_, W);
       }
       feature_products(W, probe);
       run_concurrently(

@@ -17,6 +17,8 @@ namespace sih {
 // Only the lower triangle is guaranteed filled.
 template <typename T>
 Mat<T> small_gram(const Mat<T>& W);
+template <typename T>
+void small_gram_into(Mat<T>& gram, const Mat<T>& W);  // into a reused buffer
 
 // The N = min(h, d) eigenvalues of W^T W (= squared singular values of W), ascending,
 // zeros kept, computed in precision T by LAPACKE ?syevd (values only) on `gram`
@@ -74,7 +76,7 @@ struct GramEigen {
   Mat<T> vectors;
 };
 template <typename T>
-GramEigen<T> gram_eigendecomposition(const Mat<T>& gram);
+GramEigen<T> gram_eigendecomposition(Mat<T> gram);
 // The same quantities as esd_eigenvalues_from_gram, w_beta_alignment and
 // right_singular_alignment_curve, from that decomposition.
 template <typename T>

@@ -46,6 +46,15 @@ threads: 1
 YML
 }
 
+# Writes the sweep config to $1/sweep.yml and runs it uninterrupted into $1/ref; prints the
+# sweep folder (the reference an interrupted and resumed sweep must reproduce).
+reference_sweep() {
+  write_sweep_config "$1/sweep.yml"
+  "$SIH" bulk-lr "$1/sweep.yml" --quiet --set out_dir="$1/ref" > "$1/ref.out" ||
+    fail "uninterrupted sweep failed"
+  tail -n 1 "$1/ref.out"
+}
+
 # Number of complete run folders (summary.json) under a sweep output root.
 complete_runs() { find "$1" -path '*/runs/*/summary.json' 2>/dev/null | wc -l; }
 

@@ -13,10 +13,7 @@ source "$here/common.sh"
 tmp=$(mktemp -d /tmp/sih-interrupt-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-write_sweep_config "$tmp/sweep.yml"
-"$SIH" bulk-lr "$tmp/sweep.yml" --quiet --set out_dir="$tmp/ref" > "$tmp/ref.out" ||
-  fail "uninterrupted sweep failed"
-ref=$(tail -n 1 "$tmp/ref.out")
+ref=$(reference_sweep "$tmp")
 total=$(complete_runs "$tmp/ref")
 [[ $total == 12 ]] || fail "reference sweep has $total runs, expected 12"
 

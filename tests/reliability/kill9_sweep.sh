@@ -11,10 +11,7 @@ source "$here/common.sh"
 tmp=$(mktemp -d /tmp/sih-kill9-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-write_sweep_config "$tmp/sweep.yml"
-"$SIH" bulk-lr "$tmp/sweep.yml" --quiet --set out_dir="$tmp/ref" > "$tmp/ref.out" ||
-  fail "uninterrupted sweep failed"
-ref=$(tail -n 1 "$tmp/ref.out")
+ref=$(reference_sweep "$tmp")
 
 out="$tmp/killed"
 for ((r = 1; r <= rounds; r++)); do
