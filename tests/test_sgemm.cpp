@@ -85,6 +85,14 @@ TEST_P(Sgemm, SameBitsForEveryThreadCountAndInsideAParallelRegion) {
 #pragma omp single
     product_fixed_depth(nested, A, B.transpose());
   }
+  // The gradient's layout: a transposed A (16 x 16 transposes when packed), a column-major B.
+  const Mat<float> G = random_matrix(k, m, 5), X = random_matrix(k, n, 6);
+  Mat<float> g1(m, n), g2(m, n);
+  omp_set_num_threads(1);
+  product_fixed_depth(g1, G.transpose(), X);
+  omp_set_num_threads(2);
+  product_fixed_depth(g2, G.transpose(), X);
+  EXPECT_TRUE(g1 == g2) << "G^T X: threads 1 vs 2";
   EXPECT_TRUE(c1 == c2) << "threads 1 vs 2";
   EXPECT_TRUE(c1 == c3) << "threads 1 vs 3";
   EXPECT_TRUE(c1 == nested) << "threads 1 vs inside a parallel region";
@@ -117,4 +125,19 @@ TEST(SgemmBlocks, WritesOnlyItsBlockOfALargerMatrix) {
   Mat<float> outside = big;
   outside.block(20, 10, 400, 300).setConstant(-3.0f);
   EXPECT_TRUE((outside.array() == -3.0f).all());
+}
+
+TEST(SgemmStrides, NeitherStrideOneUsesTheGenericPacking) {
+  if (!sgemm_available()) GTEST_SKIP() << "built without AVX-512";
+  // Every other row and column of larger matrices: no operand has a unit stride.
+  const long m = 130, n = 70, k = 530;
+  const Mat<float> Abig = random_matrix(2 * m, 2 * k, 7), Bbig = random_matrix(2 * k, 2 * n, 8);
+  const Eigen::Map<const Mat<float>, 0, Eigen::Stride<Eigen::Dynamic, 2>> A(
+      Abig.data(), m, k, Eigen::Stride<Eigen::Dynamic, 2>(4 * m, 2));
+  const Eigen::Map<const Mat<float>, 0, Eigen::Stride<Eigen::Dynamic, 2>> B(
+      Bbig.data(), k, n, Eigen::Stride<Eigen::Dynamic, 2>(4 * k, 2));
+  const MatD Ad = A.cast<double>(), Bd = B.cast<double>();
+  Mat<float> c = Mat<float>::Constant(m, n, 7.0f);
+  sgemm(m, n, k, {A.data(), 2, 4 * m}, {B.data(), 2, 4 * k}, c.data(), m);
+  expect_close(c, Ad * Bd, Ad.cwiseAbs() * Bd.cwiseAbs(), k, "strided A, strided B");
 }
