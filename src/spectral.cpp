@@ -12,6 +12,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "sih/linalg.hpp"
 
@@ -44,6 +45,25 @@ lapack_int syevd(char jobz, lapack_int n, float* a, float* w) {
 }
 lapack_int syevd(char jobz, lapack_int n, double* a, double* w) {
   return LAPACKE_dsyevd(LAPACK_COL_MAJOR, jobz, 'L', n, a, n, w);
+}
+lapack_int sytrd(lapack_int n, float* a, float* d, float* e, float* tau) {
+  return LAPACKE_ssytrd(LAPACK_COL_MAJOR, 'L', n, a, n, d, e, tau);
+}
+lapack_int sytrd(lapack_int n, double* a, double* d, double* e, double* tau) {
+  return LAPACKE_dsytrd(LAPACK_COL_MAJOR, 'L', n, a, n, d, e, tau);
+}
+lapack_int stedc(lapack_int n, float* d, float* e, float* z) {
+  return LAPACKE_sstedc(LAPACK_COL_MAJOR, 'I', n, d, e, z, n);
+}
+lapack_int stedc(lapack_int n, double* d, double* e, double* z) {
+  return LAPACKE_dstedc(LAPACK_COL_MAJOR, 'I', n, d, e, z, n);
+}
+// c = Q c (trans 'N') or Q^T c ('T') for one vector c, Q from sytrd's reflectors in a.
+lapack_int ormtr(char trans, lapack_int n, const float* a, const float* tau, float* c) {
+  return LAPACKE_sormtr(LAPACK_COL_MAJOR, 'L', 'L', trans, n, 1, a, n, tau, c, n);
+}
+lapack_int ormtr(char trans, lapack_int n, const double* a, const double* tau, double* c) {
+  return LAPACKE_dormtr(LAPACK_COL_MAJOR, 'L', 'L', trans, n, 1, a, n, tau, c, n);
 }
 lapack_int gesdd(lapack_int m, lapack_int n, float* a, float* s, float* u, float* vt) {
   return LAPACKE_sgesdd(LAPACK_COL_MAJOR, 'S', m, n, a, std::max<lapack_int>(1, m), s, u,
@@ -360,12 +380,26 @@ double w_beta_alignment(const Mat<T>& W, const Mat<T>& gram, const Vec<T>& beta)
 }
 
 template <typename T>
-GramEigen<T> gram_eigendecomposition(Mat<T> gram) {
+GramEigen<T> gram_eigendecomposition(const Mat<T>& W, Mat<T> gram, const Vec<T>& beta) {
   GramEigen<T> e;
   const auto n = static_cast<lapack_int>(gram.rows());
-  e.vectors = std::move(gram);  // overwritten by the eigenvectors
   e.values.resize(n);
-  if (n > 0) check_lapack(syevd('V', n, e.vectors.data(), e.values.data()), "?syevd");
+  e.projections.resize(n);
+  e.top_vector.resize(n);
+  if (n == 0) return e;
+  // G = Q T Q^T (sytrd), T = S diag(values) S^T (stedc, as inside syevd). The eigenvectors of
+  // G are Q S; syevd would form all of them (a back-transformation of 2 N^3 flops), but the
+  // projections are S^T (Q^T z) and the top vector Q s_N: three vector operations.
+  const auto m = static_cast<std::size_t>(std::max<lapack_int>(1, n));
+  std::vector<T> off(m), tau(m);
+  Mat<T> S(n, n);
+  check_lapack(sytrd(n, gram.data(), e.values.data(), off.data(), tau.data()), "?sytrd");
+  check_lapack(stedc(n, e.values.data(), off.data(), S.data()), "?stedc");
+  Vec<T> z = W.rows() >= W.cols() ? beta : Vec<T>(W * beta);
+  check_lapack(ormtr('T', n, gram.data(), tau.data(), z.data()), "?ormtr");
+  e.projections.noalias() = S.transpose() * z;
+  e.top_vector = S.col(n - 1);
+  check_lapack(ormtr('N', n, gram.data(), tau.data(), e.top_vector.data()), "?ormtr");
   return e;
 }
 
@@ -379,27 +413,24 @@ double w_beta_alignment_from_eigen(const Mat<T>& W, const GramEigen<T>& eig, con
   const Index n = eig.values.size();
   if (n == 0) return kNaN;
   // As top_eigenvector: for a zero Gram matrix e_1, what torch's SVD returns there.
-  const Vec<T> u =
-      eig.values[n - 1] > T(0) ? Vec<T>(eig.vectors.col(n - 1)) : Vec<T>(Vec<T>::Unit(n, 0));
+  const Vec<T> u = eig.values[n - 1] > T(0) ? eig.top_vector : Vec<T>(Vec<T>::Unit(n, 0));
   return alignment(right_vector_from_gram_vector(W, u), beta);
 }
 
 template <typename T>
-VecD right_singular_alignment_curve(const Mat<T>& W, const GramEigen<T>& eig, const Vec<T>& beta) {
+VecD right_singular_alignment_curve(const Mat<T>& W, const GramEigen<T>& eig) {
   const bool tall = W.rows() >= W.cols();
   const Index n = eig.values.size();
   VecD out(n);
   if (n == 0) return out;
-  const Mat<T>& vecs = eig.vectors;
   const Vec<T>& w = eig.values;
+  const VecD proj = eig.projections.template cast<double>();
   if (tall) {
-    const VecD proj = (vecs.transpose() * beta).template cast<double>();
     for (Index j = 0; j < n; ++j) out[j] = std::abs(proj[n - 1 - j]);
     return out;
   }
   // V = W^T U diag(1/s), so V^T beta = diag(1/s) U^T (W beta). A singular value at round-off
   // level has no singular vector determined by W; report 0 rather than amplified noise.
-  const VecD proj = (vecs.transpose() * (W * beta)).template cast<double>();
   const double floor = static_cast<double>(n) * std::numeric_limits<T>::epsilon() *
                        std::max(0.0, static_cast<double>(w[n - 1]));
   for (Index j = 0; j < n; ++j) {
@@ -411,7 +442,7 @@ VecD right_singular_alignment_curve(const Mat<T>& W, const GramEigen<T>& eig, co
 
 template <typename T>
 VecD right_singular_alignment_curve(const Mat<T>& W, const Vec<T>& beta) {
-  return right_singular_alignment_curve(W, gram_eigendecomposition(small_gram(W)), beta);
+  return right_singular_alignment_curve(W, gram_eigendecomposition(W, small_gram(W), beta));
 }
 
 template <typename T>
@@ -432,20 +463,19 @@ ThinSvd<T> thin_svd(const Mat<T>& A) {
   return r;
 }
 
-#define SIH_INSTANTIATE_SPECTRAL(T)                                                   \
-  template Mat<T> small_gram<T>(const Mat<T>&);                                       \
-  template void small_gram_into<T>(Mat<T>&, const Mat<T>&);                           \
-  template VecD esd_eigenvalues_from_gram<T>(const Mat<T>&);                          \
-  template VecD esd_eigenvalues<T>(const Mat<T>&);                                    \
-  template Vec<T> top_right_singular_vector<T>(const Mat<T>&, const Mat<T>&);         \
-  template double w_beta_alignment<T>(const Mat<T>&, const Mat<T>&, const Vec<T>&);   \
-  template VecD right_singular_alignment_curve<T>(const Mat<T>&, const Vec<T>&);      \
-  template GramEigen<T> gram_eigendecomposition<T>(Mat<T>);                           \
-  template VecD esd_eigenvalues_from_eigen<T>(const GramEigen<T>&);                   \
-  template double w_beta_alignment_from_eigen<T>(const Mat<T>&, const GramEigen<T>&,  \
-                                                 const Vec<T>&);                      \
-  template VecD right_singular_alignment_curve<T>(const Mat<T>&, const GramEigen<T>&, \
-                                                  const Vec<T>&);                     \
+#define SIH_INSTANTIATE_SPECTRAL(T)                                                       \
+  template Mat<T> small_gram<T>(const Mat<T>&);                                           \
+  template void small_gram_into<T>(Mat<T>&, const Mat<T>&);                               \
+  template VecD esd_eigenvalues_from_gram<T>(const Mat<T>&);                              \
+  template VecD esd_eigenvalues<T>(const Mat<T>&);                                        \
+  template Vec<T> top_right_singular_vector<T>(const Mat<T>&, const Mat<T>&);             \
+  template double w_beta_alignment<T>(const Mat<T>&, const Mat<T>&, const Vec<T>&);       \
+  template VecD right_singular_alignment_curve<T>(const Mat<T>&, const Vec<T>&);          \
+  template GramEigen<T> gram_eigendecomposition<T>(const Mat<T>&, Mat<T>, const Vec<T>&); \
+  template VecD esd_eigenvalues_from_eigen<T>(const GramEigen<T>&);                       \
+  template double w_beta_alignment_from_eigen<T>(const Mat<T>&, const GramEigen<T>&,      \
+                                                 const Vec<T>&);                          \
+  template VecD right_singular_alignment_curve<T>(const Mat<T>&, const GramEigen<T>&);    \
   template ThinSvd<T> thin_svd<T>(const Mat<T>&);
 
 SIH_INSTANTIATE_SPECTRAL(float)

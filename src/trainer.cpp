@@ -155,8 +155,8 @@ class Checkpointer {
       run_concurrently(
           [&] {
             PhaseTimer t(r_.timings_s, "init_pc_beta_alignment");
-            eigen = gram_eigendecomposition(small_gram(W));
-            *init_curve = right_singular_alignment_curve(W, eigen, p_.beta);
+            eigen = gram_eigendecomposition(W, small_gram(W), p_.beta);
+            *init_curve = right_singular_alignment_curve(W, eigen);
             if (c_.probe_weights) eigs = esd_eigenvalues_from_eigen(eigen);
           },
           [&] {

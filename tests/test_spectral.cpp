@@ -265,6 +265,33 @@ TYPED_TEST(SpectralTest, AlignmentCurveMatchesDenseSvd) {
   }
 }
 
+// The step-0 decomposition (sytrd + stedc, no eigenvector back-transformation) against a
+// dense double SVD: eigenvalues, the top eigenvector and the W-beta alignment read from it.
+TYPED_TEST(SpectralTest, StartDecompositionMatchesDenseSvd) {
+  for (const auto& shape : {std::pair<Index, Index>{60, 40}, {40, 60}}) {
+    SCOPED_TRACE(std::to_string(shape.first) + "x" + std::to_string(shape.second));
+    const auto W = this->cast(gaussian(shape.first, shape.second, 23));
+    const VecD beta = unit_gaussian(shape.second, 24);
+    const GramEigen<TypeParam> eig = gram_eigendecomposition(W, small_gram(W), this->cast(beta));
+    Eigen::JacobiSVD<MatD> svd(W.template cast<double>(),
+                               Eigen::ComputeThinU | Eigen::ComputeThinV);
+    const VecD sv = svd.singularValues();
+    const VecD expected_eigs = sv.cwiseAbs2().reverse();
+    EXPECT_TRUE(max_err_within(esd_eigenvalues_from_eigen(eig), expected_eigs, sv[0] * sv[0],
+                               this->tol(1e-13, 2e-6)));
+    // The top eigenvector of the Gram matrix: v1 (tall W) or u1 (wide W), up to sign.
+    const VecD u = eig.top_vector.template cast<double>();
+    const VecD expected_u =
+        shape.first >= shape.second ? VecD(svd.matrixV().col(0)) : VecD(svd.matrixU().col(0));
+    const double gap = sv[0] * sv[0] - sv[1] * sv[1];
+    EXPECT_NEAR(std::abs(u.dot(expected_u)), 1.0, this->tol(1e-12, 1e-6) * sv[0] * sv[0] / gap);
+    EXPECT_NEAR(u.norm(), 1.0, this->tol(1e-13, 1e-6));
+    EXPECT_NEAR(w_beta_alignment_from_eigen(W, eig, this->cast(beta)),
+                std::abs(svd.matrixV().col(0).dot(beta)),
+                this->tol(1e-10, 1e-6) * sv[0] * sv[0] / gap);
+  }
+}
+
 TYPED_TEST(SpectralTest, ThinSvd) {
   for (const auto& shape : {std::pair<Index, Index>{50, 30}, {30, 50}}) {
     SCOPED_TRACE(std::to_string(shape.first) + "x" + std::to_string(shape.second));
