@@ -3,10 +3,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <new>
 #include <string>
+#include <vector>
 
 #ifdef __AVX512F__
 #include <immintrin.h>
@@ -201,22 +203,40 @@ bool sgemm_available() {
   return enabled;
 }
 
-void sgemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
-           long ldc) {
+namespace {
+
+// First row of each thread's range, on register-block boundaries (bounds[threads] = m). A full
+// product gives every thread the same number of row panels; a lower triangle (row i has i + 1
+// columns) the same area, so its boundaries go as m sqrt(t / threads).
+std::vector<long> thread_row_bounds(long m, int threads, bool lower) {
+  const long panels = (m + kMR - 1) / kMR;
+  std::vector<long> bounds(static_cast<std::size_t>(threads) + 1);
+  for (int t = 0; t <= threads; ++t) {
+    double share = static_cast<double>(t) / threads;
+    if (lower) share = std::sqrt(share);
+    bounds[static_cast<std::size_t>(t)] =
+        std::min(m, std::lround(share * static_cast<double>(panels)) * kMR);
+  }
+  return bounds;
+}
+
+// C = A B (lower: only the register tiles that touch the lower triangle of a square C).
+// Each thread owns a fixed range of C's rows and packs its own blocks of A; the B panels of a
+// depth block are packed by all threads together. Every element of C is summed over the depth
+// in the same order whatever the ranges, so the bits do not depend on the thread count.
+void gemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
+          long ldc, bool lower) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    for (long j = 0; j < n; ++j) std::fill(c + j * ldc, c + j * ldc + m, 0.0f);
+    for (long j = 0; j < n; ++j) {
+      const long first = lower ? std::min(j, m) : 0;
+      std::fill(c + j * ldc + first, c + j * ldc + m, 0.0f);
+    }
     return;
   }
   // Nested inside another parallel region (a checkpoint stream) this runs on one thread.
   const int threads = omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads());
-  // Row blocks: a multiple of the thread count so that the cores get equal work; the block
-  // size only changes how the work is split, never the order of any sum.
-  long blocks = std::max<long>(1, (m + kMCMax - 1) / kMCMax);
-  blocks = ((blocks + threads - 1) / threads) * threads;
-  const long mc = ((m + blocks - 1) / blocks + kMR - 1) / kMR * kMR;
-  blocks = (m + mc - 1) / mc;
-
+  const std::vector<long> bounds = thread_row_bounds(m, threads, lower);
   const long n_panels = (n + kNR - 1) / kNR;
   float* bp = thread_buffer(0, static_cast<std::size_t>(n_panels * kNR * kKC));
   for (long p0 = 0; p0 < k; p0 += kKC) {
@@ -227,22 +247,45 @@ void sgemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& 
 #pragma omp for schedule(static)
       for (long jp = 0; jp < n_panels; ++jp)
         pack_b_panel(b, p0, kc, jp * kNR, std::min(kNR, n - jp * kNR), bp + jp * kNR * kc);
-      float* ap = thread_buffer(1, static_cast<std::size_t>(mc * kKC));
-#pragma omp for schedule(static)
-      for (long blk = 0; blk < blocks; ++blk) {
-        const long i0 = blk * mc;
-        const long rows = std::min(mc, m - i0);
-        pack_a(a, i0, rows, p0, kc, ap);
-        for (long jp = 0; jp < n_panels; ++jp) {
-          const long j0 = jp * kNR;
-          const long cols = std::min(kNR, n - j0);
-          for (long ir = 0; ir < rows; ir += kMR)
-            micro_kernel(kc, ap + ir * kc, bp + jp * kNR * kc, c + (i0 + ir) + j0 * ldc, ldc,
-                         std::min(kMR, rows - ir), cols, accumulate);
+      float* ap = thread_buffer(1, static_cast<std::size_t>(kMCMax * kKC));
+      // The runtime may give fewer threads than asked: each one takes every team-th range.
+      for (int t = omp_get_thread_num(); t < threads; t += omp_get_num_threads()) {
+        const long r0 = bounds[static_cast<std::size_t>(t)];
+        const long r1 = bounds[static_cast<std::size_t>(t) + 1];
+        // Blocks of at most kMCMax rows (a packed block stays in L2), of equal size.
+        const long blocks = (r1 - r0 + kMCMax - 1) / kMCMax;
+        const long mc = blocks > 0 ? ((r1 - r0 + blocks - 1) / blocks + kMR - 1) / kMR * kMR : 0;
+        for (long i0 = r0; i0 < r1; i0 += mc) {
+          const long rows = std::min(mc, r1 - i0);
+          pack_a(a, i0, rows, p0, kc, ap);
+          // A lower triangle needs no column right of this block's last row.
+          const long cols_needed = lower ? std::min(n, i0 + rows) : n;
+          for (long jp = 0; jp * kNR < cols_needed; ++jp) {
+            const long j0 = jp * kNR;
+            const long cols = std::min(kNR, n - j0);
+            for (long ir = 0; ir < rows; ir += kMR) {
+              const long mr = std::min(kMR, rows - ir);
+              if (lower && j0 > i0 + ir + mr - 1) continue;  // tile strictly above the diagonal
+              micro_kernel(kc, ap + ir * kc, bp + jp * kNR * kc, c + (i0 + ir) + j0 * ldc, ldc, mr,
+                           cols, accumulate);
+            }
+          }
         }
       }
     }
   }
+}
+
+}  // namespace
+
+void sgemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
+           long ldc) {
+  gemm(m, n, k, a, b, c, ldc, false);
+}
+
+void sgemm_lower(long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
+                 long ldc) {
+  gemm(n, n, k, a, b, c, ldc, true);
 }
 
 #else  // no AVX-512: callers use Eigen's product
@@ -251,6 +294,10 @@ bool sgemm_available() { return false; }
 
 void sgemm(long, long, long, const StridedMatrix&, const StridedMatrix&, float*, long) {
   std::abort();  // unreachable: product_fixed_depth checks sgemm_available() first
+}
+
+void sgemm_lower(long, long, const StridedMatrix&, const StridedMatrix&, float*, long) {
+  std::abort();  // unreachable: gram_lower checks sgemm_available() first
 }
 
 #endif

@@ -321,7 +321,8 @@ class Checkpointer {
       PhaseTimer t(r_.timings_s, "checkpoint_ridge");
       const double ridge =
           c_.reg_lambda / static_cast<double>(c_.h) * static_cast<double>(probe.rows());
-      const RidgeSolution<T> sol = ridge_solve(f_gram_, phi_t_y_, ridge, phi_, probe.y);
+      // The last use of the Gram matrix (after KTA): factorised in place.
+      const RidgeSolution<T> sol = ridge_solve_in_place(f_gram_, phi_t_y_, ridge, phi_, probe.y);
       if (sol.fallback)
         note(fmt::format(
             "step {}: ridge system singular (reg_lambda {}, {} probe rows, h {}): used the "

@@ -50,16 +50,35 @@ TEST(Metrics, KtaFastFormEqualsDenseDefinition) {
     Vec<double> y(n);
     fill_normal(y.data(), static_cast<std::size_t>(n), 200 + n);
     const Mat<double> g = feature_gram(phi);
-    EXPECT_TRUE(test::near_rel(kta_dense(phi, y), kta_from_gram(g, Vec<double>(phi.transpose() * y), y), 1e-12))
+    EXPECT_TRUE(test::near_rel(kta_dense(phi, y),
+                               kta_from_gram(g, Vec<double>(phi.transpose() * y), y), 1e-12))
         << "n = " << n;
   }
 }
 
-TEST(Metrics, FeatureGramIsFullSymmetric) {
+TEST(Metrics, FeatureGramLowerTriangleIsPhiTPhi) {
   Mat<double> phi(30, 8);
   fill_normal(phi.data(), 240, 7);
   const Mat<double> dense = phi.transpose() * phi;
-  EXPECT_LE((feature_gram(phi) - dense).cwiseAbs().maxCoeff(), 1e-12);
+  const Mat<double> lower = feature_gram(phi).triangularView<Eigen::Lower>();
+  EXPECT_LE((lower - Mat<double>(dense.triangularView<Eigen::Lower>())).cwiseAbs().maxCoeff(),
+            1e-12);
+}
+
+// KTA and the ridge read only the lower triangle: garbage above it changes nothing.
+TEST(Metrics, KtaAndRidgeReadOnlyTheLowerTriangle) {
+  Mat<double> phi(40, 12);
+  fill_normal(phi.data(), 480, 8);
+  Vec<double> y(40);
+  fill_normal(y.data(), 40, 9);
+  const Vec<double> pty = phi.transpose() * y;
+  const Mat<double> full = phi.transpose() * phi;
+  Mat<double> junk = full;
+  junk.triangularView<Eigen::StrictlyUpper>().setConstant(1e6);
+  EXPECT_TRUE(test::near_rel(kta_dense(phi, y), kta_from_gram(junk, pty, y), 1e-12));
+  const Vec<double> expected = (full + 0.5 * Mat<double>::Identity(12, 12)).ldlt().solve(pty);
+  const RidgeSolution<double> sol = ridge_solve_in_place(junk, pty, 0.5, phi, y);
+  EXPECT_LE((sol.a_hat - expected).norm(), 1e-10 * expected.norm());
 }
 
 // reg_lambda = 0 with fewer probe rows than features: Phi^T Phi is singular. The solver must

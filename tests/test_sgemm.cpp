@@ -141,3 +141,45 @@ TEST(SgemmStrides, NeitherStrideOneUsesTheGenericPacking) {
   sgemm(m, n, k, {A.data(), 2, 4 * m}, {B.data(), 2, 4 * k}, c.data(), m);
   expect_close(c, Ad * Bd, Ad.cwiseAbs() * Bd.cwiseAbs(), k, "strided A, strided B");
 }
+
+TEST(SgemmLower, GramLowerTriangleMatchesDoubleAndIsThreadCountInvariant) {
+  if (!sgemm_available()) GTEST_SKIP() << "built without AVX-512";
+  // Sizes around the tile edges (32 x 12) and the depth block (512), tall and wide inputs.
+  for (const auto& [rows, cols] : {std::pair<long, long>{600, 300}, {517, 389}, {70, 1001}}) {
+    SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(cols));
+    const Mat<float> A = random_matrix(rows, cols, 9);
+    const MatD Ad = A.cast<double>();
+    const MatD ref = Ad.transpose() * Ad, abs_ref = Ad.cwiseAbs().transpose() * Ad.cwiseAbs();
+    Mat<float> g1, g2, g3;
+    omp_set_num_threads(1);
+    gram_lower(g1, A);
+    omp_set_num_threads(3);
+    gram_lower(g3, A);
+    omp_set_num_threads(2);
+    gram_lower(g2, A);
+    // Only the lower triangle is specified: compare it, with the upper part taken from ref.
+    Mat<float> lower = ref.cast<float>();
+    lower.triangularView<Eigen::Lower>() = g2.triangularView<Eigen::Lower>();
+    expect_close(lower, ref, abs_ref, rows, "lower triangle of A^T A");
+    const auto same_lower = [&](const Mat<float>& x) {
+      return Mat<float>(x.triangularView<Eigen::Lower>()) ==
+             Mat<float>(g2.triangularView<Eigen::Lower>());
+    };
+    EXPECT_TRUE(same_lower(g1)) << "threads 1 vs 2";
+    EXPECT_TRUE(same_lower(g3)) << "threads 3 vs 2";
+  }
+}
+
+TEST(SgemmLower, LeavesTilesAboveTheDiagonalUntouched) {
+  if (!sgemm_available()) GTEST_SKIP() << "built without AVX-512";
+  const long n = 300, k = 40;
+  const Mat<float> A = random_matrix(k, n, 10);
+  Mat<float> c = Mat<float>::Constant(n, n, -5.0f);
+  const Mat<float> At = A.transpose();
+  sgemm_lower(n, k, strided_view(At), strided_view(A), c.data(), n);
+  // Rows 0-31 are one register tile; its column panels from 36 on lie wholly above the
+  // diagonal and must not be written.
+  EXPECT_TRUE((c.topRightCorner(32, n - 48).array() == -5.0f).all());
+  const MatD ref = A.cast<double>().transpose() * A.cast<double>();
+  EXPECT_NEAR(c(n - 1, 0), ref(n - 1, 0), 1e-4 * std::abs(ref(n - 1, 0)) + 1e-3);
+}

@@ -8,7 +8,8 @@
 
 namespace sih {
 
-// Phi^T Phi (h x h), both triangles filled (the lower one by gram_lower, then mirrored).
+// Phi^T Phi (h x h), lower triangle only (gram_lower; the strictly upper part is unspecified,
+// and every function below reads only the lower triangle).
 template <typename T>
 Mat<T> feature_gram(const Mat<T>& phi);
 template <typename T>
@@ -32,6 +33,10 @@ struct RidgeSolution {
 template <typename T>
 RidgeSolution<T> ridge_solve(const Mat<T>& gram, const Vec<T>& phi_t_y, double ridge,
                              const Mat<T>& phi, const Vec<T>& y);
+// The same, factorising `gram` in place (its contents are then unspecified).
+template <typename T>
+RidgeSolution<T> ridge_solve_in_place(Mat<T>& gram, const Vec<T>& phi_t_y, double ridge,
+                                      const Mat<T>& phi, const Vec<T>& y);
 
 template <typename T>
 double mse(const Vec<T>& prediction, const Vec<T>& target);
