@@ -21,6 +21,8 @@ class Rng {
   double uniform();       // in [0, 1)
   double uniform_open();  // in (0, 1)
   double normal();        // N(0, 1)
+  // The ziggurat's slow path for a first draw (layer i, u) outside the layer's inner box.
+  double normal_after_edge(int i, double u);
   // Uniform integer in [0, bound) without modulo bias.
   std::uint64_t below(std::uint64_t bound);
 
