@@ -105,10 +105,17 @@ void probe_features_into(Mat<T>& phi, const Mat<T>& W, const Mat<T>& X,
                          ProbeFeatureScaling scaling) {
   const T d = T(W.cols());
   const T s = scaling == ProbeFeatureScaling::kReference ? T(1) / d : T(1) / std::sqrt(d);
+  const T out_scale = T(1) / std::sqrt(T(W.rows()));
   phi.resize(X.rows(), W.rows());
   product_fixed_depth(phi, X, W.transpose());
-  scaled_tanh_inplace(phi, s);
-  phi *= T(1) / std::sqrt(T(W.rows()));
+  // tanh and the 1/sqrt(h) factor in one parallel pass over the columns.
+  const Eigen::Index cols = phi.cols();
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index j = 0; j < cols; ++j) {
+    auto col = phi.col(j).array();
+    scaled_tanh(col, s);
+    col *= out_scale;
+  }
 }
 
 template <typename T>
