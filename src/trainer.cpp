@@ -298,21 +298,25 @@ class Checkpointer {
     write_entries(step, "W", W);
   }
 
-  // The probe features Phi, Phi^T Phi, Phi^T y and the test features, as needed.
+  // The probe features Phi and Phi^T Phi, as needed (the large products).
   void feature_products(const Mat<T>& W, const Dataset<T>& probe) {
     if (!c_.probe_features && !c_.fix_last_layer) return;
     PhaseTimer t(r_.timings_s, "checkpoint_features");
     probe_features_into(phi_, W, probe.X, c_.probe_feature_scaling);
     feature_gram_into(f_gram_, phi_);
-    phi_t_y_.noalias() = phi_.transpose() * probe.y;
-    if (c_.fix_last_layer) probe_features_into(phi_test_, W, p_.test.X, c_.probe_feature_scaling);
   }
 
-  // Stream B of a checkpoint: KTA, the ridge refit of the frozen read-out and the losses,
-  // from the features and Gram matrix computed before the streams.
+  // Stream B of a checkpoint: Phi^T y and the test features (small products: stream B has
+  // time to spare while stream A solves for the eigenvalues), then KTA, the ridge refit of
+  // the frozen read-out and the losses.
   void feature_metrics_and_losses(long step, const Mat<T>& W, const Vec<T>& a,
                                   const Dataset<T>& probe, std::optional<double> batch_loss,
                                   MetricsRow& row) {
+    if (c_.probe_features || c_.fix_last_layer) {
+      PhaseTimer t(r_.timings_s, "checkpoint_features");
+      phi_t_y_.noalias() = phi_.transpose() * probe.y;
+      if (c_.fix_last_layer) probe_features_into(phi_test_, W, p_.test.X, c_.probe_feature_scaling);
+    }
     if (c_.probe_features) {
       PhaseTimer t(r_.timings_s, "checkpoint_kta");
       row.kta = finite_or_empty(kta_from_gram(f_gram_, phi_t_y_, probe.y));
