@@ -142,14 +142,14 @@ void bench_precision(int threads, std::vector<Row>& rows, long n, long d, long h
   add("ckpt features (GEMM+tanh)",
       time_ms([&] { phi = probe_features(W, p.probe.X, ProbeFeatureScaling::kReference); }),
       gemm_flops);
-  add("ckpt feature Gram (blocked GEMM)", time_ms([&] { g = feature_gram(phi); }),
+  add("ckpt feature Gram (lower triangle)", time_ms([&] { g = feature_gram(phi); }),
       static_cast<double>(n) * h * h);
   pty = phi.transpose() * p.probe.y;
   add("ckpt KTA", time_ms([&] { (void)kta_from_gram(g, pty, p.probe.y); }), 0);
   add("ckpt ridge (Cholesky)",
       time_ms([&] { (void)ridge_solve(g, pty, 0.01 / h * n, phi, p.probe.y); }), 0);
   Mat<T> wg;
-  add("ckpt W Gram (blocked GEMM)", time_ms([&] { wg = small_gram(W); }),
+  add("ckpt W Gram (lower triangle)", time_ms([&] { wg = small_gram(W); }),
       static_cast<double>(h) * d * std::min(h, d));
   VecD eigs;
   add("ckpt eigenvalues (syevd)", time_ms([&] { eigs = esd_eigenvalues_from_gram(wg); }), 0);
