@@ -7,14 +7,9 @@
 namespace sih {
 
 template <typename T>
-void feature_gram_into(Mat<T>& gram, const Mat<T>& phi) {
-  gram_lower(gram, phi);
-}
-
-template <typename T>
 Mat<T> feature_gram(const Mat<T>& phi) {
   Mat<T> g;
-  feature_gram_into(g, phi);
+  gram_lower(g, phi);
   return g;
 }
 
@@ -74,7 +69,6 @@ double mse(const Vec<T>& prediction, const Vec<T>& target) {
 
 #define SIH_INSTANTIATE(T)                                                                         \
   template Mat<T> feature_gram<T>(const Mat<T>&);                                                  \
-  template void feature_gram_into<T>(Mat<T>&, const Mat<T>&);                                      \
   template double kta_from_gram<T>(const Mat<T>&, const Vec<T>&, const Vec<T>&);                   \
   template double kta_dense<T>(const Mat<T>&, const Vec<T>&);                                      \
   template RidgeSolution<T> ridge_solve<T>(const Mat<T>&, const Vec<T>&, double, const Mat<T>&,    \

@@ -208,13 +208,13 @@ bool sgemm_available() {
 
 namespace {
 
-// First row of each thread's range, on half-panel (16-row) boundaries (bounds[threads] = m). A
-// full product gives every thread the same number of rows; a lower triangle (row i has i + 1
-// columns) the same area, so its boundaries go as m sqrt(t / threads). At the headline sizes
-// the thread with one more 32-row panel than the other took 3-5% longer before the 16-row
-// kernel let ranges end on a half panel.
+// First row of each thread's range, on half-panel (16-row) boundaries (bounds[threads] = m),
+// which micro_kernel<1> makes cheap: before it, at the headline sizes the thread with one more
+// 32-row panel than the other took 3-5% longer. A full product gives every thread the same
+// number of rows; a lower triangle (row i has i + 1 columns) the same area, so its boundaries
+// go as m sqrt(t / threads).
 std::vector<long> thread_row_bounds(long m, int threads, bool lower) {
-  constexpr long kHalf = kMR / 2;  // ranges end on half panels (the 16-row kernel)
+  constexpr long kHalf = kMR / 2;
   const long halves = (m + kHalf - 1) / kHalf;
   std::vector<long> bounds(static_cast<std::size_t>(threads) + 1);
   for (int t = 0; t <= threads; ++t) {
@@ -272,12 +272,9 @@ void gemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b
             for (long ir = 0; ir < rows; ir += kMR) {
               const long mr = std::min(kMR, rows - ir);
               if (lower && j0 > i0 + ir + mr - 1) continue;  // tile strictly above the diagonal
-              if (mr > 16)
-                micro_kernel<2>(kc, ap + ir * kc, bp + jp * kNR * kc, c + (i0 + ir) + j0 * ldc, ldc,
-                                mr, cols, accumulate);
-              else
-                micro_kernel<1>(kc, ap + ir * kc, bp + jp * kNR * kc, c + (i0 + ir) + j0 * ldc, ldc,
-                                mr, cols, accumulate);
+              const auto kernel = mr > 16 ? micro_kernel<2> : micro_kernel<1>;
+              kernel(kc, ap + ir * kc, bp + jp * kNR * kc, c + (i0 + ir) + j0 * ldc, ldc, mr, cols,
+                     accumulate);
             }
           }
         }

@@ -130,8 +130,9 @@ class Checkpointer {
       : c_(c), p_(p), w_(w), r_(r) {}
 
   // One checkpoint. At step 0 (`init_curve` given) it also computes the initial |V^T beta|
-  // curve, which needs the full eigendecomposition of W's Gram matrix; the ESD and v1 of
-  // that checkpoint are then read from it (no second eigensolve, no Lanczos).
+  // curve, which needs beta's projection onto every eigenvector of W's Gram matrix
+  // (gram_eigendecomposition); the ESD and v1 of that checkpoint are then read from the same
+  // solve (no second eigensolve, no Lanczos).
   //
   // Schedule: W's Gram matrix and the probe features are parallel products; the rest runs
   // as two streams side by side (run_concurrently), each on one thread: A = the eigenvalues
@@ -314,7 +315,7 @@ class Checkpointer {
                                   MetricsRow& row) {
     if (c_.probe_features || c_.fix_last_layer) {
       PhaseTimer t(r_.timings_s, "checkpoint_features");
-      feature_gram_into(f_gram_, phi_);
+      gram_lower(f_gram_, phi_);
       phi_t_y_.noalias() = phi_.transpose() * probe.y;
       if (c_.fix_last_layer) probe_features_into(phi_test_, W, p_.test.X, c_.probe_feature_scaling);
     }

@@ -8,12 +8,11 @@
 
 namespace sih {
 
-// Phi^T Phi (h x h), lower triangle only (gram_lower; the strictly upper part is unspecified,
-// and every function below reads only the lower triangle).
+// Phi^T Phi (h x h), lower triangle only (gram_lower, linalg.hpp, which also fills a reused
+// buffer; the strictly upper part is unspecified, and every function below reads only the
+// lower triangle).
 template <typename T>
 Mat<T> feature_gram(const Mat<T>& phi);
-template <typename T>
-void feature_gram_into(Mat<T>& gram, const Mat<T>& phi);  // into a reused buffer
 
 // KTA = ||Phi^T y||^2 / (||Phi^T Phi||_F ||y||^2) = <K, y y^T>_F / (||K||_F ||y y^T||_F).
 template <typename T>

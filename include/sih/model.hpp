@@ -9,10 +9,10 @@
 
 namespace sih {
 
-// m = tanh(scale * m) in place, columns in parallel (vectorised; for double through
-// tanh(x) = 1 - 2 / (exp(2x) + 1), max error 4.4e-16, PERF-NOTES).
+// m = out_scale * tanh(scale * m) in place, one pass with columns in parallel (vectorised;
+// for double through tanh(x) = 1 - 2 / (exp(2x) + 1), max error 4.4e-16, PERF-NOTES).
 template <typename T>
-void scaled_tanh_inplace(Mat<T>& m, T scale);
+void scaled_tanh_inplace(Mat<T>& m, T scale, T out_scale = T(1));
 template <typename T>
 void tanh_inplace(Mat<T>& m);
 
