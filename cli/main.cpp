@@ -6,14 +6,13 @@
 #include <iostream>
 
 #include "sih/cli.hpp"
-#include "sih/trainer.hpp"
 
 namespace {
 // Only records the signal: the training loop and sweep workers poll it between steps and
 // unwind cleanly (staging folders removed, finished runs kept). A second signal while that
 // is under way terminates at once, as kill -9 would (a re-run cleans up what is left).
 void on_signal(int sig) {
-  if (sih::g_interrupt_signal.exchange(sig) != 0) {
+  if (sih::cli_interrupt_signal().exchange(sig) != 0) {
     std::signal(sig, SIG_DFL);
     std::raise(sig);
   }

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "sih/config.hpp"
+#include "sih/config_fields.hpp"
+#include "sih/config_input.hpp"
 #include "sih/plot.hpp"
 #include "sih/run.hpp"
 #include "sih/sweep.hpp"
@@ -18,12 +20,19 @@
 #include "sih/version.hpp"
 
 namespace sih {
+
+namespace {
+std::atomic<int> g_interrupt{0};
+}  // namespace
+
+std::atomic<int>& cli_interrupt_signal() { return g_interrupt; }
+
 namespace {
 
 sih::Config load_config(const std::string& path, const std::vector<std::string>& sets) {
   YAML::Node root = sih::load_yaml_file(path);
   for (const auto& s : sets) sih::apply_override(root, s);
-  return sih::config_from_yaml(root, sih::ConfigUse::kRun);
+  return sih::config_from_yaml(root);
 }
 
 int cmd_run(const std::string& path, const std::vector<std::string>& sets, bool force, bool quiet,
@@ -32,10 +41,11 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, bool 
   req.config = load_config(path, sets);
   req.force = force;
   req.quiet = quiet;
+  req.cancel = &g_interrupt;
   const sih::RunOutcome result = sih::run_experiment(req);
   if (result.skipped)
     err << "[sih] " << result.dir << " is already complete (use --force to recompute)\n";
-  if (result.status == "diverged")
+  if (result.status == sih::RunStatus::kDiverged)
     err << "[sih] warning: the run diverged at step "
         << result.summary.value("diverged_step", nlohmann::json(-1)).dump()
         << " (recorded in summary.json)\n";
@@ -43,18 +53,35 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, bool 
   return 0;
 }
 
-int cmd_sweep(sih::SweepKind kind, const std::string& path, const std::vector<std::string>& sets,
-              const std::string& shard, int jobs, bool force, bool quiet, std::ostream& out,
-              std::ostream& err) {
+struct SweepArgs {
+  std::string shard;
+  int jobs = 0;
+  long max_runs = 10000;
+  bool dry_run = false;
+};
+
+int cmd_sweep(const sih::SweepKind& kind, const std::string& path,
+              const std::vector<std::string>& sets, const SweepArgs& args, bool force, bool quiet,
+              std::ostream& out, std::ostream& err) {
   YAML::Node root = sih::load_yaml_file(path);
   for (const auto& s : sets) sih::apply_override(root, s);
   sih::SweepOptions opt;
-  if (!shard.empty()) opt.shard = sih::parse_shard(shard);
-  if (jobs < 0) throw sih::InputError("--jobs: " + std::to_string(jobs) + ": must be >= 0");
-  opt.jobs = jobs;
+  if (!args.shard.empty()) opt.shard = sih::parse_shard(args.shard);
+  if (args.jobs < 0)
+    throw sih::InputError("--jobs: " + std::to_string(args.jobs) + ": must be >= 0");
+  if (args.max_runs < 1)
+    throw sih::InputError("--max-runs: " + std::to_string(args.max_runs) + ": must be >= 1");
+  opt.jobs = args.jobs;
   opt.force = force;
   opt.quiet = quiet;
-  const sih::SweepPlan plan = sih::plan_sweep(kind, root);
+  opt.cancel = &g_interrupt;
+  sih::PlanLimits limits;
+  limits.max_runs = args.max_runs;
+  const sih::SweepPlan plan = sih::plan_sweep(kind, root, limits);
+  if (args.dry_run) {
+    out << sih::describe_plan(plan, args.jobs) << std::flush;
+    return 0;
+  }
   const sih::SweepOutcome done = sih::execute_sweep(plan, opt);
   if (!quiet)
     err << "[sih] shard " << opt.shard.index << "/" << opt.shard.count << ": " << done.executed
@@ -64,7 +91,8 @@ int cmd_sweep(sih::SweepKind kind, const std::string& path, const std::vector<st
     const sih::MergeOutcome m = sih::merge_sweep(plan.dir);
     if (!quiet)
       err << "[sih] merged " << m.complete << "/" << m.total << " runs (" << m.missing
-          << " missing, " << m.diverged << " diverged) into runs.csv and aggregate.csv\n";
+          << " missing, " << m.diverged
+          << " diverged) into runs.csv, aggregate.csv and correlations.csv\n";
   } else if (!quiet) {
     err << "[sih] sharded: run `sih merge " << plan.dir << "` when every shard is done\n";
   }
@@ -115,26 +143,28 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   config->add_option("config", config_path, "YAML config to validate and print resolved (JSON)");
   config->add_option("--set", sets, "Override a config key: key=value")->type_name("KEY=VALUE");
 
-  std::string shard;
-  int jobs = 0;
-  auto add_sweep = [&](const char* name, const char* help) {
-    auto* cmd = app.add_subcommand(name, help);
+  SweepArgs sweep_args;
+  std::vector<std::pair<const sih::SweepKind*, CLI::App*>> sweeps;
+  for (const sih::SweepKind& kind : sih::sweep_kinds()) {
+    auto* cmd = app.add_subcommand(kind.name, kind.help);
     cmd->add_option("config", config_path, "YAML sweep config")->required();
     cmd->add_option("--set", sets, "Override a config key: key=value (value parsed as YAML)")
         ->type_name("KEY=VALUE");
-    cmd->add_option("--shard", shard, "Run only the K-th of N disjoint slices of the runs")
+    cmd->add_option("--shard", sweep_args.shard,
+                    "Run only the K-th of N disjoint slices of the runs")
         ->type_name("K/N");
-    cmd->add_option("--jobs", jobs, "Parallel runs (default: from cores and run count)");
+    cmd->add_option("--jobs", sweep_args.jobs, "Parallel runs (default: from cores and run count)");
+    cmd->add_option("--max-runs", sweep_args.max_runs,
+                    "Refuse sweeps of more runs than this (default 10000)");
+    cmd->add_flag("--dry-run", sweep_args.dry_run,
+                  "Print the plan (runs, axes, shared starts, time and memory); write nothing");
     cmd->add_flag("--force", force, "Recompute runs whose folders are already complete");
     cmd->add_flag("--quiet", quiet, "No progress on stderr");
     cmd->footer(
         "Prints the sweep folder as the last line of stdout. Resumable: a re-run skips\n"
         "complete runs. Unsharded sweeps merge automatically; sharded ones need `sih merge`.");
-    return cmd;
-  };
-  auto* bulk_lr = add_sweep("bulk-lr", "Sweep optimizer x lr, repeated (SPEC 6)");
-  auto* bulk_losses =
-      add_sweep("bulk-losses", "Sweep one varying_param (n, label_noise_std, reg_lambda, gamma)");
+    sweeps.emplace_back(&kind, cmd);
+  }
 
   std::string dir;
   auto* merge = app.add_subcommand("merge", "Build runs.csv and aggregate.csv of a sweep folder");
@@ -171,11 +201,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return 2;
     }
     if (*run) return cmd_run(config_path, sets, force, quiet, out, err);
-    if (*bulk_lr)
-      return cmd_sweep(SweepKind::kBulkLr, config_path, sets, shard, jobs, force, quiet, out, err);
-    if (*bulk_losses)
-      return cmd_sweep(SweepKind::kBulkLosses, config_path, sets, shard, jobs, force, quiet, out,
-                       err);
+    for (const auto& [kind, cmd] : sweeps)
+      if (*cmd) return cmd_sweep(*kind, config_path, sets, sweep_args, force, quiet, out, err);
     if (*merge) return cmd_merge(dir, out, err);
     if (*plot) return cmd_plot(dir, out, err);
     if (*config) {

@@ -18,37 +18,6 @@ namespace fs = std::filesystem;
 
 namespace sih {
 
-const std::vector<std::string>& metrics_columns() {
-  static const std::vector<std::string> cols = {"step",          "lr",
-                                                "train_loss",    "val_loss",
-                                                "kta",           "w_beta_alignment",
-                                                "alpha_hill",    "D_hill",
-                                                "alpha_mle_ks",  "D_mle_ks",
-                                                "alpha_peak",    "D_peak",
-                                                "spectral_norm", "frobenius_norm",
-                                                "alphahat",      "stable_rank"};
-  return cols;
-}
-
-std::vector<std::optional<double>> metrics_values(const MetricsRow& r) {
-  return {static_cast<double>(r.step),
-          r.lr,
-          r.train_loss,
-          r.val_loss,
-          r.kta,
-          r.w_beta_alignment,
-          r.alpha_hill,
-          r.D_hill,
-          r.alpha_mle_ks,
-          r.D_mle_ks,
-          r.alpha_peak,
-          r.D_peak,
-          r.spectral_norm,
-          r.frobenius_norm,
-          r.alphahat,
-          r.stable_rank};
-}
-
 nlohmann::json metrics_to_json(const MetricsRow& row) {
   nlohmann::json j = nlohmann::json::object();
   const auto& cols = metrics_columns();

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "sih/sweep.hpp"
 #include "sih/types.hpp"
 
 extern char** environ;
@@ -26,7 +27,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-enum class FolderKind { kRun, kBulkLr, kBulkLosses };
+// A run folder (kind == nullptr) or a sweep folder of the given kind.
+struct Folder {
+  const SweepKind* kind = nullptr;
+};
 
 bool is_file(const fs::path& p) {
   std::error_code ec;
@@ -94,7 +98,7 @@ nlohmann::json read_config(const fs::path& dir) {
   return j;
 }
 
-FolderKind classify(const fs::path& dir) {
+Folder classify(const fs::path& dir) {
   const std::string d = dir.string();
   std::error_code ec;
   if (!fs::exists(dir, ec)) throw InputError(d + ": no such folder");
@@ -118,32 +122,45 @@ FolderKind classify(const fs::path& dir) {
   if (config.contains("command")) {
     const std::string command =
         config["command"].is_string() ? config["command"].get<std::string>() : "";
-    if (command != "bulk-lr" && command != "bulk-losses") {
+    const SweepKind* kind = nullptr;
+    std::string known;
+    for (const SweepKind& k : sweep_kinds()) {
+      if (k.name == command) kind = &k;
+      known += (known.empty() ? "\"" : ", \"") + k.name + "\"";
+    }
+    if (!kind) {
       throw InputError(d + "/config.json: command " + config["command"].dump() +
-                       " has no figures (expected \"bulk-lr\" or \"bulk-losses\")");
+                       " has no figures (expected " + known + ")");
     }
     const fs::path agg = dir / "aggregate.csv";
     if (!has_aggregate) {
       throw InputError(d + ": no aggregate.csv (an unfinished " + command + " sweep?)");
     }
     const CsvHead head = read_csv_head(agg);
-    if (command == "bulk-lr") {
-      require_columns(agg, head, {"optimizer", "lr", "train_loss_mean", "train_loss_std"});
-      return FolderKind::kBulkLr;
+    switch (kind->aggregate) {
+      case AggregateShape::kFinalPerPoint:
+        require_columns(agg, head, {"optimizer", "lr", "train_loss_mean", "train_loss_std"});
+        break;
+      case AggregateShape::kLossesPerStep: {
+        const auto cols = split_commas(head.header);
+        if (cols.size() < 2 || cols[1] != "step") {
+          throw InputError(agg.string() + ": header must start with <varying_param>,step");
+        }
+        require_columns(agg, head, {"train_loss_mean", "val_loss_mean"});
+        break;
+      }
+      case AggregateShape::kAllPerStep:
+        require_columns(agg, head, {"step", "runs_used", "runs_total"});
+        break;
     }
-    const auto cols = split_commas(head.header);
-    if (cols.size() < 2 || cols[1] != "step") {
-      throw InputError(agg.string() + ": header must start with <varying_param>,step");
-    }
-    require_columns(agg, head, {"train_loss_mean", "val_loss_mean"});
-    return FolderKind::kBulkLosses;
+    return {kind};
   }
   if (!has_metrics) {
     throw InputError(has_aggregate ? d + "/config.json: no \"command\" (a sweep folder needs it)"
                                    : d + ": no metrics.csv (an unfinished run?)");
   }
   require_columns(dir / "metrics.csv", read_csv_head(dir / "metrics.csv"), {"step"});
-  return FolderKind::kRun;
+  return {};
 }
 
 std::string find_gnuplot() {
@@ -238,15 +255,8 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-std::vector<std::string> scripts_for(FolderKind kind, const fs::path& dir) {
-  switch (kind) {
-    case FolderKind::kBulkLr:
-      return {"bulk_lr.gp"};
-    case FolderKind::kBulkLosses:
-      return {"bulk_losses.gp"};
-    case FolderKind::kRun:
-      break;
-  }
+std::vector<std::string> scripts_for(const Folder& folder, const fs::path& dir) {
+  if (folder.kind) return folder.kind->plot_scripts;
   std::vector<std::string> scripts = {"losses.gp", "kta.gp", "alignment.gp", "alpha.gp"};
   if (is_file(dir / "init_pc_beta_alignment.csv")) scripts.push_back("init_alignment.gp");
   if (is_dir(dir / "spectra")) {
@@ -261,7 +271,7 @@ std::vector<std::string> scripts_for(FolderKind kind, const fs::path& dir) {
 
 PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_dir) {
   const fs::path dir(out_dir);
-  const FolderKind kind = classify(dir);
+  const Folder kind = classify(dir);
   if (!is_file(fs::path(scripts_dir) / "common.gp")) {
     throw InputError(scripts_dir +
                      ": no sih plot scripts there (no common.gp); set SIH_PLOT_SCRIPTS");

@@ -10,6 +10,8 @@
 #include <future>
 #include <iostream>
 
+#include "sih/config_fields.hpp"
+#include "sih/memory_model.hpp"
 #include "sih/output.hpp"
 #include "sih/trainer.hpp"
 #include "sih/version.hpp"
@@ -60,16 +62,14 @@ void StartCache::release(const std::string& key) {
   if (it != slots_.end() && --it->second.second <= 0) slots_.erase(it);
 }
 
+std::string start_group_key(const Config& config, const RunSeeds& seeds) {
+  return stable_hash_hex(fmt::format("{}:{}:{}:{}", config_start_json(config).dump(),
+                                     seeds.teacher, seeds.student, seeds.data));
+}
+
 std::string start_key(const Config& config, const RunSeeds& seeds) {
   if (!start_checkpoint_shareable(config) || !config.init_from.empty()) return {};
-  nlohmann::json j = config_to_json(config);
-  // Settings that act only from the first update on, or not on results at all.
-  for (const char* k :
-       {"optimizer", "lr", "momentum", "weight_decay", "lr_scheduler_cls", "lr_scheduler_kwargs",
-        "num_epochs", "probe_freq_steps", "threads", "out_dir", "seed", "repeat", "varying_param"})
-    j.erase(k);
-  return stable_hash_hex(
-      fmt::format("{}:{}:{}:{}", j.dump(), seeds.teacher, seeds.student, seeds.data));
+  return start_group_key(config, seeds);
 }
 
 namespace {
@@ -85,6 +85,7 @@ TrainResult run_typed(const RunRequest& req, const RunSeeds& seeds, RunWriter& w
   const Config& c = req.config;
   const auto t0 = std::chrono::steady_clock::now();
   TrainOptions options;
+  options.cancel = req.cancel;
   std::shared_ptr<const Problem<T>> problem;
   std::shared_ptr<StartCache::Slot> slot;
   bool owner = false;
@@ -152,7 +153,7 @@ RunOutcome run_experiment(const RunRequest& req) {
     std::ifstream in(fs::path(out.dir) / "summary.json");
     try {
       out.summary = nlohmann::json::parse(in);
-      out.status = out.summary.value("status", "ok");
+      out.status = run_status_from_name(out.summary.value("status", "ok"));
     } catch (const std::exception&) {
       out.skipped = false;  // unreadable summary: recompute below
     }
@@ -184,7 +185,7 @@ RunOutcome run_experiment(const RunRequest& req) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json summary;
   summary["id"] = out.id;
-  summary["status"] = r.status;
+  summary["status"] = run_status_name(r.status);
   summary["diverged_step"] = r.diverged_step >= 0 ? nlohmann::json(r.diverged_step) : nullptr;
   if (!r.diverged_reason.empty()) summary["diverged_reason"] = r.diverged_reason;
   summary["steps"] = r.steps_done;
@@ -195,7 +196,7 @@ RunOutcome run_experiment(const RunRequest& req) {
   summary["final"] = writer.metrics().empty() ? nlohmann::json::object()
                                               : metrics_to_json(writer.metrics().back());
   summary["sih_version"] = kVersion;
-  writer.log(fmt::format("finished: status {} in {:.3f} s", r.status, wall));
+  writer.log(fmt::format("finished: status {} in {:.3f} s", run_status_name(r.status), wall));
   writer.commit(summary);
   out.status = r.status;
   out.summary = summary;

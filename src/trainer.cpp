@@ -18,7 +18,13 @@
 
 namespace sih {
 
-std::atomic<int> g_interrupt_signal{0};
+const char* run_status_name(RunStatus status) {
+  return status == RunStatus::kOk ? "ok" : "diverged";
+}
+
+RunStatus run_status_from_name(const std::string& name) {
+  return name == "ok" ? RunStatus::kOk : RunStatus::kDiverged;
+}
 
 bool start_checkpoint_shareable(const Config& c) {
   return c.lightweight && !c.plot_overlaps && !c.save_weights;
@@ -466,7 +472,7 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds, R
       }
       result.steps_done = step;
       if (!std::isfinite(loss) || !all_finite(W) || (train_a && !all_finite(a))) {
-        result.status = "diverged";
+        result.status = RunStatus::kDiverged;
         result.diverged_step = step;
         const bool entries_finite = W.allFinite() && (!train_a || a.allFinite());
         result.diverged_reason = !std::isfinite(loss) ? "loss is NaN/Inf"
@@ -477,7 +483,8 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds, R
       }
       if (options.on_step) options.on_step(step, total, loss);
       if (step % c.probe_freq_steps == 0) checkpointer.run(step, W, a, loss);
-      if (const int sig = g_interrupt_signal.load()) throw Interrupted(sig);
+      if (options.cancel)
+        if (const int sig = options.cancel->load()) throw Interrupted(sig);
     }
   }
   return result;

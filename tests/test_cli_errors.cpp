@@ -21,6 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "sih/config_fields.hpp"
+#include "sih/config_input.hpp"
+#include "sih/memory_model.hpp"
 #include "sih/array_io.hpp"
 #include "sih/cli.hpp"
 #include "sih/config.hpp"
@@ -187,9 +190,10 @@ std::vector<Case> all_cases() {
       run_case("string_for_integer", "n: abc", "sih: error: n: abc: must be an integer"),
       run_case("string_for_float", "lr: fast", "sih: error: lr: fast: must be a number"),
       run_case("quoted_number", "lr: '0.1'", "sih: error: lr: '0.1': must be a number"),
-      run_case("list_for_scalar", "h: [8, 12]", "sih: error: h: [8, 12]: must be a single value"),
+      run_case("list_for_unsweepable_key", "threads: [1, 2]",
+               "sih: error: threads: [1, 2]: must be a single value (this key cannot be swept)"),
       run_case("list_for_sweep_key_in_run", "lr: [0.1, 1]",
-               "sih: error: lr: [0.1, 1]: a list is only allowed in a sweep; use 'sih bulk-lr'"),
+               "sih: error: lr: [0.1, 1]: a list is only allowed in a sweep; use 'sih sweep'"),
       run_case("mapping_for_scalar", "lr: {value: 1}",
                "sih: error: lr: {value: 1}: must be a single value"),
       run_case("float_for_integer", "n: 2.5", "sih: error: n: 2.5: must be an integer"),
@@ -258,6 +262,16 @@ std::vector<Case> all_cases() {
                  "sih: error: h: [8, 12]: sih bulk-lr only sweeps over optimizer, lr; this key must "
                  "be a single value"),
       sweep_case("bulk-lr", "bad_item_in_list", "lr: [0.1, -1]", "sih: error: lr: -1: must be > 0"),
+      sweep_case("sweep", "sweep_unsweepable_key", "seed: [1, 2]",
+                 "sih: error: seed: [1, 2]: this key cannot be swept; give a single value"),
+      sweep_case("sweep", "sweep_init_from_list", "lr: [0.1, 1]\ninit_from: [x, y]",
+                 "sih: error: init_from: [x, y]: this key cannot be swept; give a single value"),
+      sweep_case("sweep", "sweep_unknown_key_list", "lrr: [0.1, 1]",
+                 "sih: error: unknown key 'lrr' (did you mean 'lr'?)"),
+      sweep_case("sweep", "sweep_bad_value_in_second_axis", "lr: [0.1, 1]\nn: [40, 0]",
+                 "sih: error: n: 0: must be > 0"),
+      sweep_case("sweep", "sweep_nested_list", "lr: [[0.1, 1]]",
+                 "sih: error: lr: [[0.1, 1]]: list items must be single values"),
       // ---- Sizes that cannot fit in memory: refused with the figure, before any allocation.
       run_case("huge_n", "n: 1000000000\nd: 1000\nh: 1500",
                "sih: error: config needs about 64000.1 GB of memory (n=1000000000, d=1000, "
@@ -381,8 +395,13 @@ std::vector<Case> all_cases() {
                 {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--jobs", "-1"},
                 "sih: error: --jobs: -1: must be >= 0"),
       args_case("unknown_subcommand", {"frobnicate", "{cfg}"},
-                "sih: error: unknown command 'frobnicate' (commands: run, config, bulk-lr, "
+                "sih: error: unknown command 'frobnicate' (commands: run, config, sweep, bulk-lr, "
                 "bulk-losses, merge, plot; see sih --help)"),
+      args_case("sweep_max_runs", {"sweep", "{cfg}", "--set", "lr=[0.1, 1, 10]", "--max-runs", "2"},
+                "sih: error: sweep: 3 runs (3 grid points x repeat 1): more than --max-runs 2 "
+                "(raise it to run them all)"),
+      args_case("sweep_max_runs_zero", {"sweep", "{cfg}", "--max-runs", "0"},
+                "sih: error: --max-runs: 0: must be >= 1"),
       args_case("no_subcommand", {}, "sih: error: A subcommand is required (see sih --help)"),
       args_case("missing_config_argument", {"run"}, "sih: error: config is required (see sih --help)"),
       args_case("unknown_option", {"run", "{cfg}", "--set", "out_dir={out}", "--bogus"},

@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "sih/config_fields.hpp"
+#include "sih/config_input.hpp"
+#include "sih/memory_model.hpp"
 #include "sih/config.hpp"
 
 #ifndef SIH_SOURCE_DIR
@@ -129,39 +132,38 @@ TEST(ConfigFiles, SweepConfigsNameTheirSweepAndLoadOnceSubstituted) {
   const std::vector<SweepFile> files = {
       {"bulk_lr.yml",
        {"optimizer", "lr"},
-       "optimizer: ['sgd', 'adam']: a list is only allowed in a sweep; use 'sih bulk-lr'"},
+       "optimizer: ['sgd', 'adam']: a list is only allowed in a sweep; use 'sih sweep'"},
       {"bulk_losses_vary_n.yml",
        {"n"},
-       "n: [500, 2000, 4000, 8000]: a list is only allowed in a sweep; use 'sih bulk-losses'"},
+       "n: [500, 2000, 4000, 8000]: a list is only allowed in a sweep; use 'sih sweep'"},
       {"bulk_losses_vary_label_noise_std.yml",
        {"label_noise_std"},
        "label_noise_std: [0.1, 0.3, 0.5, 0.7]: a list is only allowed in a sweep; use "
-       "'sih bulk-losses'"},
+       "'sih sweep'"},
       {"bulk_losses_vary_reg_lambda.yml",
        {"reg_lambda"},
        "reg_lambda: [0.1, 0.01, 0.001, 0.0001]: a list is only allowed in a sweep; use "
-       "'sih bulk-losses'"},
+       "'sih sweep'"},
       {"bulk_losses_vary_step_lr_gamma.yml",
        {"lr_scheduler_kwargs.gamma"},
        "lr_scheduler_kwargs.gamma: [0.2, 0.4, 0.6, 0.8]: a list is only allowed in a sweep; use "
-       "'sih bulk-losses'"},
+       "'sih sweep'"},
   };
   for (const SweepFile& file : files) {
     SCOPED_TRACE(file.name);
     YAML::Node root = load_yaml_file(config_path(file.name));
     EXPECT_EQ(list_keys(root), file.list_keys);
-    EXPECT_EQ(error_of([&] { config_from_yaml(root, ConfigUse::kRun); }), file.run_error);
+    EXPECT_EQ(error_of([&] { config_from_yaml(root); }), file.run_error);
     for (const std::string& key : list_keys(root)) take_first_item(root, key);
     EXPECT_TRUE(list_keys(root).empty());
-    ConfigUse use = file.name == "bulk_lr.yml" ? ConfigUse::kBulkLr : ConfigUse::kBulkLosses;
-    EXPECT_EQ(error_of([&] { config_from_yaml(root, use); }), "");
+    EXPECT_EQ(error_of([&] { config_from_yaml(root); }), "");
   }
 }
 
 TEST(ConfigFiles, SubstitutedSweepValuesAreTheFirstItems) {
   YAML::Node lr = load_yaml_file(config_path("bulk_lr.yml"));
   for (const std::string& key : list_keys(lr)) take_first_item(lr, key);
-  Config c = config_from_yaml(lr, ConfigUse::kBulkLr);
+  Config c = config_from_yaml(lr);
   EXPECT_EQ(c.optimizer, "sgd");
   EXPECT_DOUBLE_EQ(c.lr, 0.001);
   EXPECT_EQ(c.repeat, 5);
@@ -169,27 +171,27 @@ TEST(ConfigFiles, SubstitutedSweepValuesAreTheFirstItems) {
 
   YAML::Node n = load_yaml_file(config_path("bulk_losses_vary_n.yml"));
   take_first_item(n, "n");
-  Config cn = config_from_yaml(n, ConfigUse::kBulkLosses);
+  Config cn = config_from_yaml(n);
   EXPECT_EQ(cn.varying_param, "n");
   EXPECT_EQ(cn.n, 500);
   EXPECT_EQ(cn.batch_size, 500);  // absent: follows n
 
   YAML::Node gamma = load_yaml_file(config_path("bulk_losses_vary_step_lr_gamma.yml"));
   take_first_item(gamma, "lr_scheduler_kwargs.gamma");
-  Config cg = config_from_yaml(gamma, ConfigUse::kBulkLosses);
+  Config cg = config_from_yaml(gamma);
   EXPECT_EQ(cg.varying_param, "gamma");
   EXPECT_EQ(cg.lr_scheduler_cls, "StepLR");
   EXPECT_EQ(cg.step_size, 1);
   EXPECT_DOUBLE_EQ(cg.gamma, 0.2);
 }
 
-TEST(ConfigFiles, ListWordingDependsOnTheCommand) {
+TEST(ConfigFiles, ListWordingDependsOnWhetherTheKeyIsSweepable) {
   YAML::Node n = load_yaml_file(config_path("bulk_losses_vary_n.yml"));
-  EXPECT_EQ(error_of([&] { config_from_yaml(n, ConfigUse::kBulkLr); }),
-            "n: [500, 2000, 4000, 8000]: a list is only allowed in a sweep; use 'sih bulk-losses'");
-  EXPECT_EQ(
-      error_of([&] { config_from_yaml(n, ConfigUse::kBulkLosses); }),
-      "n: [500, 2000, 4000, 8000]: a list is only allowed for the key named by varying_param");
+  EXPECT_EQ(error_of([&] { config_from_yaml(n); }),
+            "n: [500, 2000, 4000, 8000]: a list is only allowed in a sweep; use 'sih sweep'");
+  YAML::Node threads = load_yaml_string("threads: [1, 2]", "config.yml");
+  EXPECT_EQ(error_of([&] { config_from_yaml(threads); }),
+            "threads: [1, 2]: must be a single value (this key cannot be swept)");
 }
 
 // ---- Bad input -------------------------------------------------------------------------------
@@ -219,12 +221,13 @@ TEST(ConfigErrors, EveryBadInputGetsItsOneLineMessage) {
       {"enable_weight_normalization: 1", "enable_weight_normalization: 1: must be true or false"},
       {"probe_weights: 'true'", "probe_weights: 'true': must be true or false"},
       {"lr: [0.001, 0.01]",
-       "lr: [0.001, 0.01]: a list is only allowed in a sweep; use 'sih bulk-lr'"},
+       "lr: [0.001, 0.01]: a list is only allowed in a sweep; use 'sih sweep'"},
       {"optimizer: [sgd, adam]",
-       "optimizer: [sgd, adam]: a list is only allowed in a sweep; use 'sih bulk-lr'"},
+       "optimizer: [sgd, adam]: a list is only allowed in a sweep; use 'sih sweep'"},
       {"reg_lambda: [0.1, 0.01]",
-       "reg_lambda: [0.1, 0.01]: a list is only allowed in a sweep; use 'sih bulk-losses'"},
-      {"h: [1, 2]", "h: [1, 2]: must be a single value"},
+       "reg_lambda: [0.1, 0.01]: a list is only allowed in a sweep; use 'sih sweep'"},
+      {"h: [1, 2]", "h: [1, 2]: a list is only allowed in a sweep; use 'sih sweep'"},
+      {"out_dir: [a, b]", "out_dir: [a, b]: must be a single value (this key cannot be swept)"},
       {"lr: {value: 1}", "lr: {value: 1}: must be a single value"},
       {"lr_scheduler_kwargs: 5",
        "lr_scheduler_kwargs: 5: must be a mapping with keys step_size, gamma"},
@@ -411,7 +414,7 @@ TEST(ApplyOverride, ScalarListAndNestedKeys) {
   apply_override(root, "lr=[0.1, 1]");
   EXPECT_EQ(list_keys(root), std::vector<std::string>{"lr"});
   EXPECT_EQ(error_of([&] { config_from_yaml(root); }),
-            "lr: [0.1, 1]: a list is only allowed in a sweep; use 'sih bulk-lr'");
+            "lr: [0.1, 1]: a list is only allowed in a sweep; use 'sih sweep'");
 
   YAML::Node empty;
   apply_override(empty, "lr_scheduler_kwargs.step_size=4");
@@ -520,7 +523,7 @@ TEST(ConfigDescribe, OneRowPerField) {
                           "save_weights", "batch_size"}) {
     EXPECT_NE(table.find(std::string("\n") + key + " "), std::string::npos) << key;
   }
-  EXPECT_NE(table.find("[list in 'sih bulk-lr']"), std::string::npos);
+  EXPECT_NE(table.find("[not sweepable]"), std::string::npos);
   EXPECT_NE(table.find("in [0, 1)"), std::string::npos);
   // Fixed width: the type column starts at the same place on every line.
   std::size_t column = lines[0].find("type");

@@ -14,6 +14,9 @@
 #include <map>
 #include <sstream>
 
+#include "sih/config_fields.hpp"
+#include "sih/config_input.hpp"
+#include "sih/memory_model.hpp"
 #include "sih/cli.hpp"
 #include "test_util.hpp"
 

@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "sih/config_fields.hpp"
+#include "sih/config_input.hpp"
+#include "sih/memory_model.hpp"
 #include "sih/plot.hpp"
 #include "sih/types.hpp"
 #include "test_util.hpp"

@@ -16,6 +16,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "sih/config_fields.hpp"
+#include "sih/config_input.hpp"
+#include "sih/memory_model.hpp"
 #include "sih/array_io.hpp"
 #include "sih/cli.hpp"
 #include "sih/config.hpp"

@@ -2,6 +2,9 @@
 // mean/std against a hand computation from runs.csv, resume, and shard-merge equality.
 #include <nlohmann/json.hpp>
 
+#include "sih/config_fields.hpp"
+#include "sih/config_input.hpp"
+#include "sih/memory_model.hpp"
 #include "sih/array_io.hpp"
 #include "sih/run.hpp"
 #include "sih/sweep.hpp"
@@ -67,7 +70,7 @@ MatD W0_of(const SweepPlan& plan, std::size_t i) {
 
 TEST(Sweep, BulkLrGroupsAndSharesTheStartPerRepeat) {
   test::TempDir tmp;
-  const SweepPlan plan = plan_sweep(SweepKind::kBulkLr, small(tmp.path()));
+  const SweepPlan plan = plan_sweep(sweep_kind("bulk-lr"), small(tmp.path()));
   ASSERT_EQ(plan.runs.size(), 3u * 2u * 2u);
   execute_sweep(plan, quiet_options());
   const MergeOutcome m = merge_sweep(plan.dir);
@@ -114,7 +117,7 @@ TEST(Sweep, BulkLrGroupsAndSharesTheStartPerRepeat) {
 TEST(Sweep, BulkLossesRegLambdaSharesDataAndStudentAcrossValues) {
   test::TempDir tmp;
   const SweepPlan plan = plan_sweep(
-      SweepKind::kBulkLosses,
+      sweep_kind("bulk-losses"),
       small(tmp.path(), {"varying_param=reg_lambda", "optimizer=adam", "lr=1",
                          "reg_lambda=[0.1, 0.01, 0.001]", "repeat=2"}));
   ASSERT_EQ(plan.runs.size(), 6u);
@@ -144,7 +147,7 @@ TEST(Sweep, BulkLossesRegLambdaSharesDataAndStudentAcrossValues) {
 TEST(Sweep, BulkLossesVaryNHasFreshTeacherPerValueAndFreshDataPerRepeat) {
   test::TempDir tmp;
   const SweepPlan plan =
-      plan_sweep(SweepKind::kBulkLosses,
+      plan_sweep(sweep_kind("bulk-losses"),
                  small(tmp.path(), {"varying_param=n", "optimizer=adam", "lr=1", "n=[40, 80]",
                                     "repeat=2"}));
   ASSERT_EQ(plan.runs.size(), 4u);
@@ -164,7 +167,7 @@ TEST(Sweep, BulkLossesVaryNHasFreshTeacherPerValueAndFreshDataPerRepeat) {
 TEST(Sweep, ResumeAfterDeletingOneRunAndShardMergeEquality) {
   test::TempDir a, b;
   const YAML::Node cfg = small(a.path(), {"repeat=2"});
-  const SweepPlan plan = plan_sweep(SweepKind::kBulkLr, cfg);
+  const SweepPlan plan = plan_sweep(sweep_kind("bulk-lr"), cfg);
   execute_sweep(plan, quiet_options());
   merge_sweep(plan.dir);
   const std::string agg_full = test::read_text(plan.dir + "/aggregate.csv");
@@ -181,7 +184,7 @@ TEST(Sweep, ResumeAfterDeletingOneRunAndShardMergeEquality) {
 
   // Shards: same sweep id whatever the shard; 1/3..3/3 into another folder, one job each
   // (so each run gets all cores, unlike the unsharded sweep), merged = unsharded aggregate.
-  const SweepPlan plan_b = plan_sweep(SweepKind::kBulkLr, small(b.path(), {"repeat=2"}));
+  const SweepPlan plan_b = plan_sweep(sweep_kind("bulk-lr"), small(b.path(), {"repeat=2"}));
   EXPECT_EQ(plan_b.id, plan.id);
   long executed = 0;
   for (long k = 1; k <= 3; ++k) {
@@ -199,30 +202,30 @@ TEST(Sweep, ResumeAfterDeletingOneRunAndShardMergeEquality) {
 TEST(Sweep, ConfigErrorsBeforeAnyRun) {
   test::TempDir tmp;
   struct Case {
-    SweepKind kind;
+    std::string kind;
     std::vector<std::string> sets;
     std::string fragment;
   };
   const std::vector<Case> cases = {
-      {SweepKind::kBulkLr, {"n=[60, 80]"}, "n: [60, 80]: sih bulk-lr only sweeps over optimizer, lr"},
-      {SweepKind::kBulkLr, {"lr=[]"}, "lr: []: must be a non-empty list"},
-      {SweepKind::kBulkLr, {"lr=[0.1, 0.1]"}, "lr: [0.1, 0.1]: duplicate value 0.1"},
-      {SweepKind::kBulkLr, {"lr=[0.1, -1]"}, "lr: -1: must be > 0"},
-      {SweepKind::kBulkLr, {"optimizer=[sgd, rmsprop]"}, "optimizer: 'rmsprop'"},
-      {SweepKind::kBulkLosses, {"optimizer=adam", "lr=1"}, "varying_param: missing"},
-      {SweepKind::kBulkLosses, {"optimizer=adam", "lr=1", "varying_param=momentum"},
+      {"bulk-lr", {"n=[60, 80]"}, "n: [60, 80]: sih bulk-lr only sweeps over optimizer, lr"},
+      {"bulk-lr", {"lr=[]"}, "lr: []: must be a non-empty list"},
+      {"bulk-lr", {"lr=[0.1, 0.1]"}, "lr: [0.1, 0.1]: duplicate value 0.1"},
+      {"bulk-lr", {"lr=[0.1, -1]"}, "lr: -1: must be > 0"},
+      {"bulk-lr", {"optimizer=[sgd, rmsprop]"}, "optimizer: 'rmsprop'"},
+      {"bulk-losses", {"optimizer=adam", "lr=1"}, "varying_param: missing"},
+      {"bulk-losses", {"optimizer=adam", "lr=1", "varying_param=momentum"},
        "varying_param: 'momentum': must be one of n, label_noise_std, reg_lambda, gamma"},
-      {SweepKind::kBulkLosses, {"optimizer=adam", "lr=1", "varying_param=reg_lambda"},
+      {"bulk-losses", {"optimizer=adam", "lr=1", "varying_param=reg_lambda"},
        "varying_param: 'reg_lambda': reg_lambda must be a list of values, got 0.01"},
-      {SweepKind::kBulkLosses, {"optimizer=adam", "lr=[1, 2]", "varying_param=n", "n=[40, 80]"},
+      {"bulk-losses", {"optimizer=adam", "lr=[1, 2]", "varying_param=n", "n=[40, 80]"},
        "lr: [1, 2]: sih bulk-losses only sweeps over n"},
-      {SweepKind::kBulkLosses,
+      {"bulk-losses",
        {"optimizer=adam", "lr=1", "varying_param=gamma", "lr_scheduler_kwargs.gamma=[0.5, 0.6]"},
        "needs lr_scheduler_cls: StepLR"},
   };
   for (const auto& c : cases) {
     try {
-      plan_sweep(c.kind, small(tmp.path(), c.sets));
+      plan_sweep(sweep_kind(c.kind), small(tmp.path(), c.sets));
       ADD_FAILURE() << "no error for " << ::testing::PrintToString(c.sets);
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find(c.fragment), std::string::npos)
@@ -240,7 +243,7 @@ TEST(Sweep, ConfigErrorsBeforeAnyRun) {
 TEST(Sweep, SharedStartGivesTheSameFilesAsAStandaloneRun) {
   test::TempDir tmp, alone;
   const SweepPlan plan =
-      plan_sweep(SweepKind::kBulkLr, small(tmp.path(), {"save_weights=false", "repeat=1"}));
+      plan_sweep(sweep_kind("bulk-lr"), small(tmp.path(), {"save_weights=false", "repeat=1"}));
   ASSERT_FALSE(start_key(plan.runs[0].config, plan.runs[0].seeds).empty());
   EXPECT_EQ(start_key(plan.runs[0].config, plan.runs[0].seeds),
             start_key(plan.runs[3].config, plan.runs[3].seeds));

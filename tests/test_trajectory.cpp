@@ -4,6 +4,9 @@
 // float32 to a float32 tolerance.
 #include <nlohmann/json.hpp>
 
+#include "sih/config_fields.hpp"
+#include "sih/config_input.hpp"
+#include "sih/memory_model.hpp"
 #include "sih/array_io.hpp"
 #include "sih/run.hpp"
 #include "test_util.hpp"
@@ -68,7 +71,7 @@ TEST_P(Trajectory, MatchesReferenceStepByStep) {
   req.quiet = true;
   req.progress = false;
   const RunOutcome out = run_experiment(req);
-  ASSERT_EQ(out.status, "ok");
+  ASSERT_EQ(out.status, RunStatus::kOk);
   const test::Csv metrics = test::read_csv(out.dir + "/metrics.csv");
   ASSERT_EQ(metrics.rows.size(), expected["steps"].size());
 

@@ -10,22 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "sih/metrics_schema.hpp"
 #include "sih/types.hpp"
 
 namespace sih {
 
-// One checkpoint's row of metrics.csv; nullopt = not computed (an empty cell).
-struct MetricsRow {
-  long step = 0;
-  double lr = 0;
-  std::optional<double> train_loss, val_loss, kta, w_beta_alignment, alpha_hill, D_hill,
-      alpha_mle_ks, D_mle_ks, alpha_peak, D_peak, spectral_norm, frobenius_norm, alphahat,
-      stable_rank;
-};
-
-// Column names of metrics.csv, in order, and the row's values in the same order.
-const std::vector<std::string>& metrics_columns();
-std::vector<std::optional<double>> metrics_values(const MetricsRow& row);
 nlohmann::json metrics_to_json(const MetricsRow& row);  // missing cells omitted
 std::string format_number(double v);                    // 17 significant digits
 std::string metrics_csv(const std::vector<MetricsRow>& rows);

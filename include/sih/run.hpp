@@ -1,6 +1,7 @@
 #pragma once
 // One experiment end to end: config -> data -> training -> a complete run folder.
 // Used by `sih run` and by every run of a sweep.
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -10,6 +11,7 @@
 
 #include "sih/config.hpp"
 #include "sih/data.hpp"
+#include "sih/trainer.hpp"
 
 namespace sih {
 
@@ -25,6 +27,9 @@ struct RunRequest {
   bool quiet = false;           // no log lines on stderr (sweeps show one progress bar instead)
   bool progress = true;         // a per-step progress line on stderr
   nlohmann::json extra_config;  // merged into config.json (e.g. the sweep coordinates)
+  // Polled between steps; non-zero (a signal number) abandons the run (Interrupted), leaving
+  // nothing behind. nullptr: never cancelled.
+  const std::atomic<int>* cancel = nullptr;
   // Sweeps: share the data set and step-0 checkpoint with runs of the same start_key.
   StartCache* start_cache = nullptr;
   std::string start_key;
@@ -47,13 +52,18 @@ class StartCache {
   std::map<std::string, std::pair<std::shared_ptr<Slot>, long>> slots_;
 };
 
-// The key under which runs share their start; empty when the config cannot share it.
+// The runs with the same start group draw the same teacher, student and data and have the same
+// step-0 checkpoint: same seeds and the same value of every key that acts before the first
+// update (the config table's StartEffect).
+std::string start_group_key(const Config& config, const RunSeeds& seeds);
+// The key under which runs share their start at run time: the start group, or empty when the
+// step-0 checkpoint writes files of its own (not lightweight) or the arrays come from init_from.
 std::string start_key(const Config& config, const RunSeeds& seeds);
 
 struct RunOutcome {
   std::string dir;
   std::string id;
-  std::string status;    // ok | diverged
+  RunStatus status = RunStatus::kOk;
   bool skipped = false;  // the folder was already complete
   nlohmann::json summary;
 };

@@ -13,12 +13,13 @@
 
 namespace sih {
 
-// Set by the CLI's SIGINT/SIGTERM handler; the loop checks it between steps and throws
-// Interrupted, so the run's staging folder is removed and nothing partial is left.
-extern std::atomic<int> g_interrupt_signal;
+// How a run ended. A diverged run is a result (recorded in summary.json), not an error.
+enum class RunStatus { kOk, kDiverged };
+const char* run_status_name(RunStatus status);  // "ok" | "diverged"
+RunStatus run_status_from_name(const std::string& name);  // unknown names: kDiverged
 
 struct TrainResult {
-  std::string status = "ok";  // ok | diverged
+  RunStatus status = RunStatus::kOk;
   long diverged_step = -1;
   std::string diverged_reason;
   long steps_done = 0;
@@ -43,6 +44,9 @@ struct TrainOptions {
   const StartCheckpoint* reuse_start = nullptr;
   // ...or, having computed it, hand it to the runs that wait for it.
   std::function<void(const StartCheckpoint&)> publish_start;
+  // Checked between steps; non-zero (a signal number) throws Interrupted, so the run's
+  // staging folder is removed and nothing partial is left.
+  const std::atomic<int>* cancel = nullptr;
 };
 
 template <typename T>

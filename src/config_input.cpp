@@ -1,4 +1,6 @@
-#include "sih/config.hpp"
+// Config input: YAML text and `--set` overrides, validated against the field table with
+// one-line errors that name the key, the value as written and the rule.
+#include "sih/config_input.hpp"
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
@@ -6,358 +8,23 @@
 #include <yaml-cpp/parser.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <functional>
 #include <limits>
 #include <map>
 #include <set>
 #include <sstream>
-#include <utility>
+
+#include "config_table.hpp"
 
 namespace sih {
 namespace {
 
-using json = nlohmann::json;
-
-enum class Kind { kInt, kFloat, kBool, kString };
-
-// The sweep command that may be given a list for a key.
-enum class Sweep { kNone, kBulkLr, kBulkLosses };
-
-const char* sweep_command(Sweep sweep) {
-  switch (sweep) {
-    case Sweep::kBulkLr:
-      return "sih bulk-lr";
-    case Sweep::kBulkLosses:
-      return "sih bulk-losses";
-    case Sweep::kNone:
-      break;
-  }
-  return "";
-}
-
-const char* kind_name(Kind kind) {
-  switch (kind) {
-    case Kind::kInt:
-      return "int";
-    case Kind::kFloat:
-      return "float";
-    case Kind::kBool:
-      return "bool";
-    case Kind::kString:
-      return "string";
-  }
-  return "";
-}
-
-// Rules compare against small bounds (0, 1, n), so long double is exact wherever it matters;
-// values too large for any integer type arrive as JSON floats and still compare correctly.
-long double as_number(const json& value) {
-  if (value.is_number_unsigned()) return static_cast<long double>(value.get<std::uint64_t>());
-  if (value.is_number_integer()) return static_cast<long double>(value.get<std::int64_t>());
-  return static_cast<long double>(value.get<double>());
-}
-
-std::string join(const std::vector<std::string>& words, const char* separator) {
-  std::string out;
-  for (std::size_t i = 0; i < words.size(); ++i) out += (i ? separator : "") + words[i];
-  return out;
-}
-
-// A rule as the docs print it and as a check. `violation` returns "" when the value obeys the
-// rule, else the text that follows "<key>: <value>: " in the error. `config` already holds every
-// field above this one in the table, which is what cross-field rules (batch_size <= n) rely on.
-struct Rule {
-  std::string text;
-  std::function<std::string(const json& value, const Config& config)> violation;
-};
-
-Rule no_rule() {
-  return {"", [](const json&, const Config&) { return std::string(); }};
-}
-
-Rule greater_than(double bound) {
-  std::string text = fmt::format("> {}", bound);
-  return {text, [=](const json& v, const Config&) {
-            return as_number(v) > bound ? std::string() : "must be " + text;
-          }};
-}
-
-Rule at_least(double bound) {
-  std::string text = fmt::format(">= {}", bound);
-  return {text, [=](const json& v, const Config&) {
-            return as_number(v) >= bound ? std::string() : "must be " + text;
-          }};
-}
-
-Rule in_half_open(double low, double high) {
-  std::string text = fmt::format("in [{}, {})", low, high);
-  return {text, [=](const json& v, const Config&) {
-            long double x = as_number(v);
-            return x >= low && x < high ? std::string() : "must be " + text;
-          }};
-}
-
-Rule one_of(std::vector<std::string> names) {
-  std::string text = names.size() == 1 ? names[0] : "one of " + join(names, ", ");
-  return {text, [=](const json& v, const Config&) {
-            bool known = std::find(names.begin(), names.end(), v.get<std::string>()) != names.end();
-            return known ? std::string() : "must be " + text;
-          }};
-}
-
-Rule non_empty() {
-  return {"non-empty", [](const json& v, const Config&) {
-            return v.get<std::string>().empty() ? std::string("must not be empty") : std::string();
-          }};
-}
-
-// One row of the field table. Defaults are not repeated here: they are Config's member
-// initialisers, read back through `get` for the docs, so the header stays the one source.
-struct FieldSpec {
-  std::string key;  // dotted for nested keys: lr_scheduler_kwargs.gamma
-  Kind kind = Kind::kInt;
-  Rule rule;
-  std::string doc;
-  std::function<void(Config&, const json&)> set;
-  std::function<json(const Config&)> get;
-  std::uint64_t int_max = 0;  // what the member's integer type can hold
-  Sweep sweep = Sweep::kNone;
-  bool optional = false;  // null means "not given"; "" is reported as null
-  bool in_id = true;      // false: cannot change results, so left out of config_id
-  std::string shown_default;
-
-  FieldSpec swept_by(Sweep command) && {
-    sweep = command;
-    return std::move(*this);
-  }
-  FieldSpec may_be_null() && {
-    optional = true;
-    return std::move(*this);
-  }
-  FieldSpec not_in_id() && {
-    in_id = false;
-    return std::move(*this);
-  }
-  FieldSpec reported_as(std::function<json(const Config&)> getter, std::string default_text) && {
-    get = std::move(getter);
-    shown_default = std::move(default_text);
-    return std::move(*this);
-  }
-};
-
-FieldSpec field(std::string key, Kind kind, Rule rule, std::string doc) {
-  FieldSpec f;
-  f.key = std::move(key);
-  f.kind = kind;
-  f.rule = std::move(rule);
-  f.doc = std::move(doc);
-  return f;
-}
-
-template <typename T>
-FieldSpec integer(std::string key, T Config::*member, Rule rule, std::string doc) {
-  FieldSpec f = field(std::move(key), Kind::kInt, std::move(rule), std::move(doc));
-  f.set = [member](Config& c, const json& v) { c.*member = v.get<T>(); };
-  f.get = [member](const Config& c) { return json(c.*member); };
-  f.int_max = static_cast<std::uint64_t>(std::numeric_limits<T>::max());
-  return f;
-}
-
-FieldSpec real(std::string key, double Config::*member, Rule rule, std::string doc) {
-  FieldSpec f = field(std::move(key), Kind::kFloat, std::move(rule), std::move(doc));
-  f.set = [member](Config& c, const json& v) { c.*member = v.get<double>(); };
-  f.get = [member](const Config& c) { return json(c.*member); };
-  return f;
-}
-
-FieldSpec boolean(std::string key, bool Config::*member, std::string doc, Rule rule = no_rule()) {
-  FieldSpec f = field(std::move(key), Kind::kBool, std::move(rule), std::move(doc));
-  f.set = [member](Config& c, const json& v) { c.*member = v.get<bool>(); };
-  f.get = [member](const Config& c) { return json(c.*member); };
-  return f;
-}
-
-FieldSpec text(std::string key, std::string Config::*member, Rule rule, std::string doc) {
-  FieldSpec f = field(std::move(key), Kind::kString, std::move(rule), std::move(doc));
-  f.set = [member](Config& c, const json& v) { c.*member = v.get<std::string>(); };
-  f.get = [member](const Config& c) { return json(c.*member); };
-  return f;
-}
-
-template <typename E>
-FieldSpec choice(std::string key, E Config::*member, std::vector<std::pair<std::string, E>> names,
-                 std::string doc) {
-  std::vector<std::string> words;
-  for (const auto& entry : names) words.push_back(entry.first);
-  FieldSpec f = field(std::move(key), Kind::kString, one_of(words), std::move(doc));
-  f.set = [member, names](Config& c, const json& v) {
-    for (const auto& [word, value] : names) {
-      if (word == v.get<std::string>()) c.*member = value;
-    }
-  };
-  f.get = [member, names](const Config& c) {
-    for (const auto& [word, value] : names) {
-      if (c.*member == value) return json(word);
-    }
-    return json(nullptr);
-  };
-  return f;
-}
-
-long resolved_batch_size(const Config& c) { return c.batch_size > 0 ? c.batch_size : c.n; }
-
-// The order is the validation order, so that a config with several problems always reports
-// the same one; it follows Config's member order, keeping n ahead of batch_size.
-const std::vector<FieldSpec>& field_table() {
-  static const std::vector<FieldSpec> table = {
-      text("varying_param", &Config::varying_param,
-           one_of({"n", "label_noise_std", "reg_lambda", "gamma"}),
-           "bulk-losses: the key whose value is a list")
-          .may_be_null(),
-      integer("L", &Config::L,
-              Rule{"= 2",
-                   [](const json& v, const Config&) {
-                     return as_number(v) == 2
-                                ? std::string()
-                                : std::string("only L = 2 (a two-layer student) is supported");
-                   }},
-              "number of layers of the student"),
-      integer("n", &Config::n, greater_than(0), "train samples (also the probe set size)")
-          .swept_by(Sweep::kBulkLosses),
-      integer("batch_size", &Config::batch_size,
-              Rule{"in [1, n]",
-                   [](const json& v, const Config& c) {
-                     if (as_number(v) < 1) return std::string("must be >= 1");
-                     if (as_number(v) > c.n) return fmt::format("must be <= n ({})", c.n);
-                     return std::string();
-                   }},
-              "train samples per optimizer step")
-          .reported_as([](const Config& c) { return json(resolved_batch_size(c)); }, "n"),
-      integer("n_test", &Config::n_test, greater_than(0), "test samples"),
-      integer("batch_size_test", &Config::batch_size_test, greater_than(0),
-              "accepted for compatibility; the val loss is a full mean"),
-      integer("h", &Config::h, greater_than(0), "hidden units"),
-      integer("d", &Config::d, greater_than(0), "input dimension"),
-      real("label_noise_std", &Config::label_noise_std, at_least(0),
-           "standard deviation of the label noise")
-          .swept_by(Sweep::kBulkLosses),
-      text("optimizer", &Config::optimizer, one_of({"sgd", "adam"}),
-           "PyTorch semantics; sgd with batch_size = n is full-batch GD")
-          .swept_by(Sweep::kBulkLr),
-      real("momentum", &Config::momentum, in_half_open(0, 1), "sgd momentum"),
-      real("weight_decay", &Config::weight_decay, at_least(0), "L2 term added to the gradient"),
-      real("lr", &Config::lr, greater_than(0), "learning rate").swept_by(Sweep::kBulkLr),
-      text("lr_scheduler_cls", &Config::lr_scheduler_cls, one_of({"StepLR"}),
-           "learning-rate schedule; absent: constant lr")
-          .may_be_null(),
-      integer("lr_scheduler_kwargs.step_size", &Config::step_size, greater_than(0),
-              "StepLR: steps between lr decays"),
-      real("lr_scheduler_kwargs.gamma", &Config::gamma, greater_than(0),
-           "StepLR: factor applied at each decay")
-          .swept_by(Sweep::kBulkLosses),
-      real("reg_lambda", &Config::reg_lambda, at_least(0), "ridge penalty of the read-out refit")
-          .swept_by(Sweep::kBulkLosses),
-      boolean("enable_weight_normalization", &Config::enable_weight_normalization,
-              "rescale W to ||W||_F = sqrt(h d) before every step"),
-      integer("num_epochs", &Config::num_epochs,
-              Rule{"> 0",
-                   [](const json& v, const Config& c) {
-                     if (as_number(v) <= 0) return std::string("must be > 0");
-                     // Step counters are long: keep num_epochs * steps_per_epoch in range.
-                     long batch = resolved_batch_size(c);
-                     long per_epoch = c.n / batch + (c.n % batch != 0);
-                     long most = std::numeric_limits<long>::max() / per_epoch;
-                     return as_number(v) <= most ? std::string()
-                                                 : fmt::format("must be <= {} ({} steps per epoch)",
-                                                               most, per_epoch);
-                   }},
-              "passes over the train set"),
-      integer("probe_freq_steps", &Config::probe_freq_steps, greater_than(0),
-              "steps between checkpoints (plus one at step 0)"),
-      boolean("lightweight", &Config::lightweight, "skip the full spectrum data at checkpoints"),
-      boolean("probe_weights", &Config::probe_weights, "alignment and spectra of W at checkpoints"),
-      boolean("plot_overlaps", &Config::plot_overlaps,
-              "singular-vector overlaps of consecutive W checkpoints"),
-      boolean("probe_features", &Config::probe_features, "kernel-target alignment at checkpoints"),
-      boolean("fix_last_layer", &Config::fix_last_layer,
-              "train W only; losses from a ridge refit of the read-out"),
-      boolean("enable_ww", &Config::enable_ww, "WeightWatcher analysis (not available)",
-              Rule{"false",
-                   [](const json& v, const Config&) {
-                     return v.get<bool>() ? std::string(
-                                                "WeightWatcher analysis is not available in sih "
-                                                "(set false)")
-                                          : std::string();
-                   }}),
-      integer("repeat", &Config::repeat, greater_than(0), "sweeps: repeats averaged per point"),
-      integer("seed", &Config::seed, at_least(0),
-              "random seed; same config and seed, same numbers"),
-      choice("precision", &Config::precision,
-             {{"float32", Precision::kFloat32}, {"float64", Precision::kFloat64}},
-             "floating-point type of the computation"),
-      integer("threads", &Config::threads, at_least(0), "worker threads; 0: all cores").not_in_id(),
-      choice(
-          "probe_feature_scaling", &Config::probe_feature_scaling,
-          {{"reference", ProbeFeatureScaling::kReference}, {"model", ProbeFeatureScaling::kModel}},
-          "probe features tanh(XW^T/d) (as the reference) or tanh(XW^T/sqrt(d))"),
-      text("init_from", &Config::init_from, no_rule(),
-           "folder of starting arrays; absent: generate them")
-          .may_be_null(),
-      text("out_dir", &Config::out_dir, non_empty(), "where results are written").not_in_id(),
-      boolean("save_weights", &Config::save_weights, "write W at every checkpoint"),
-  };
-  return table;
-}
-
-const FieldSpec* find_field(const std::string& key) {
-  for (const FieldSpec& f : field_table()) {
-    if (f.key == key) return &f;
-  }
-  return nullptr;
-}
-
-// A key that holds a mapping of fields (lr_scheduler_kwargs).
-bool is_parent_key(const std::string& key) {
-  for (const FieldSpec& f : field_table()) {
-    if (f.key.size() > key.size() && f.key.compare(0, key.size(), key) == 0 &&
-        f.key[key.size()] == '.') {
-      return true;
-    }
-  }
-  return false;
-}
-
-std::vector<std::string> child_names(const std::string& parent) {
-  std::vector<std::string> names;
-  for (const FieldSpec& f : field_table()) {
-    if (f.key.compare(0, parent.size() + 1, parent + ".") == 0) {
-      names.push_back(f.key.substr(parent.size() + 1));
-    }
-  }
-  return names;
-}
-
-// Every key a user may write, parents included, in table order.
-std::vector<std::string> known_keys() {
-  std::vector<std::string> keys;
-  for (const FieldSpec& f : field_table()) {
-    std::size_t dot = f.key.find('.');
-    if (dot != std::string::npos) {
-      std::string parent = f.key.substr(0, dot);
-      if (std::find(keys.begin(), keys.end(), parent) == keys.end()) keys.push_back(parent);
-    }
-    keys.push_back(f.key);
-  }
-  return keys;
-}
+using namespace config_table;
 
 // ---- Showing values as the user wrote them -------------------------------------------------
 
@@ -665,24 +332,15 @@ bool valid_utf8(const std::string& s) {
   return true;
 }
 
-std::string list_message(const FieldSpec& f, ConfigUse use) {
-  if (f.sweep == Sweep::kNone) return "must be a single value";
-  Sweep running = use == ConfigUse::kBulkLr       ? Sweep::kBulkLr
-                  : use == ConfigUse::kBulkLosses ? Sweep::kBulkLosses
-                                                  : Sweep::kNone;
-  if (f.sweep != running) {
-    return fmt::format("a list is only allowed in a sweep; use '{}'", sweep_command(f.sweep));
-  }
-  if (running == Sweep::kBulkLosses) {
-    return "a list is only allowed for the key named by varying_param";
-  }
-  return "must be a single value";
+std::string list_message(const FieldSpec& f) {
+  if (!f.sweepable) return "must be a single value (this key cannot be swept)";
+  return "a list is only allowed in a sweep; use 'sih sweep'";
 }
 
 // The value as JSON of the field's kind, or InputError naming what the kind requires.
-json parse_value(const FieldSpec& f, const YAML::Node& node, ConfigUse use) {
+json parse_value(const FieldSpec& f, const YAML::Node& node) {
   bool quote = f.kind == Kind::kString;
-  if (node.IsSequence()) fail(f.key, node, list_message(f, use), quote);
+  if (node.IsSequence()) fail(f.key, node, list_message(f), quote);
   if (node.IsMap()) fail(f.key, node, "must be a single value", quote);
   const char* expected = f.kind == Kind::kInt     ? "must be an integer"
                          : f.kind == Kind::kFloat ? "must be a number"
@@ -759,7 +417,7 @@ std::map<std::string, YAML::Node> collect_entries(const YAML::Node& root) {
   return entries;
 }
 
-Config build_config(const YAML::Node& root, ConfigUse use) {
+Config build_config(const YAML::Node& root) {
   const std::map<std::string, YAML::Node> entries = collect_entries(root);
   Config config;
   for (const FieldSpec& f : field_table()) {
@@ -767,7 +425,7 @@ Config build_config(const YAML::Node& root, ConfigUse use) {
     if (found == entries.end()) continue;
     const YAML::Node& node = found->second;
     if (f.optional && node.IsNull()) continue;
-    json value = parse_value(f, node, use);
+    json value = parse_value(f, node);
     std::string why = f.rule.violation(value, config);
     if (!why.empty()) fail(f.key, node, why, f.kind == Kind::kString);
     if (f.kind == Kind::kInt && (value.is_number_float() || as_number(value) > f.int_max)) {
@@ -839,40 +497,7 @@ YAML::Node parse_yaml(const std::string& text, const std::string& where, std::si
   }
 }
 
-void set_path(json& object, const std::string& dotted, json value) {
-  json* at = &object;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1) {
-    at = &(*at)[dotted.substr(start, dot - start)];
-  }
-  (*at)[dotted.substr(start)] = std::move(value);
-}
-
-void erase_path(json& object, const std::string& dotted) {
-  json* at = &object;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1) {
-    auto child = at->find(dotted.substr(start, dot - start));
-    if (child == at->end()) return;
-    at = &*child;
-  }
-  at->erase(dotted.substr(start));
-}
-
-const char* precision_name(Precision p) { return p == Precision::kFloat64 ? "float64" : "float32"; }
-
 }  // namespace
-
-double Config::lr_at(long step) const {
-  if (step <= 0 || lr_scheduler_cls.empty()) return lr;
-  // PyTorch's StepLR multiplies the current lr by gamma at each decay (its chainable form), so
-  // the product is formed the same way rather than as lr * pow(gamma, k), which can differ in
-  // the last bit. A hand-built Config may carry step_size 0, which validation refuses.
-  const long decays = (step - 1) / std::max(step_size, 1L);
-  double value = lr;
-  for (long k = 0; k < decays; ++k) value *= gamma;
-  return value;
-}
 
 YAML::Node load_yaml_string(const std::string& text, const std::string& origin) {
   std::size_t documents = 0;
@@ -959,9 +584,9 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
   }
 }
 
-Config config_from_yaml(const YAML::Node& root, ConfigUse use) {
+Config config_from_yaml(const YAML::Node& root) {
   try {
-    return build_config(root, use);
+    return build_config(root);
   } catch (const YAML::Exception& e) {
     // yaml-cpp only throws here on nodes it cannot convert; keep the CLI's one-line contract.
     throw InputError(fmt::format("config: {}", e.what()));
@@ -983,116 +608,58 @@ std::vector<std::string> list_keys(const YAML::Node& root) {
   }
   return keys;
 }
-
-nlohmann::json config_to_json(const Config& config) {
-  json out = json::object();
-  for (const FieldSpec& f : field_table()) {
-    json value = f.get(config);
-    if (f.optional && value.is_string() && value.get<std::string>().empty()) value = nullptr;
-    set_path(out, f.key, std::move(value));
+YAML::Node yaml_at(const YAML::Node& root, const std::string& dotted) {
+  YAML::Node at = root;
+  std::size_t start = 0;
+  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1) {
+    if (!at.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    at.reset(at[dotted.substr(start, dot - start)]);
   }
-  return out;
+  if (!at.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  return at[dotted.substr(start)];
 }
 
-std::string stable_hash_hex(const std::string& text) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
-  for (unsigned char byte : text) {
-    hash ^= byte;
-    hash *= 0x100000001b3ULL;  // FNV-1a 64 prime
+void yaml_set(YAML::Node& root, const std::string& dotted, const YAML::Node& value) {
+  YAML::Node at = root;
+  std::size_t start = 0;
+  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1) {
+    const std::string part = dotted.substr(start, dot - start);
+    if (!at[part].IsMap()) at[part] = YAML::Node(YAML::NodeType::Map);
+    at.reset(at[part]);
   }
-  return fmt::format("{:016x}", hash);
+  at[dotted.substr(start)] = value;
 }
 
-std::string config_id(const Config& config) {
-  json resolved = config_to_json(config);
-  for (const FieldSpec& f : field_table()) {
-    if (!f.in_id) erase_path(resolved, f.key);
+std::string yaml_text(const YAML::Node& node) { return render(node); }
+
+nlohmann::json yaml_scalar_json(const YAML::Node& n) {
+  const std::string s = n.Scalar();
+  if (!is_quoted(n) && !s.empty()) {
+    char* end = nullptr;
+    const long long i = std::strtoll(s.c_str(), &end, 10);
+    if (*end == '\0') return i;
+    const double d = std::strtod(s.c_str(), &end);
+    if (*end == '\0') return d;
+    // Only the spellings the reference's configs use: `n` stays the key name n.
+    if (s == "true" || s == "True") return true;
+    if (s == "false" || s == "False") return false;
   }
-  // The same config and seed give other data once the generator changes, so the generator's
-  // version is part of the id: resume never mixes old and new runs (1 = Marsaglia polar,
-  // 2 = ziggurat).
-  resolved["data_generator"] = kDataGeneratorVersion;
-  return stable_hash_hex(resolved.dump(-1, ' ', false, json::error_handler_t::replace));
+  return s;
 }
 
-std::string describe_config_fields() {
-  const Config defaults;
-  std::vector<std::array<std::string, 5>> rows = {
-      {"key", "type", "default", "rule", "description"}};
-  for (const FieldSpec& f : field_table()) {
-    std::string shown = f.shown_default;
-    if (shown.empty()) {
-      json value = f.get(defaults);
-      if (value.is_string()) shown = value.get<std::string>();
-      if (value.is_null() || (value.is_string() && shown.empty())) shown = "none";
-      if (!value.is_string() && !value.is_null()) shown = value.dump();
-    }
-    std::string rule = f.rule.text;
-    if (f.optional && !rule.empty()) rule += ", or absent";
-    std::string doc = f.doc;
-    if (f.sweep != Sweep::kNone) doc += fmt::format(" [list in '{}']", sweep_command(f.sweep));
-    rows.push_back({f.key, kind_name(f.kind), shown, rule, doc});
+nlohmann::json yaml_to_json(const YAML::Node& n) {
+  if (n.IsMap()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& kv : n) j[kv.first.Scalar()] = yaml_to_json(kv.second);
+    return j;
   }
-  std::array<std::size_t, 4> width{};
-  for (const auto& row : rows) {
-    for (std::size_t c = 0; c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  if (n.IsSequence()) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& item : n) j.push_back(yaml_to_json(item));
+    return j;
   }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t c = 0; c < width.size(); ++c) {
-      line += fmt::format("{:<{}}  ", row[c], width[c]);
-    }
-    line += row[4];
-    out += line + "\n";
-  }
-  return out;
-}
-
-namespace {
-
-long double run_memory_bytes(const Config& c) {
-  const long double n = c.n, d = c.d, h = c.h, n_test = c.n_test;
-  const long double rank = std::min(h, d);
-  long double elements = n * d + n_test * d;   // X_train, X_test
-  if (c.fix_last_layer) elements += n * d;     // X_probe
-  elements += 4 * h * d;                       // W, its gradient, two Adam moments
-  elements += 3 * n * h;                       // activations and their gradients
-  elements += n * h + n_test * h;              // features at a checkpoint
-  elements += h * h + rank * rank;             // Gram matrices
-  if (c.plot_overlaps) elements += 6 * h * d;  // SVD factors of W_k, W_k+1 and their difference
-  const long double element_size = c.precision == Precision::kFloat64 ? 8 : 4;
-  return element_size * elements + 64.0L * 1024 * 1024;
-}
-
-}  // namespace
-
-std::size_t estimate_run_memory_bytes(const Config& config) {
-  long double bytes = run_memory_bytes(config);
-  const long double most = static_cast<long double>(std::numeric_limits<std::size_t>::max());
-  return bytes >= most ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(bytes);
-}
-
-void check_memory_fits(const Config& config, std::uint64_t available_bytes) {
-  long double needed = run_memory_bytes(config);
-  if (needed <= static_cast<long double>(available_bytes)) return;
-  throw InputError(fmt::format(
-      "config needs about {:.1f} GB of memory (n={}, d={}, h={}, {}); this machine has {:.1f} GB "
-      "available",
-      static_cast<double>(needed / 1e9L), config.n, config.d, config.h,
-      precision_name(config.precision), static_cast<double>(available_bytes) / 1e9));
-}
-
-void check_memory_fits(const Config& config) {
-  std::ifstream meminfo("/proc/meminfo");
-  for (std::string line; std::getline(meminfo, line);) {
-    unsigned long long kib = 0;
-    if (std::sscanf(line.c_str(), "MemAvailable: %llu kB", &kib) == 1) {
-      check_memory_fits(config, static_cast<std::uint64_t>(kib) * 1024);
-      return;
-    }
-  }
-  // No MemAvailable (not Linux, or a restricted /proc): nothing to compare against.
+  if (n.IsScalar()) return yaml_scalar_json(n);
+  return nullptr;
 }
 
 }  // namespace sih
