@@ -131,10 +131,18 @@ std::string final_per_point(const std::vector<std::string>& swept,
 }
 
 // Per point x step: mean and std of the given metric columns over the point's finished runs.
+std::string point_label(const std::vector<std::string>& swept, const nlohmann::json& coords) {
+  std::string label;
+  for (const auto& s : swept) label += (label.empty() ? "" : " ") + s + "=" + coord_text(coords[s]);
+  return label.empty() ? "all" : label;
+}
+
+// With `labelled`, a first column `point` names the grid point ("lr=0.1 n=100"): the plots
+// draw one line per point by it.
 std::string per_step(const std::vector<std::string>& swept, const std::vector<std::string>& order,
                      std::map<std::string, Group>& groups, const std::vector<std::string>& ms,
-                     bool runs_used_per_step) {
-  std::string agg;
+                     bool labelled) {
+  std::string agg = labelled ? "point," : "";
   for (const auto& s : swept) agg += s + ",";
   agg += "step,runs_used,runs_total";
   for (const auto& c : ms) agg += "," + c + "_mean," + c + "_std";
@@ -161,8 +169,10 @@ std::string per_step(const std::vector<std::string>& swept, const std::vector<st
       }
     }
     for (const auto& [step, sd] : by_step) {
+      if (labelled) agg += point_label(swept, g.coords) + ",";
       for (const auto& s : swept) agg += coord_text(g.coords[s]) + ",";
-      agg += fmt::format("{},{},{}", step, runs_used_per_step ? sd.runs : g.tables.size(),
+      // The labelled (sweep) aggregate counts the runs that reached this step.
+      agg += fmt::format("{},{},{}", step, labelled ? sd.runs : static_cast<long>(g.tables.size()),
                          g.total);
       for (std::size_t k = 0; k < ms.size(); ++k) {
         const auto [m, s] = mean_std(sd.values[k]);
@@ -172,6 +182,114 @@ std::string per_step(const std::vector<std::string>& swept, const std::vector<st
     }
   }
   return agg;
+}
+
+// The cells of a heat map axis: for sorted distinct values, the bounds between neighbours
+// (geometric midpoints on a log axis), the outer cells mirrored.
+struct AxisCells {
+  bool log = false;
+  std::map<double, std::pair<double, double>> bounds;
+};
+
+AxisCells axis_cells(std::vector<double> v) {
+  AxisCells a;
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  if (v.empty()) return a;
+  a.log = v.front() > 0 && v.back() / v.front() >= 100;
+  auto to = [&](double x) { return a.log ? std::log10(x) : x; };
+  auto from = [&](double t) { return a.log ? std::pow(10.0, t) : t; };
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const double t = to(v[i]);
+    const double left = i > 0 ? (to(v[i - 1]) + t) / 2 : NAN;
+    const double right = i + 1 < v.size() ? (t + to(v[i + 1])) / 2 : NAN;
+    const double half = std::isfinite(left) ? t - left : std::isfinite(right) ? right - t : 0.5;
+    a.bounds[v[i]] = {from(std::isfinite(left) ? left : t - half),
+                      from(std::isfinite(right) ? right : t + half)};
+  }
+  return a;
+}
+
+// final.csv: each grid point at its last checkpoint, with the columns the sweep figures draw
+// from: plot_x / plot_y = the first two numeric axes (log flags, heat-map cell bounds) and
+// plot_series = the other axes' values (one line each), plot_map = the values of the axes
+// other than x and y (one heat map each).
+std::string final_table(const std::vector<std::string>& swept,
+                        const std::vector<std::string>& order,
+                        std::map<std::string, Group>& groups, const std::vector<std::string>& ms) {
+  std::vector<std::string> numeric;
+  for (const auto& s : swept) {
+    bool all_numbers = true;
+    for (const auto& key : order) all_numbers = all_numbers && groups[key].coords[s].is_number();
+    if (all_numbers) numeric.push_back(s);
+  }
+  const std::string ax = numeric.size() > 0 ? numeric[0] : "";
+  const std::string ay = numeric.size() > 1 ? numeric[1] : "";
+  std::vector<double> xs, ys;
+  for (const auto& key : order) {
+    if (!ax.empty()) xs.push_back(groups[key].coords[ax].get<double>());
+    if (!ay.empty()) ys.push_back(groups[key].coords[ay].get<double>());
+  }
+  const AxisCells cx = axis_cells(xs), cy = axis_cells(ys);
+  std::string out =
+      "point,plot_series,plot_map,plot_x,plot_y,plot_logx,plot_logy,plot_x_lo,plot_x_hi,plot_y_lo,"
+      "plot_y_hi,plot_xname,plot_yname";
+  for (const auto& s : swept) out += "," + s;
+  out += ",step,runs_used,runs_total";
+  for (const auto& c : ms) out += "," + c + "_mean," + c + "_std";
+  out += '\n';
+  for (const auto& key : order) {
+    const Group& g = groups[key];
+    long last = -1;
+    for (const auto& t : g.tables)
+      if (!t.rows.empty()) last = std::max(last, std::stol(t.rows.back().at(t.col("step"))));
+    if (last < 0) continue;  // no finished run at this point
+    std::vector<std::vector<double>> values(ms.size());
+    long used = 0;
+    for (const auto& t : g.tables) {
+      for (const auto& r : t.rows) {
+        if (std::stol(r.at(t.col("step"))) != last) continue;
+        ++used;
+        for (std::size_t k = 0; k < ms.size(); ++k) {
+          const double v = table_value(t, r, t.col(ms[k]));
+          if (std::isfinite(v)) values[k].push_back(v);
+        }
+      }
+    }
+    // A line per value of every axis but x; a heat map per value of every axis but x and y.
+    std::string series, map;
+    for (const auto& s : swept) {
+      const std::string part = s + "=" + coord_text(g.coords[s]);
+      if (s != ax) series += (series.empty() ? "" : " ") + part;
+      if (s != ax && s != ay) map += (map.empty() ? "" : " ") + part;
+    }
+    out += point_label(swept, g.coords) + "," + (series.empty() ? "all" : series) + "," +
+           (map.empty() ? "all" : map);
+    if (ax.empty()) {
+      out += ",,,,,,,,,,";
+    } else {
+      const double x = g.coords[ax].get<double>();
+      const auto bx = cx.bounds.at(x);
+      std::string y = "", ylo = "", yhi = "";
+      if (!ay.empty()) {
+        const double yv = g.coords[ay].get<double>();
+        y = cell(yv);
+        ylo = cell(cy.bounds.at(yv).first);
+        yhi = cell(cy.bounds.at(yv).second);
+      }
+      out += fmt::format(",{},{},{},{},{},{},{},{},{},{}", cell(x), y, cx.log ? 1 : 0,
+                         ay.empty() ? "" : (cy.log ? "1" : "0"), cell(bx.first), cell(bx.second),
+                         ylo, yhi, ax, ay);
+    }
+    for (const auto& s : swept) out += "," + coord_text(g.coords[s]);
+    out += fmt::format(",{},{},{}", last, used, g.total);
+    for (std::size_t k = 0; k < ms.size(); ++k) {
+      const auto [m, sd] = mean_std(values[k]);
+      out += "," + cell(m) + "," + cell(sd);
+    }
+    out += '\n';
+  }
+  return out;
 }
 
 // Across every finished run, the rank correlation of each alpha with the generalisation
@@ -311,6 +429,7 @@ MergeOutcome merge_sweep(const std::string& sweep_dir) {
       for (const MetricColumn& c : metric_schema())
         if (c.aggregated) ms.emplace_back(c.name);
       agg = per_step(swept, order, groups, ms, true);
+      write_file_atomic((root / "final.csv").string(), final_table(swept, order, groups, ms));
       break;
     }
   }

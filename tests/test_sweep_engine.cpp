@@ -11,6 +11,7 @@
 #include "sih/array_io.hpp"
 #include "sih/cli.hpp"
 #include "sih/config_input.hpp"
+#include "sih/plot.hpp"
 #include "sih/run.hpp"
 #include "sih/sweep.hpp"
 #include "test_util.hpp"
@@ -149,6 +150,20 @@ TEST(SweepEngine, AggregateIsTheMeanAndStdOfTheRunsPerPointAndStep) {
           test::near_rel(sd, std::stod(agg.at(g, std::string(metric) + "_std")), 1e-9, 1e-15));
     }
   }
+  // final.csv: each point's row of the last step, with the plot columns.
+  const test::Csv fin = test::read_csv(plan.dir + "/final.csv");
+  ASSERT_EQ(fin.rows.size(), 6u);
+  for (std::size_t p = 0; p < fin.rows.size(); ++p) {
+    EXPECT_EQ(fin.at(p, "step"), "4");
+    EXPECT_EQ(fin.at(p, "plot_xname"), "n");
+    EXPECT_EQ(fin.at(p, "plot_yname"), "lr");
+    EXPECT_EQ(fin.at(p, "plot_logy"), "1");  // lr spans two decades
+    EXPECT_EQ(fin.at(p, "plot_x"), fin.at(p, "n"));
+    for (std::size_t g = 0; g < agg.rows.size(); ++g)
+      if (agg.at(g, "point") == fin.at(p, "point") && agg.at(g, "step") == "4")
+        for (const char* c : {"val_loss_mean", "alpha_hill_std", "runs_used"})
+          EXPECT_EQ(fin.at(p, c), agg.at(g, c)) << c;
+  }
   // Diagnostics the schema does not aggregate have no columns.
   EXPECT_EQ(std::find(agg.header.begin(), agg.header.end(), "D_hill_mean"), agg.header.end());
 
@@ -227,6 +242,29 @@ TEST(SweepEngine, ShardsMergeToTheUnshardedResultAndRunsStartLongestFirst) {
     EXPECT_EQ(test::read_text(sharded.dir + "/" + f), test::read_text(plan.dir + "/" + f)) << f;
   // Longest first: the estimated cost orders n = 90 ahead of n = 60.
   EXPECT_GT(estimated_run_flops(plan.runs[3].config), estimated_run_flops(plan.runs[0].config));
+}
+
+TEST(SweepEngine, PlotDrawsTheSweepFigures) {
+  test::TempDir tmp;
+  const SweepPlan plan = plan_sweep(sweep_kind("sweep"), grid(tmp.path(), {"repeat=1"}));
+  execute_sweep(plan, quiet_options());
+  merge_sweep(plan.dir);
+  const PlotResult r = plot_folder(plan.dir, std::string(SIH_SOURCE_DIR) + "/scripts/plot");
+  for (const char* f : {"final_val_loss.png", "heatmap_val_loss.png", "steps_alpha_hill.png",
+                        "scatter_alpha_hill_val_loss.png", "scatter_alpha_mle_ks_w_beta_alignment.png"}) {
+    const std::string path = plan.dir + "/plots/" + f;
+    EXPECT_NE(std::find(r.files.begin(), r.files.end(), path), r.files.end()) << f;
+    ASSERT_TRUE(fs::exists(path)) << f;
+    EXPECT_GT(fs::file_size(path), 5000u) << f;
+  }
+  // One axis only: no phase diagram, a note says why.
+  const SweepPlan one = plan_sweep(sweep_kind("sweep"), grid(tmp.path(), {"repeat=1", "n=60"}));
+  execute_sweep(one, quiet_options());
+  merge_sweep(one.dir);
+  const PlotResult r1 = plot_folder(one.dir, std::string(SIH_SOURCE_DIR) + "/scripts/plot");
+  EXPECT_FALSE(fs::exists(one.dir + "/plots/heatmap_val_loss.png"));
+  EXPECT_TRUE(fs::exists(one.dir + "/plots/final_val_loss.png"));
+  EXPECT_EQ(r1.notes.size(), 1u);
 }
 
 TEST(SweepEngine, RefusesTooManyRunsUnlessRaised) {

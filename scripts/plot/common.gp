@@ -93,3 +93,21 @@ nstats(unused) = exists("STATS_records") ? STATS_records : 0  # gnuplot wants an
 # where gnuplot's automatic ticks would land on half steps.
 STEP_XTICS = "stats F using (column('step')) nooutput; " \
     . "if (nstats(0) > 0 && STATS_max - STATS_min <= 12) { set xtics 1 }"
+
+# --- sweep helpers (column c by number) ------------------------------------------------------
+# Number of distinct non-empty values in column c, and the k-th of them in order of appearance.
+count_distinct(f, c) = int(system("awk -F, -v c=" . c . " 'NR>1&&$c!=\"\"&&!seen[$c]++{n++} " \
+    . "END{print n+0}' " . q(f)))
+nth_distinct(f, c, k) = system("awk -F, -v c=" . c . " -v k=" . k . " 'NR>1&&$c!=\"\"&&" \
+    . "!seen[$c]++{if(++n==k){print $c; exit}}' " . q(f))
+# A data source: the header of f, then its rows whose column c is v, sorted by column sortcol
+# (0: in file order).
+rows_where_col(f, c, v, sortcol) = "< awk -F, -v c=" . c . " -v v=" . q(v) \
+    . " 'NR==1{print;fflush();next} $c==v{print" . (sortcol > 0 ? " | \"sort -t, -k" \
+    . sortcol . "," . sortcol . "g\"" : "") . "}' " . q(f)
+# The value of column named n in the second line of f (the first data row).
+first_value(f, n) = system("awk -F, -v c=" . q(n) . " 'NR==1{for(i=1;i<=NF;i++)if($i==c)k=i;" \
+    . "next} {print (k ? $k : \"\"); exit}' " . q(f))
+# Metric names with a <m>_mean column in the header of f, space-separated.
+mean_columns(f) = system("head -n 1 " . q(f) . " | tr ',' '\\n' | sed -n 's/_mean$//p' " \
+    . "| tr '\\n' ' '")
