@@ -5,7 +5,9 @@
 #     float32/float64 x 1/2 threads (build-bench/bench/sih_bench; bench.sh builds into
 #     build-bench/, apart from the development build/);
 #  2. the same computation written in PyTorch (bench/torch_ref.py, Debian's python3-torch);
-#  3. whole-command wall times and peak memory of sih on the paper's configs (median of 3);
+#  3. whole-command wall times and peak memory of sih on the paper's configs (median of 3),
+#     and whole sweeps (bulk_lr.yml, bulk_losses_vary_n.yml, sweep_adam_lr_epochs.yml) as a
+#     ratio to their floor: the training products alone at the measured GEMM rate;
 #  4. the authors' own PyTorch code and sih on the same commands, in interleaved rounds
 #     (bench/side_by_side.sh over bench/authors_ref.sh; needs their
 #     repository as a local git mirror, skipped if absent);
@@ -101,6 +103,18 @@ measure "sih run configs/main.yml float64 lightweight" 3 "$bdir/sih" run configs
 if ((sweeps)); then
   measure "sih bulk-lr configs/bulk_lr.yml --set repeat=1" 3 "$bdir/sih" bulk-lr configs/bulk_lr.yml --set repeat=1 --quiet
   measure "sih bulk-losses configs/bulk_losses_vary_n.yml --set repeat=1" 1 "$bdir/sih" bulk-losses configs/bulk_losses_vary_n.yml --set repeat=1 --quiet
+  # Whole sweeps against their floor: the training products alone at the measured GEMM rate
+  # (the training TFLOP from the sweep's own --dry-run plan).
+  sweep_runs=3
+  ((quick)) && sweep_runs=1
+  echo "command,training_tflop" > "$res/sweep_floor.csv"
+  for spec in "bulk-lr configs/bulk_lr.yml" "bulk-losses configs/bulk_losses_vary_n.yml" \
+              "sweep configs/sweep_adam_lr_epochs.yml"; do
+    read -r kind cfg <<< "$spec"
+    measure "sih $kind $cfg" "$sweep_runs" "$bdir/sih" "$kind" "$cfg" --quiet
+    tflop=$("$bdir/sih" "$kind" "$cfg" --dry-run | sed -n 's/.*TFLOP: \([0-9.e+-]*\) of training products.*/\1/p')
+    echo "\"sih $kind $cfg\",$tflop" >> "$res/sweep_floor.csv"
+  done
 fi
 
 if ((authors)); then
@@ -168,6 +182,20 @@ for cmd, target in (("main.yml lightweight", 8), ("bulk_lr repeat=1", 6), ("main
     verdict = "met" if med >= target else "NOT MET"
     print(f"  {cmd:22} authors {a:7.2f} s   sih {s_:6.2f} s   x{med:5.1f} (rounds: {', '.join(f'{x:.1f}' for x in ratios)})  target >= {target}x: {verdict}")
     rows.append(("command", cmd, a, s_, med, verdict.lower()))
+gemm = [float(r["gflops"]) for r in load("sih_phases.csv")
+        if r["threads"] == "2" and r["precision"] == "float32" and r["phase"] == "gemm X W^T, sih"]
+floors = load("sweep_floor.csv")
+if floors:
+    rate = gemm[0] if gemm else 0
+    print(f"whole sweeps vs their floor (training products at the GEMM rate, {rate:.0f} GFLOP/s)"
+          if rate else "whole sweeps (no GEMM rate measured: run without --no-phases for the floor)")
+    for r in floors:
+        if r["command"] not in cmds:
+            continue
+        wall = cmds[r["command"]]
+        floor = float(r["training_tflop"]) * 1e3 / rate if rate else float("nan")
+        print(f"  {r['command']:52} {wall:7.2f} s   floor {floor:6.2f} s   x{wall / floor:5.2f} of the floor")
+        rows.append(("sweep", r["command"], floor, wall, wall / floor if rate else 0, ""))
 light = "sih run configs/main.yml lightweight"
 if light in rss:
     ok = rss[light] < 473

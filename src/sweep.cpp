@@ -82,12 +82,17 @@ double overhead_seconds(const Config& c) {
 
 }  // namespace
 
+double estimated_training_flops(const Config& c) {
+  // Forward X W^T and gradient G^T X: two products of nb x d x h per step.
+  return static_cast<double>(c.total_steps()) * 4 * static_cast<double>(c.batch_size) *
+         static_cast<double>(c.d) * static_cast<double>(c.h);
+}
+
 double estimated_run_flops(const Config& c) {
   const double n = static_cast<double>(c.n), d = static_cast<double>(c.d),
-               h = static_cast<double>(c.h), nb = static_cast<double>(c.batch_size);
+               h = static_cast<double>(c.h);
   const double steps = static_cast<double>(c.total_steps());
-  // Forward X W^T and gradient G^T X: two products of nb x d x h per step.
-  double flops = steps * 4 * nb * d * h;
+  double flops = estimated_training_flops(c);
   const double checkpoints = std::floor(steps / static_cast<double>(c.probe_freq_steps)) + 1;
   double per_checkpoint = 0;
   const double m = std::min(h, d), big = std::max(h, d);
@@ -215,13 +220,14 @@ std::string describe_plan(const SweepPlan& plan, int jobs) {
       "{}\n",
       groups.size(), least, most,
       shareable ? "computed once per start" : "computed per run (needs lightweight)");
-  double flops = 0;
+  double flops = 0, training = 0;
   double cores = plan.runs.empty() ? 1 : cores_of(plan.runs[0].config);
   double seconds = 0;
   std::vector<std::size_t> memory;
   for (const auto& r : plan.runs) {
     const double f = estimated_run_flops(r.config);
     flops += f;
+    training += estimated_training_flops(r.config);
     seconds += (f / flops_per_second_per_core(r.config.precision) + overhead_seconds(r.config)) /
                cores;
     memory.push_back(estimate_run_memory_bytes(r.config));
@@ -232,8 +238,9 @@ std::string describe_plan(const SweepPlan& plan, int jobs) {
   double peak = 0;
   for (int j = 0; j < parallel && j < static_cast<int>(memory.size()); ++j) peak += memory[j];
   out += fmt::format(
-      "estimated time: ~{} on {} cores ({:.3g} TFLOP of training products and checkpoints)\n",
-      format_duration(seconds), cores, flops / 1e12);
+      "estimated time: ~{} on {} cores ({:.3g} TFLOP: {:.3g} of training products, {:.3g} of "
+      "checkpoints)\n",
+      format_duration(seconds), cores, flops / 1e12, training / 1e12, (flops - training) / 1e12);
   out += fmt::format("peak memory: ~{:.0f} MB ({} runs in flight, up to {:.0f} MB each)\n",
                      peak / 1e6, parallel, memory.empty() ? 0.0 : memory[0] / 1e6);
   out += fmt::format("folder: {} (dry run: nothing written)\n", plan.dir);

@@ -100,6 +100,7 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root, const PlanLi
 // Rough cost of a run in floating-point operations (training products and checkpoints), for
 // scheduling the longest runs first and for the dry run's time estimate.
 double estimated_run_flops(const Config& config);
+double estimated_training_flops(const Config& config);  // the training products alone
 // The dry run: runs, axes, start groups, estimated time and peak memory, one item per line.
 std::string describe_plan(const SweepPlan& plan, int jobs);
 
