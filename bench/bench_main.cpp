@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "sih/checkpoint_writer.hpp"
 #include "sih/data.hpp"
 #include "sih/metrics.hpp"
 #include "sih/model.hpp"
@@ -183,7 +184,8 @@ void bench_precision(int threads, std::vector<Row>& rows, long n, long d, long h
       {
         RunWriter w(dir + "/run");
         w.quiet = true;
-        r = train<T>(cc, p, RunSeeds::from_seed(1), w);
+        RunFolderSink<T> sink(cc, w);
+        r = train<T>(cc, p, RunSeeds::from_seed(1), sink);
       }
       std::filesystem::remove_all(dir);
       return std::pair{r.timings_s["checkpoint_total"] * 1000, r.timings_s["train_steps"] * 1000};

@@ -10,6 +10,7 @@
 #include <future>
 #include <iostream>
 
+#include "sih/checkpoint_writer.hpp"
 #include "sih/config_fields.hpp"
 #include "sih/memory_model.hpp"
 #include "sih/output.hpp"
@@ -134,7 +135,8 @@ TrainResult run_typed(const RunRequest& req, const RunSeeds& seeds, RunWriter& w
                   << (step == total ? "\n" : "") << std::flush;
     };
   }
-  TrainResult r = train<T>(c, *problem, seeds, writer, options);
+  RunFolderSink<T> sink(c, writer);
+  TrainResult r = train<T>(c, *problem, seeds, sink, options);
   r.timings_s["data"] = t_data;
   return r;
 }

@@ -26,10 +26,6 @@ RunStatus run_status_from_name(const std::string& name) {
   return name == "ok" ? RunStatus::kOk : RunStatus::kDiverged;
 }
 
-bool start_checkpoint_shareable(const Config& c) {
-  return c.lightweight && !c.plot_overlaps && !c.save_weights;
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -55,45 +51,6 @@ class PhaseTimer {
 
 std::optional<double> finite_or_empty(double v) {
   return std::isfinite(v) ? std::optional<double>(v) : std::nullopt;
-}
-
-// Density histogram of the entries of a matrix (100 equal bins between min and max).
-template <typename T>
-std::string entries_histogram_csv(const Mat<T>& m) {
-  constexpr int kBins = 100;
-  const double lo = static_cast<double>(m.minCoeff());
-  const double hi = static_cast<double>(m.maxCoeff());
-  const double width = hi > lo ? (hi - lo) / kBins : 1.0;
-  std::vector<double> counts(kBins, 0.0);
-  for (Eigen::Index i = 0; i < m.size(); ++i) {
-    int b = static_cast<int>((static_cast<double>(m.data()[i]) - lo) / width);
-    counts[static_cast<std::size_t>(std::clamp(b, 0, kBins - 1))] += 1;
-  }
-  std::string s = "left,right,density\n";
-  const double norm = 1.0 / (static_cast<double>(m.size()) * width);
-  for (int b = 0; b < kBins; ++b)
-    s += fmt::format("{:.17g},{:.17g},{:.17g}\n", lo + b * width, lo + (b + 1) * width,
-                     counts[static_cast<std::size_t>(b)] * norm);
-  return s;
-}
-
-// Block-averages an N x N matrix to at most 200 x 200 for heat maps (gnuplot `matrix`).
-template <typename T>
-std::string heatmap_csv(const Mat<T>& m) {
-  constexpr Eigen::Index kMax = 200;
-  const Eigen::Index br = (m.rows() + kMax - 1) / kMax, bc = (m.cols() + kMax - 1) / kMax;
-  const Eigen::Index rows = (m.rows() + br - 1) / br, cols = (m.cols() + bc - 1) / bc;
-  std::string s;
-  for (Eigen::Index i = 0; i < rows; ++i) {
-    for (Eigen::Index j = 0; j < cols; ++j) {
-      const Eigen::Index r0 = i * br, c0 = j * bc;
-      const Eigen::Index nr = std::min(br, m.rows() - r0), nc = std::min(bc, m.cols() - c0);
-      const double v = static_cast<double>(m.block(r0, c0, nr, nc).mean());
-      s += fmt::format(j ? " {:.6g}" : "{:.6g}", v);
-    }
-    s += '\n';
-  }
-  return s;
 }
 
 // Runs two independent tasks concurrently on two OpenMP threads when the run has two or
@@ -132,8 +89,10 @@ void run_concurrently(A&& task_a, B&& task_b) {
 template <typename T>
 class Checkpointer {
  public:
-  Checkpointer(const Config& c, const Problem<T>& p, RunWriter& w, TrainResult& r)
-      : c_(c), p_(p), w_(w), r_(r) {}
+  Checkpointer(const Config& c, const Problem<T>& p, CheckpointSink<T>& s, TrainResult& r)
+      : c_(c), p_(p), s_(s), r_(r) {}
+
+  const MetricsRow& last_row() const { return last_row_; }
 
   // One checkpoint. At step 0 (`init_curve` given) it also computes the initial |V^T beta|
   // curve, which needs beta's projection onto every eigenvector of W's Gram matrix
@@ -143,8 +102,8 @@ class Checkpointer {
   // Schedule: W's Gram matrix and the probe features are parallel products; the rest runs
   // as two streams side by side (run_concurrently), each on one thread: A = the eigenvalues
   // (syevd), B = the top singular vector, the features' Gram matrix, Phi^T y, the test
-  // features, KTA, the ridge solve, the losses and W's entries files (only stream B touches
-  // the RunWriter); then the alpha fits and the other files. At step 0 stream A (the
+  // features, KTA, the ridge solve, the losses and W's entries (only stream B hands results
+  // to the sink); then the alpha fits and the other results. At step 0 stream A (the
   // tridiagonal solve for the |V^T beta| curve, ~2x the values-only one) is as long as the
   // whole feature side, so the probe features move into stream B there too.
   void run(long step, const Mat<T>& W, const Vec<T>& a, std::optional<double> batch_loss,
@@ -196,26 +155,12 @@ class Checkpointer {
     }
 
     if (c_.probe_weights) probe_weights(step, W, a, eigs, row);
-    if (c_.save_weights) {
-      w_.write_matrix_npy(fmt::format("weights/step{}_W.npy", step), W);
-      Mat<T> a_mat = a;
-      w_.write_matrix_npy(fmt::format("weights/step{}_a.npy", step), a_mat);
-    }
-    w_.add_metrics(row);
-    w_.log(describe(row));
+    if (s_.keeps_weights()) s_.weights(step, W, a);
+    s_.metrics(row);
+    last_row_ = row;
   }
 
  private:
-  static std::string describe(const MetricsRow& r) {
-    auto f = [](const std::optional<double>& v) {
-      return v ? fmt::format("{:.6g}", *v) : std::string("-");
-    };
-    return fmt::format(
-        "step {}: train_loss {} val_loss {} kta {} align {} alpha_hill {} alpha_mle_ks {}", r.step,
-        f(r.train_loss), f(r.val_loss), f(r.kta), f(r.w_beta_alignment), f(r.alpha_hill),
-        f(r.alpha_mle_ks));
-  }
-
   void probe_weights(long step, const Mat<T>& W, const Vec<T>& a, const VecD& eigs,
                      MetricsRow& row) {
     {
@@ -241,34 +186,14 @@ class Checkpointer {
       if (!s.hill.valid || !s.mle_ks.valid)
         note(fmt::format("step {}: power-law alpha undefined (degenerate spectrum)", step));
     }
-    if (!c_.lightweight) {
+    if (s_.keeps_spectra()) {
       PhaseTimer t(r_.timings_s, "checkpoint_spectra_output");
-      write_eigenvalues(step, "W", eigs);  // W's entries: written by stream B
-      const Mat<T> a_row = a.transpose();
-      VecD a_eigs(1);
-      a_eigs[0] = static_cast<double>(a.squaredNorm());
-      write_entries(step, "a", a_row);
-      write_eigenvalues(step, "a", a_eigs);
+      s_.spectra(step, eigs, a);  // W's entries: handed over by stream B
     }
-    if (c_.plot_overlaps) {
+    if (s_.keeps_overlaps()) {
       PhaseTimer t(r_.timings_s, "checkpoint_overlaps");
       overlaps(W);
     }
-  }
-
-  // A layer's spectra files: its entries (histogram and .npy), which need only the weights and
-  // are written by stream B while stream A solves for the eigenvalues, and its eigenvalues and
-  // singular values, written afterwards.
-  void write_entries(long step, const char* layer, const Mat<T>& M) {
-    const std::string base = fmt::format("spectra/step{}_{}", step, layer);
-    w_.write_text(base + "_entries_hist.csv", entries_histogram_csv(M));
-    w_.write_matrix_npy(base + "_entries.npy", M);
-  }
-  void write_eigenvalues(long step, const char* layer, const VecD& eigs) {
-    const std::string base = fmt::format("spectra/step{}_{}", step, layer);
-    w_.write_column(base + "_eigs.csv", "lambda", eigs);
-    VecD sv = eigs.reverse().cwiseMax(0.0).cwiseSqrt();
-    w_.write_column(base + "_sv.csv", "sigma", sv);
   }
 
   // Overlaps of W_k and W_{k+1} with M = W_{k+1} - W_k. The SVD of W_{k+1} is kept for the
@@ -278,21 +203,18 @@ class Checkpointer {
     if (prev_svd_) {
       const Mat<T> M = W - prev_W_;
       const ThinSvd<T> svd_m = thin_svd(M);
-      const std::string base = fmt::format("overlaps/pair{}", pair_);
-      w_.write_column(base + "_M_sv.csv", "sigma", svd_m.S.template cast<double>());
+      OverlapPair<T> pair;
+      pair.index = pair_;
+      pair.M_sv = svd_m.S.template cast<double>();
       const ThinSvd<T>* sides[2] = {&*prev_svd_, &svd_w};
-      const char* names[2] = {"Wk", "Wk1"};
       for (int k = 0; k < 2; ++k) {
-        Mat<T> u, v;  // the same bits for every thread count (model.hpp)
-        product_fixed_depth(u, sides[k]->U.transpose(), svd_m.U);
-        product_fixed_depth(v, sides[k]->V.transpose(), svd_m.V);
-        u = u.array().square().matrix();
-        v = v.array().square().matrix();
-        w_.write_matrix_npy(fmt::format("{}_{}_U.npy", base, names[k]), u);
-        w_.write_text(fmt::format("{}_{}_U_plot.csv", base, names[k]), heatmap_csv(u));
-        w_.write_matrix_npy(fmt::format("{}_{}_V.npy", base, names[k]), v);
-        w_.write_text(fmt::format("{}_{}_V_plot.csv", base, names[k]), heatmap_csv(v));
+        // The same bits for every thread count (model.hpp).
+        product_fixed_depth(pair.U[k], sides[k]->U.transpose(), svd_m.U);
+        product_fixed_depth(pair.V[k], sides[k]->V.transpose(), svd_m.V);
+        pair.U[k] = pair.U[k].array().square().matrix();
+        pair.V[k] = pair.V[k].array().square().matrix();
       }
+      s_.overlaps(pair);
       ++pair_;
     }
     prev_W_ = W;
@@ -300,9 +222,9 @@ class Checkpointer {
   }
 
   void write_weight_entries(long step, const Mat<T>& W) {
-    if (!c_.probe_weights || c_.lightweight) return;
+    if (!s_.keeps_spectra()) return;
     PhaseTimer t(r_.timings_s, "checkpoint_spectra_output");
-    write_entries(step, "W", W);
+    s_.weight_entries(step, W);
   }
 
   // The probe features Phi, as needed (the largest product, on all threads).
@@ -354,13 +276,14 @@ class Checkpointer {
 
   void note(const std::string& text) {
     r_.notes.push_back(text);
-    w_.log("note: " + text);
+    s_.log("note: " + text);
   }
 
   const Config& c_;
   const Problem<T>& p_;
-  RunWriter& w_;
+  CheckpointSink<T>& s_;
   TrainResult& r_;
+  MetricsRow last_row_;
   // Buffers kept across checkpoints (no page faults for fresh 10 MB allocations each time).
   Mat<T> w_gram_, phi_, f_gram_, phi_test_;
   Vec<T> phi_t_y_;
@@ -393,10 +316,10 @@ bool all_finite(const Vec<T>& v) {
 }  // namespace
 
 template <typename T>
-TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds, RunWriter& w,
-                  const TrainOptions& options) {
+TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
+                  CheckpointSink<T>& sink, const TrainOptions& options) {
   TrainResult result;
-  Checkpointer<T> checkpointer(c, p, w, result);
+  Checkpointer<T> checkpointer(c, p, sink, result);
   Mat<T> W = p.W0;
   Vec<T> a = p.a0;
   const bool train_a = !c.fix_last_layer;
@@ -404,19 +327,15 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds, R
   if (options.reuse_start) {
     MetricsRow row = options.reuse_start->row0;
     row.lr = c.lr_at(0);
-    w.write_text("init_pc_beta_alignment.csv", options.reuse_start->init_curve_csv);
-    w.add_metrics(row);
-    w.log("step 0: checkpoint shared with the other runs from the same start");
+    sink.init_alignment(options.reuse_start->init_curve);
+    sink.log("step 0: checkpoint shared with the other runs from the same start");
+    sink.metrics(row);
   } else {
     StartCheckpoint start;
-    VecD curve;
-    checkpointer.run(0, W, a, std::nullopt, &curve);
-    start.init_curve_csv = "i,alignment\n";
-    for (Eigen::Index i = 0; i < curve.size(); ++i)
-      start.init_curve_csv += fmt::format("{},{:.17g}\n", i, curve[i]);
-    w.write_text("init_pc_beta_alignment.csv", start.init_curve_csv);
+    checkpointer.run(0, W, a, std::nullopt, &start.init_curve);
+    sink.init_alignment(start.init_curve);
     if (options.publish_start) {
-      start.row0 = w.metrics().back();
+      start.row0 = checkpointer.last_row();
       options.publish_start(start);
     }
   }
@@ -478,7 +397,7 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds, R
         result.diverged_reason = !std::isfinite(loss) ? "loss is NaN/Inf"
                                  : entries_finite     ? "weights overflow (squared norm is Inf)"
                                                       : "weights became NaN/Inf";
-        w.log(fmt::format("warning: diverged at step {}: {}", step, result.diverged_reason));
+        sink.log(fmt::format("warning: diverged at step {}: {}", step, result.diverged_reason));
         return result;
       }
       if (options.on_step) options.on_step(step, total, loss);
@@ -490,9 +409,9 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds, R
   return result;
 }
 
-template TrainResult train<float>(const Config&, const Problem<float>&, const RunSeeds&, RunWriter&,
-                                  const TrainOptions&);
+template TrainResult train<float>(const Config&, const Problem<float>&, const RunSeeds&,
+                                  CheckpointSink<float>&, const TrainOptions&);
 template TrainResult train<double>(const Config&, const Problem<double>&, const RunSeeds&,
-                                   RunWriter&, const TrainOptions&);
+                                   CheckpointSink<double>&, const TrainOptions&);
 
 }  // namespace sih

@@ -11,6 +11,7 @@
 #include "sih/array_io.hpp"
 #include "sih/cli.hpp"
 #include "sih/config_input.hpp"
+#include "sih/output.hpp"
 #include "sih/plot.hpp"
 #include "sih/run.hpp"
 #include "sih/sweep.hpp"

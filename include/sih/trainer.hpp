@@ -7,9 +7,9 @@
 #include <map>
 #include <string>
 
+#include "sih/checkpoint_sink.hpp"
 #include "sih/config.hpp"
 #include "sih/data.hpp"
-#include "sih/output.hpp"
 
 namespace sih {
 
@@ -33,9 +33,8 @@ struct TrainResult {
 // overlaps, no saved weights).
 struct StartCheckpoint {
   MetricsRow row0;
-  std::string init_curve_csv;
+  VecD init_curve;
 };
-bool start_checkpoint_shareable(const Config& config);
 
 struct TrainOptions {
   // Called after every step (for a progress line).
@@ -51,6 +50,6 @@ struct TrainOptions {
 
 template <typename T>
 TrainResult train(const Config& config, const Problem<T>& problem, const RunSeeds& seeds,
-                  RunWriter& writer, const TrainOptions& options = {});
+                  CheckpointSink<T>& sink, const TrainOptions& options = {});
 
 }  // namespace sih
