@@ -241,8 +241,8 @@ int main(int argc, char** argv) {
     std::ofstream out(csv);
     out << "precision,threads,phase,ms,gflops,pct_of_gemm,x_step\n";
     for (const auto& r : rows)
-      out << fmt::format("{},{},\"{}\",{:.3f},{:.1f},{:.1f},{:.2f}\n", r.precision, r.threads, r.phase,
-                         r.ms, r.gflops, r.pct_of_gemm, r.x_step);
+      out << fmt::format("{},{},\"{}\",{:.3f},{:.1f},{:.1f},{:.2f}\n", r.precision, r.threads,
+                         r.phase, r.ms, r.gflops, r.pct_of_gemm, r.x_step);
   }
   return 0;
 }

@@ -93,19 +93,22 @@ TEST(Sweep, BulkLrGroupsAndSharesTheStartPerRepeat) {
   ASSERT_EQ(agg.rows.size(), 4u);
   for (std::size_t g = 0; g < agg.rows.size(); ++g) {
     EXPECT_EQ(agg.at(g, "runs_used"), "3");
-    for (const char* metric : {"train_loss", "val_loss", "kta", "w_beta_alignment", "alpha_hill",
-                               "alpha_mle_ks"}) {
+    for (const char* metric :
+         {"train_loss", "val_loss", "kta", "w_beta_alignment", "alpha_hill", "alpha_mle_ks"}) {
       std::vector<double> v;
       for (std::size_t r = 0; r < runs.rows.size(); ++r)
-        if (runs.at(r, "optimizer") == agg.at(g, "optimizer") && runs.at(r, "lr") == agg.at(g, "lr"))
+        if (runs.at(r, "optimizer") == agg.at(g, "optimizer") &&
+            runs.at(r, "lr") == agg.at(g, "lr"))
           v.push_back(std::stod(runs.at(r, metric)));
       ASSERT_EQ(v.size(), 3u);
       const double mean = (v[0] + v[1] + v[2]) / 3;
       const double sd = std::sqrt(((v[0] - mean) * (v[0] - mean) + (v[1] - mean) * (v[1] - mean) +
-                                   (v[2] - mean) * (v[2] - mean)) / 3);
+                                   (v[2] - mean) * (v[2] - mean)) /
+                                  3);
       EXPECT_TRUE(test::near_rel(mean, std::stod(agg.at(g, std::string(metric) + "_mean")), 1e-13))
           << metric;
-      EXPECT_TRUE(test::near_rel(sd, std::stod(agg.at(g, std::string(metric) + "_std")), 1e-9, 1e-15))
+      EXPECT_TRUE(
+          test::near_rel(sd, std::stod(agg.at(g, std::string(metric) + "_std")), 1e-9, 1e-15))
           << metric;
     }
   }
@@ -113,10 +116,10 @@ TEST(Sweep, BulkLrGroupsAndSharesTheStartPerRepeat) {
 
 TEST(Sweep, BulkLossesRegLambdaSharesDataAndStudentAcrossValues) {
   test::TempDir tmp;
-  const SweepPlan plan = plan_sweep(
-      SweepKind::kBulkLosses,
-      small(tmp.path(), {"varying_param=reg_lambda", "optimizer=adam", "lr=1",
-                         "reg_lambda=[0.1, 0.01, 0.001]", "repeat=2"}));
+  const SweepPlan plan =
+      plan_sweep(SweepKind::kBulkLosses,
+                 small(tmp.path(), {"varying_param=reg_lambda", "optimizer=adam", "lr=1",
+                                    "reg_lambda=[0.1, 0.01, 0.001]", "repeat=2"}));
   ASSERT_EQ(plan.runs.size(), 6u);
   execute_sweep(plan, quiet_options());
   merge_sweep(plan.dir);
@@ -143,12 +146,12 @@ TEST(Sweep, BulkLossesRegLambdaSharesDataAndStudentAcrossValues) {
 
 TEST(Sweep, BulkLossesVaryNHasFreshTeacherPerValueAndFreshDataPerRepeat) {
   test::TempDir tmp;
-  const SweepPlan plan =
-      plan_sweep(SweepKind::kBulkLosses,
-                 small(tmp.path(), {"varying_param=n", "optimizer=adam", "lr=1", "n=[40, 80]",
-                                    "repeat=2"}));
+  const SweepPlan plan = plan_sweep(
+      SweepKind::kBulkLosses,
+      small(tmp.path(), {"varying_param=n", "optimizer=adam", "lr=1", "n=[40, 80]", "repeat=2"}));
   ASSERT_EQ(plan.runs.size(), 4u);
-  for (const auto& r : plan.runs) EXPECT_EQ(r.config.batch_size, r.config.n);  // full batch follows n
+  for (const auto& r : plan.runs)
+    EXPECT_EQ(r.config.batch_size, r.config.n);  // full batch follows n
   execute_sweep(plan, quiet_options());
   // Runs 0,1: n=40 repeats 0,1; runs 2,3: n=80.
   EXPECT_EQ((W0_of(plan, 0) - W0_of(plan, 1)).cwiseAbs().maxCoeff(), 0.0);  // same student
@@ -204,17 +207,22 @@ TEST(Sweep, ConfigErrorsBeforeAnyRun) {
     std::string fragment;
   };
   const std::vector<Case> cases = {
-      {SweepKind::kBulkLr, {"n=[60, 80]"}, "n: [60, 80]: sih bulk-lr only sweeps over optimizer, lr"},
+      {SweepKind::kBulkLr,
+       {"n=[60, 80]"},
+       "n: [60, 80]: sih bulk-lr only sweeps over optimizer, lr"},
       {SweepKind::kBulkLr, {"lr=[]"}, "lr: []: must be a non-empty list"},
       {SweepKind::kBulkLr, {"lr=[0.1, 0.1]"}, "lr: [0.1, 0.1]: duplicate value 0.1"},
       {SweepKind::kBulkLr, {"lr=[0.1, -1]"}, "lr: -1: must be > 0"},
       {SweepKind::kBulkLr, {"optimizer=[sgd, rmsprop]"}, "optimizer: 'rmsprop'"},
       {SweepKind::kBulkLosses, {"optimizer=adam", "lr=1"}, "varying_param: missing"},
-      {SweepKind::kBulkLosses, {"optimizer=adam", "lr=1", "varying_param=momentum"},
+      {SweepKind::kBulkLosses,
+       {"optimizer=adam", "lr=1", "varying_param=momentum"},
        "varying_param: 'momentum': must be one of n, label_noise_std, reg_lambda, gamma"},
-      {SweepKind::kBulkLosses, {"optimizer=adam", "lr=1", "varying_param=reg_lambda"},
+      {SweepKind::kBulkLosses,
+       {"optimizer=adam", "lr=1", "varying_param=reg_lambda"},
        "varying_param: 'reg_lambda': reg_lambda must be a list of values, got 0.01"},
-      {SweepKind::kBulkLosses, {"optimizer=adam", "lr=[1, 2]", "varying_param=n", "n=[40, 80]"},
+      {SweepKind::kBulkLosses,
+       {"optimizer=adam", "lr=[1, 2]", "varying_param=n", "n=[40, 80]"},
        "lr: [1, 2]: sih bulk-losses only sweeps over n"},
       {SweepKind::kBulkLosses,
        {"optimizer=adam", "lr=1", "varying_param=gamma", "lr_scheduler_kwargs.gamma=[0.5, 0.6]"},
@@ -247,7 +255,8 @@ TEST(Sweep, SharedStartGivesTheSameFilesAsAStandaloneRun) {
   execute_sweep(plan, quiet_options());
   int shared = 0;
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
-    if (test::read_text(run_dir(plan, i) + "/run.log").find("checkpoint shared") != std::string::npos)
+    if (test::read_text(run_dir(plan, i) + "/run.log").find("checkpoint shared") !=
+        std::string::npos)
       ++shared;
     RunRequest req;
     req.config = plan.runs[i].config;

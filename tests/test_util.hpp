@@ -4,12 +4,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <algorithm>
 #include <iomanip>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,7 +22,9 @@
 
 namespace sih::test {
 
-inline std::string ref(const std::string& rel) { return std::string(SIH_REFERENCE_DIR) + "/" + rel; }
+inline std::string ref(const std::string& rel) {
+  return std::string(SIH_REFERENCE_DIR) + "/" + rel;
+}
 
 // A fresh temporary folder removed at scope exit.
 class TempDir {
