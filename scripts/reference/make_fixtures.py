@@ -30,7 +30,7 @@ TRAJ_CONFIG = {
     "probe_freq_steps": 1, "probe_weights": True, "plot_overlaps": False,
     "probe_features": True, "fix_last_layer": True, "enable_ww": False, "lightweight": True,
 }
-TRAJ_CASES = {"gd_lr0.1": ("sgd", 0.1), "adam_lr1": ("adam", 1.0)}
+TRAJ_CASES = {"gd_lr0.1": ("sgd", 0.1), "adam_lr1": ("adam", 1)}
 INIT_FILES = ["beta", "W0", "a0", "X_train", "y_train", "X_probe", "y_probe", "X_test", "y_test"]
 
 
