@@ -154,7 +154,7 @@ void bench_precision(int threads, std::vector<Row>& rows, long n, long d, long h
   VecD eigs;
   add("ckpt eigenvalues (syevd)", time_ms([&] { eigs = esd_eigenvalues_from_gram(wg); }), 0);
   if (threads > 1) {
-    // Experiment: LAPACK with more OpenBLAS threads (sih pins OpenBLAS to 1, PERF-NOTES).
+    // Experiment: LAPACK with more OpenBLAS threads (sih pins OpenBLAS to 1, docs/PERFORMANCE.md).
     openblas_set_num_threads(threads);
     add(fmt::format("ckpt eigenvalues (syevd; {} BLAS thr)", threads),
         time_ms([&] { eigs = esd_eigenvalues_from_gram(wg); }), 0);

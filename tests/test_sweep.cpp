@@ -1,5 +1,5 @@
-// Sweeps at small sizes: grouping, shared-vs-fresh teacher/student/data semantics (SPEC 6),
-// mean/std against a hand computation from runs.csv, resume, and shard-merge equality.
+// Sweeps at small sizes: grouping, shared-vs-fresh teacher/student/data semantics (docs/MODEL.md
+// §6), mean/std against a hand computation from runs.csv, resume, and shard-merge equality.
 #include <nlohmann/json.hpp>
 
 #include "sih/array_io.hpp"

@@ -16,7 +16,7 @@ namespace sih {
 enum class ProbeFeatureScaling { kReference, kModel };
 
 struct Config {
-  // Keys of the authors' configs (SPEC section 7).
+  // Keys of the authors' configs (docs/MODEL.md §7).
   std::string varying_param;  // sweeps only (bulk-losses)
   int L = 2;
   long n = 2000;

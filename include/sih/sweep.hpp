@@ -1,7 +1,7 @@
 #pragma once
-// Sweeps (SPEC 6): `bulk-lr` over optimizer x lr and `bulk-losses` over one varying parameter,
-// each repeated `repeat` times. A sweep is planned as a deterministic list of runs (config +
-// seeds), each executed as an ordinary run into `<sweep>/runs/<run-id>/`; the folder of a
+// Sweeps (docs/MODEL.md §6): `bulk-lr` over optimizer x lr and `bulk-losses` over one varying
+// parameter, each repeated `repeat` times. A sweep is planned as a deterministic list of runs
+// (config + seeds), each executed as an ordinary run into `<sweep>/runs/<run-id>/`; the folder of a
 // finished run is complete or absent, so a sweep resumes by skipping complete runs, and
 // `merge` rebuilds runs.csv / aggregate.csv from whatever run folders exist.
 #include <yaml-cpp/yaml.h>
