@@ -92,6 +92,7 @@ int cmd_plot(const std::string& dir, std::ostream& out, std::ostream& err) {
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app{"sih: spectral study of neural-network training (From Spikes to Heavy Tails)"};
+  app.name("sih");  // usage lines read `sih [OPTIONS] SUBCOMMAND`
   app.set_version_flag("--version", std::string("sih ") + sih::kVersion);
   app.require_subcommand(1);
 
@@ -132,7 +133,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         "complete runs. Unsharded sweeps merge automatically; sharded ones need `sih merge`.");
     return cmd;
   };
-  auto* bulk_lr = add_sweep("bulk-lr", "Sweep optimizer x lr, repeated (SPEC 6)");
+  auto* bulk_lr = add_sweep("bulk-lr", "Sweep optimizer x lr, repeated (docs/MODEL.md section 6)");
   auto* bulk_losses =
       add_sweep("bulk-losses", "Sweep one varying_param (n, label_noise_std, reg_lambda, gamma)");
 
