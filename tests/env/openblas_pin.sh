@@ -18,15 +18,16 @@ fi
 tmp=$(mktemp -d /tmp/sih-openblas-pin-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-# Big enough that LAPACK's eigensolver takes its blocked paths (d=300 > OpenBLAS's block size).
-cat > "$tmp/c.yml" <<'YML'
+# Big enough that LAPACK's eigensolver takes its blocked paths (d > OpenBLAS's block size);
+# smaller under sanitizers (scripts/test-sanitize.sh), where sih runs ~50x slower.
+if [[ ${SIH_SANITIZED:-0} == 1 ]]; then
+  echo $'n: 200\nh: 160\nd: 120' > "$tmp/c.yml"
+else
+  echo $'n: 400\nh: 400\nd: 300' > "$tmp/c.yml"
+fi
+cat >> "$tmp/c.yml" <<'YML'
 L: 2
-n: 400
-batch_size: 400
 n_test: 100
-batch_size_test: 100
-h: 400
-d: 300
 label_noise_std: 0.3
 optimizer: adam
 lr: 1
