@@ -4,7 +4,7 @@
 # from a throw-away export of a local git mirror; nothing of it is copied into this repo.
 #
 # Usage: bench/authors_ref.sh [--mirror DIR] [--quick] [--only NAME]
-#   --mirror DIR  git dir of their repo (default /work/.mirror/kvignesh1420+single-index-ht/repo)
+#   --mirror DIR  a git clone (or bare mirror) of their repo (default: $SIH_AUTHORS_REPO)
 #   --quick       skip the bulk_lr.py run (c)
 #   --only NAME   run one command only: main_lightweight (a), main_full (b) or bulk_lr (c)
 #   --tiny        (hidden; functional check only) shrink every config to n=200, d=100, h=150,
@@ -29,7 +29,7 @@
 # OPENBLAS_CORETYPE is kept from the environment (default Haswell, as in scripts/bench.sh).
 set -euo pipefail
 
-mirror=/work/.mirror/kvignesh1420+single-index-ht/repo
+mirror=${SIH_AUTHORS_REPO:-}
 quick=0
 tiny=0
 only=""
@@ -50,8 +50,8 @@ while (($#)); do
   esac
 done
 
-if [[ ! -d "$mirror" ]]; then
-  echo "authors_ref: mirror $mirror not found; skipping the authors' reference" >&2
+if [[ -z $mirror || ! -d $mirror ]]; then
+  echo "authors_ref: no clone of their repository (--mirror DIR or SIH_AUTHORS_REPO: '$mirror'); skipping the authors' reference" >&2
   exit 3
 fi
 

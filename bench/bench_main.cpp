@@ -155,7 +155,7 @@ void bench_precision(int threads, std::vector<Row>& rows, long n, long d, long h
   VecD eigs;
   add("ckpt eigenvalues (syevd)", time_ms([&] { eigs = esd_eigenvalues_from_gram(wg); }), 0);
   if (threads > 1) {
-    // Experiment: LAPACK with more OpenBLAS threads (sih pins OpenBLAS to 1, PERF-NOTES).
+    // Experiment: LAPACK with more OpenBLAS threads (sih pins OpenBLAS to 1, docs/PERFORMANCE.md).
     openblas_set_num_threads(threads);
     add(fmt::format("ckpt eigenvalues (syevd; {} BLAS thr)", threads),
         time_ms([&] { eigs = esd_eigenvalues_from_gram(wg); }), 0);
@@ -243,8 +243,8 @@ int main(int argc, char** argv) {
     std::ofstream out(csv);
     out << "precision,threads,phase,ms,gflops,pct_of_gemm,x_step\n";
     for (const auto& r : rows)
-      out << fmt::format("{},{},\"{}\",{:.3f},{:.1f},{:.1f},{:.2f}\n", r.precision, r.threads, r.phase,
-                         r.ms, r.gflops, r.pct_of_gemm, r.x_step);
+      out << fmt::format("{},{},\"{}\",{:.3f},{:.1f},{:.1f},{:.2f}\n", r.precision, r.threads,
+                         r.phase, r.ms, r.gflops, r.pct_of_gemm, r.x_step);
   }
   return 0;
 }

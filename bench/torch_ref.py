@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch baseline for sih's benchmark: the reference's (PyTorch) way of doing one training
-step and one checkpoint at the headline size n=2000, d=1000, h=1500, n_test=200 (SPEC.md).
+step and one checkpoint at the headline size n=2000, d=1000, h=1500, n_test=200 (docs/MODEL.md).
 
-Written from SPEC.md for comparison only; it mirrors the reference's *choices* (svdvals where
+Written from docs/MODEL.md for comparison only; it mirrors the reference's *choices* (svdvals where
 it calls svdvals, an n x n kernel for KTA, an explicit inverse for ridge, a Python loop for the
 MLE+KS scan), because those choices are what we are timing against.
 
@@ -70,7 +70,7 @@ def make_data(dtype):
 
     def draw(rows):
         X = torch.randn(rows, D, dtype=dtype)
-        # Softplus() defaults are beta 1, threshold 20, as SPEC asks.
+        # Softplus() defaults are beta 1, threshold 20, as docs/MODEL.md §1 states.
         y = torch.nn.functional.softplus(X @ beta) + NOISE * torch.randn(rows, dtype=dtype)
         return X, y[:, None]  # (rows, 1): the reference's KTA builds y y^T from a column
 
@@ -105,7 +105,7 @@ def spectrum_eigvalsh(W):
 
 
 def tail_fit(logs, eigs, i):
-    """alpha and KS distance of a power law fitted to eigs[i:] (SPEC section 5)."""
+    """alpha and KS distance of a power law fitted to eigs[i:] (docs/MODEL.md §5)."""
     m = eigs.numel() - i
     alpha = 1 + m / (logs[i:].sum() - m * logs[i])
     seq = torch.arange(m, dtype=eigs.dtype)
@@ -134,7 +134,7 @@ def alignment(W, beta):
 
 
 def features(W, X):
-    # The reference's probe scaling: divided by sqrt(d) twice (SPEC "feature map of probes").
+    # The reference's probe scaling: divided by sqrt(d) twice (docs/MODEL.md §4).
     return torch.tanh(X @ W.t() / D) / math.sqrt(H)
 
 

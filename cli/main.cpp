@@ -17,22 +17,36 @@ void on_signal(int sig) {
     std::raise(sig);
   }
 }
-// sih pins OpenBLAS (used only for LAPACK) to one thread, but the pthread OpenBLAS starts its
-// worker threads when the library loads, before main, from OPENBLAS_NUM_THREADS; unset, it
-// starts one per core, and each spins (sched_yield) for ~0.1 s before sleeping. On 2 cores
-// that spinner took a core from the data generation (~70 ms of a 0.8 s main.yml run). Only
-// the environment at load time avoids it, so when the variable is unset sih sets it to 1 and
-// re-executes itself once (~2 ms). SIH_NO_REEXEC=1 turns this off.
-void start_without_openblas_threads(char** argv) {
-  if (std::getenv("OPENBLAS_NUM_THREADS") || std::getenv("SIH_NO_REEXEC")) return;
-  if (::setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) return;
+// OpenBLAS (used only for LAPACK) reads its environment once, when the library loads, before
+// main; so sih sets what it needs and re-executes itself once (~2 ms) when something is
+// missing. SIH_NO_REEXEC=1 turns this off.
+//  - OPENBLAS_NUM_THREADS=1: unset, the pthread OpenBLAS starts one worker per core, each
+//    spinning (sched_yield) ~0.1 s before sleeping; on 2 cores that took a core from the data
+//    generation (~70 ms of a 0.8 s main.yml run).
+//  - OPENBLAS_CORETYPE=Haswell (its AVX2 kernels) when the CPU has AVX2 and FMA: unset, Debian's
+//    OpenBLAS 0.3.21 picks its AVX-512 kernels on AVX-512 CPUs, whose eigenvalues differ in the
+//    last digits, so a bare `sih` and the scripts (which pin Haswell) gave other numbers for the
+//    same config and seed. A value set by the user is kept (docs/RELIABILITY.md).
+void pin_openblas_environment(char** argv) {
+  if (std::getenv("SIH_NO_REEXEC")) return;
+  bool changed = false;
+  if (!std::getenv("OPENBLAS_NUM_THREADS")) {
+    if (::setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) return;
+    changed = true;
+  }
+  if (!std::getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma")) {
+    if (::setenv("OPENBLAS_CORETYPE", "Haswell", 1) != 0) return;
+    changed = true;
+  }
+  if (!changed) return;
   ::execv("/proc/self/exe", argv);
-  // execv only returns on failure (no /proc, say): carry on with the threads.
+  // execv only returns on failure (no /proc, say): carry on with OpenBLAS as it loaded.
 }
 }  // namespace
 
 int main(int argc, char** argv) {
-  start_without_openblas_threads(argv);
+  pin_openblas_environment(argv);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   return sih::run_cli(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);

@@ -26,7 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0 torch=1 sweeps=1 authors=1 unpinned=0 phases=1
-mirror=/work/.mirror/kvignesh1420+single-index-ht/repo
+mirror=${SIH_AUTHORS_REPO:-}  # a git clone of github.com/kvignesh1420/single-index-ht
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
@@ -120,12 +120,13 @@ fi
 if ((authors)); then
   echo
   echo "== 4. the authors' PyTorch code vs sih, interleaved rounds (bench/side_by_side.sh; their HEAD, Debian's torch)"
-  sargs=(--mirror "$mirror")
+  sargs=()
+  [[ -n $mirror ]] && sargs=(--mirror "$mirror")
   ((quick || !sweeps)) && sargs+=(--quick)
   rc=0
   SIH_BIN="$bdir/sih" bench/side_by_side.sh "${sargs[@]}" > "$res/authors_side_by_side.csv" || rc=$?
   if ((rc == 3)); then
-    echo "(skipped: no mirror of their repository at $mirror; --authors-mirror DIR)"
+    echo "(skipped: no clone of their repository: --authors-mirror DIR or SIH_AUTHORS_REPO)"
     rm -f "$res/authors_side_by_side.csv"
   elif ((rc != 0)); then
     echo "bench.sh: the side-by-side run failed (exit $rc)" >&2

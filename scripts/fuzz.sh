@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-shift || true
+(($# == 0)) || shift
 targets=("$@")
 ((${#targets[@]})) || targets=(config array_reader)
 build_dir="${SIH_FUZZ_BUILD_DIR:-build-fuzz}"
@@ -18,8 +18,11 @@ command -v clang++ > /dev/null || { echo "fuzz: clang++ not found (scripts/setup
 # A build type of its own: only the fuzz flags (-O1 -g, sanitizers), assertions on.
 CC=clang CXX=clang++ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Fuzz -DCMAKE_CXX_FLAGS_FUZZ="" \
   -DSIH_FUZZ=ON -DSIH_BUILD_TESTS=OFF > /dev/null
-cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]/#/fuzz_}" 2>&1 |
-  grep -vE '^\[ *[0-9]+%\] (Building|Linking)|Built target|Scanning dependencies' >&2 || true
+if ! cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]/#/fuzz_}" 2>&1 |
+  { grep -vE '^\[ *[0-9]+%\] (Building|Linking)|Built target|Scanning dependencies' >&2 || (($? == 1)); }; then
+  echo "fuzz: the build failed (see the errors above)" >&2
+  exit 1
+fi
 
 mkdir -p "$build_dir/artifacts"
 status=0

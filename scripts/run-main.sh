@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
 # Debian's OpenBLAS 0.3.21 can compute wrong results with its AVX-512 kernels on these CPUs
-# (PERF-NOTES.md): pin its AVX2 kernels unless the caller chose otherwise.
+# (docs/PERFORMANCE.md): pin its AVX2 kernels unless the caller chose otherwise.
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 exec build/sih run configs/main.yml "$@"

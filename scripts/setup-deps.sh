@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every build/test dependency of sih from Debian packages (idempotent).
-# Usage: scripts/setup-deps.sh [--with-extras]   (extras: python3-torch, numpy for bench/torch_ref.py;
-#   matplotlib, tqdm for bench/authors_ref.sh, which runs the authors' own PyTorch code)
+# Usage: scripts/setup-deps.sh [--with-extras]   (extras: python3-torch for bench/torch_ref.py and
+#   scripts/reference/make_fixtures.sh; matplotlib, tqdm for bench/authors_ref.sh, which runs
+#   the authors' own PyTorch code)
 set -euo pipefail
 
 packages=(
@@ -12,9 +13,12 @@ packages=(
   slurm-wlm munge  # tests/slurm: a one-node SLURM cluster (scripts/slurm/cluster-up.sh)
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer targets
   libomp-dev  # scripts/test-sanitize.sh builds with clang, whose OpenMP runtime this is
+  clang-format  # scripts/format-check.sh
+  python3-numpy  # tests/test_array_io.cpp: .npy files read and written by numpy
+  git  # tests/standalone/check.sh clones the repository
 )
 if [[ "${1:-}" == "--with-extras" ]]; then
-  packages+=(python3-torch python3-numpy)
+  packages+=(python3-torch)
   packages+=(python3-matplotlib python3-tqdm)  # bench/authors_ref.sh (their code also needs python3-yaml, a torch dependency)
 fi
 

@@ -120,6 +120,7 @@ int cmd_plot(const std::string& dir, std::ostream& out, std::ostream& err) {
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app{"sih: spectral study of neural-network training (From Spikes to Heavy Tails)"};
+  app.name("sih");  // usage lines read `sih [OPTIONS] SUBCOMMAND`
   app.set_version_flag("--version", std::string("sih ") + sih::kVersion);
   app.require_subcommand(1);
 

@@ -321,7 +321,6 @@ void erase_path(json& object, const std::string& dotted) {
   at->erase(dotted.substr(start));
 }
 
-
 }  // namespace
 
 double Config::lr_at(long step) const {

@@ -56,7 +56,8 @@ std::uint64_t available_memory_bytes() {
 
 void check_memory_fits(const Config& config) {
   // No MemAvailable (not Linux, or a restricted /proc): nothing to compare against.
-  if (const std::uint64_t available = available_memory_bytes()) check_memory_fits(config, available);
+  if (const std::uint64_t available = available_memory_bytes())
+    check_memory_fits(config, available);
 }
 
 void check_memory_fits_together(const std::vector<const Config*>& configs,

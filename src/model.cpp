@@ -8,7 +8,7 @@ namespace {
 
 // tanh(scale * x) over one column. Eigen 3.4 vectorises float tanh but not double; for double
 // the identity tanh(x) = 1 - 2 / (exp(2x) + 1) vectorises through exp (max error 4.4e-16,
-// PERF-NOTES). exp overflows to inf for large x, giving 1 - 0 = 1; exp underflows to 0 for
+// docs/PERFORMANCE.md). exp overflows to inf for large x, giving 1 - 0 = 1; exp underflows to 0 for
 // very negative x, giving 1 - 2 = -1: both limits are exact.
 template <typename Col>
 void scaled_tanh(Col&& col, float scale) {

@@ -64,8 +64,8 @@ void StartCache::release(const std::string& key) {
 }
 
 std::string start_group_key(const Config& config, const RunSeeds& seeds) {
-  return stable_hash_hex(fmt::format("{}:{}:{}:{}", config_start_json(config).dump(),
-                                     seeds.teacher, seeds.student, seeds.data));
+  return stable_hash_hex(fmt::format("{}:{}:{}:{}", config_start_json(config).dump(), seeds.teacher,
+                                     seeds.student, seeds.data));
 }
 
 std::string start_key(const Config& config, const RunSeeds& seeds) {

@@ -186,11 +186,11 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
 }
 
 std::string describe_plan(const SweepPlan& plan, int jobs) {
-  std::string out = fmt::format("sweep {} ({}): {} runs", plan.id, plan.kind->name,
-                                plan.runs.size());
+  std::string out =
+      fmt::format("sweep {} ({}): {} runs", plan.id, plan.kind->name, plan.runs.size());
   std::string shape;
-  for (const auto& a : plan.axes) shape += fmt::format("{}{} ({})", shape.empty() ? " = " : " x ",
-                                                        a.column, a.values.size());
+  for (const auto& a : plan.axes)
+    shape += fmt::format("{}{} ({})", shape.empty() ? " = " : " x ", a.column, a.values.size());
   const long repeat = plan.runs.empty() ? 1 : plan.runs[0].config.repeat;
   out += shape + fmt::format(" x repeat {}\n", repeat);
   for (const auto& a : plan.axes) {
@@ -228,8 +228,8 @@ std::string describe_plan(const SweepPlan& plan, int jobs) {
     const double f = estimated_run_flops(r.config);
     flops += f;
     training += estimated_training_flops(r.config);
-    seconds += (f / flops_per_second_per_core(r.config.precision) + overhead_seconds(r.config)) /
-               cores;
+    seconds +=
+        (f / flops_per_second_per_core(r.config.precision) + overhead_seconds(r.config)) / cores;
     memory.push_back(estimate_run_memory_bytes(r.config));
   }
   const int parallel = std::max(1, std::min<int>(jobs > 0 ? jobs : static_cast<int>(cores),

@@ -57,9 +57,9 @@ void reject_other_lists(const YAML::Node& root, const std::vector<std::string>& 
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string names;
     for (const auto& a : allowed) names += (names.empty() ? "" : ", ") + a;
-    throw InputError(fmt::format(
-        "{}: {}: sih {} only sweeps over {}; this key must be a single value",
-        key, yaml_text(yaml_at(root, key)), command, names));
+    throw InputError(
+        fmt::format("{}: {}: sih {} only sweeps over {}; this key must be a single value", key,
+                    yaml_text(yaml_at(root, key)), command, names));
   }
 }
 
@@ -100,12 +100,11 @@ std::vector<SweepAxis> bulk_losses_axes(YAML::Node& root) {
     throw InputError(
         "varying_param: missing: sih bulk-losses needs varying_param (one of n, "
         "label_noise_std, reg_lambda, gamma)");
-  static const std::vector<std::string> kAllowed = {"n", "label_noise_std", "reg_lambda",
-                                                    "gamma"};
+  static const std::vector<std::string> kAllowed = {"n", "label_noise_std", "reg_lambda", "gamma"};
   if (!vp.IsScalar() || std::find(kAllowed.begin(), kAllowed.end(), vp.Scalar()) == kAllowed.end())
-    throw InputError(fmt::format(
-        "varying_param: {}: must be one of n, label_noise_std, reg_lambda, gamma",
-        vp.IsScalar() ? "'" + vp.Scalar() + "'" : yaml_text(vp)));
+    throw InputError(
+        fmt::format("varying_param: {}: must be one of n, label_noise_std, reg_lambda, gamma",
+                    vp.IsScalar() ? "'" + vp.Scalar() + "'" : yaml_text(vp)));
   const std::string param = vp.Scalar();
   const std::string key = param == "gamma" ? "lr_scheduler_kwargs.gamma" : param;
   reject_other_lists(root, {key}, "bulk-losses");
@@ -114,8 +113,7 @@ std::vector<SweepAxis> bulk_losses_axes(YAML::Node& root) {
     throw InputError(fmt::format("varying_param: '{}': {} must be a list of values, got {}", param,
                                  key, values.Scalar()));
   if (!values.IsDefined() || values.IsNull())
-    throw InputError(
-        fmt::format("{}: missing: sih bulk-losses needs a list of values here", key));
+    throw InputError(fmt::format("{}: missing: sih bulk-losses needs a list of values here", key));
   if (param == "gamma" &&
       (!root["lr_scheduler_cls"].IsDefined() || root["lr_scheduler_cls"].IsNull()))
     throw InputError(
@@ -148,14 +146,14 @@ const std::vector<SweepKind>& sweep_kinds() {
        AggregateShape::kAllPerStep,
        {"sweep_final.gp", "sweep_heatmap.gp", "sweep_steps.gp", "sweep_scatter.gp"}},
       {"bulk-lr",
-       "Sweep optimizer x lr, repeated (the reference's bulk-lr)",
+       "Sweep optimizer x lr, repeated (docs/MODEL.md section 6)",
        bulk_lr_axes,
        bulk_lr_seeds,
        [](const std::vector<SweepAxis>&) { return false; },
        AggregateShape::kFinalPerPoint,
        {"bulk_lr.gp"}},
       {"bulk-losses",
-       "Sweep one varying_param (n, label_noise_std, reg_lambda, gamma), as the reference",
+       "Sweep one varying_param (n, label_noise_std, reg_lambda, gamma; docs/MODEL.md section 6)",
        bulk_losses_axes,
        bulk_losses_seeds,
        [](const std::vector<SweepAxis>& axes) { return axes.at(0).changes_start; },

@@ -76,7 +76,8 @@ double table_value(const CsvTable& t, const std::vector<std::string>& row, int c
 std::vector<double> average_ranks(const std::vector<double>& v) {
   std::vector<std::size_t> order(v.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
   std::vector<double> ranks(v.size());
   for (std::size_t i = 0; i < order.size();) {
     std::size_t j = i;
@@ -215,8 +216,8 @@ AxisCells axis_cells(std::vector<double> v) {
 // plot_series = the other axes' values (one line each), plot_map = the values of the axes
 // other than x and y (one heat map each).
 std::string final_table(const std::vector<std::string>& swept,
-                        const std::vector<std::string>& order,
-                        std::map<std::string, Group>& groups, const std::vector<std::string>& ms) {
+                        const std::vector<std::string>& order, std::map<std::string, Group>& groups,
+                        const std::vector<std::string>& ms) {
   std::vector<std::string> numeric;
   for (const auto& s : swept) {
     bool all_numbers = true;

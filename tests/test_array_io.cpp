@@ -17,10 +17,7 @@
 #include <vector>
 
 #include "sih/array_io.hpp"
-
-#ifndef SIH_REFERENCE_DIR
-#define SIH_REFERENCE_DIR "/work/shared/reference"
-#endif
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 
@@ -397,9 +394,9 @@ std::vector<std::string> SplitCells(const std::string& line) {
 }
 
 TEST(ArrayIoReference, ReadsW0AndBetaExactly) {
-  const std::string dir = std::string(SIH_REFERENCE_DIR) + "/traj_init";
+  const std::string dir = test::ref("traj_init");
   const std::string w0_path = dir + "/W0.csv";
-  if (!fs::exists(w0_path)) GTEST_SKIP() << "reference fixture missing: " << w0_path;
+  ASSERT_TRUE(fs::exists(w0_path)) << "reference fixture missing: " << w0_path;
 
   const MatD w0 = read_array(w0_path);
   ASSERT_EQ(w0.rows(), 60);

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "sih/config.hpp"
 #include "sih/config_fields.hpp"
 #include "sih/config_input.hpp"
 #include "sih/memory_model.hpp"
-#include "sih/config.hpp"
 
 #ifndef SIH_SOURCE_DIR
 #define SIH_SOURCE_DIR "."

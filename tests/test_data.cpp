@@ -1,5 +1,5 @@
 // Data generation: determinism (same seed, any thread count), the teacher's labels against
-// a direct evaluation of SPEC 1, and init_from loading with shape checks.
+// a direct evaluation of docs/MODEL.md §1, and init_from loading with shape checks.
 #include <omp.h>
 
 #include <algorithm>

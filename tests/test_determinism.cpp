@@ -6,18 +6,17 @@
 // so with n or d above ~320 `threads: 1` used to round differently from `threads: 2` (step 0
 // identical, ~1e-15 relative differences from step 1 on). sih's products cut the depth into
 // chunks that neither heuristic cuts (product_fixed_depth, model.hpp); these tests use
-// n = 600 > 320 so that they fail if that is undone (they did, before the fix). Verified on the development machine (AVX-512, 48 KiB L1): threads
-// 1, 2, 3, 4 and 8 give the same bits.
-#include <nlohmann/json.hpp>
-
+// n = 600 > 320 so that they fail if that is undone (they did, before the fix). Verified on the
+// development machine (AVX-512, 48 KiB L1): threads 1, 2, 3, 4 and 8 give the same bits.
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "sih/cli.hpp"
 #include "sih/config_fields.hpp"
 #include "sih/config_input.hpp"
 #include "sih/memory_model.hpp"
-#include "sih/cli.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -69,9 +68,11 @@ std::map<std::string, std::string> contents(const std::string& dir) {
 
 TEST(Determinism, Float64MetricsAreByteIdenticalAcrossRunsAndThreadCounts) {
   test::TempDir tmp;
-  const std::string reference = test::read_text(run(tmp, "t1a", {"precision=float64", "threads=1"}) + "/metrics.csv");
+  const std::string reference =
+      test::read_text(run(tmp, "t1a", {"precision=float64", "threads=1"}) + "/metrics.csv");
   ASSERT_GT(reference.size(), 100u);
-  EXPECT_EQ(test::read_text(run(tmp, "t1b", {"precision=float64", "threads=1"}) + "/metrics.csv"), reference)
+  EXPECT_EQ(test::read_text(run(tmp, "t1b", {"precision=float64", "threads=1"}) + "/metrics.csv"),
+            reference)
       << "threads 1, second run";
   for (const char* threads : {"threads=2", "threads=3"}) {
     EXPECT_EQ(test::read_text(run(tmp, threads, {"precision=float64", threads}) + "/metrics.csv"),
@@ -82,7 +83,8 @@ TEST(Determinism, Float64MetricsAreByteIdenticalAcrossRunsAndThreadCounts) {
 
 TEST(Determinism, Float32MetricsAreByteIdenticalAcrossRunsAndThreadCounts) {
   test::TempDir tmp;
-  const std::string a = test::read_text(run(tmp, "a", {"precision=float32", "threads=2"}) + "/metrics.csv");
+  const std::string a =
+      test::read_text(run(tmp, "a", {"precision=float32", "threads=2"}) + "/metrics.csv");
   EXPECT_EQ(test::read_text(run(tmp, "b", {"precision=float32", "threads=2"}) + "/metrics.csv"), a)
       << "same threads, second run";
   EXPECT_EQ(test::read_text(run(tmp, "c", {"precision=float32", "threads=1"}) + "/metrics.csv"), a)
@@ -94,9 +96,14 @@ TEST(Determinism, Float32MetricsAreByteIdenticalAcrossRunsAndThreadCounts) {
 // products are chunked too.
 TEST(Determinism, EveryOutputFileIsByteIdenticalAcrossThreadCounts) {
   test::TempDir tmp;
-  const std::vector<std::string> sets = {"precision=float64", "n=400", "d=340", "h=200",
-                                         "num_epochs=2", "lightweight=false",
-                                         "plot_overlaps=true", "save_weights=true"};
+  const std::vector<std::string> sets = {"precision=float64",
+                                         "n=400",
+                                         "d=340",
+                                         "h=200",
+                                         "num_epochs=2",
+                                         "lightweight=false",
+                                         "plot_overlaps=true",
+                                         "save_weights=true"};
   auto with = [&](const char* threads) {
     auto s = sets;
     s.push_back(threads);
@@ -124,16 +131,16 @@ TEST(Determinism, SweepAggregateDoesNotDependOnJobs) {
                    "optimizer: [sgd, adam]\nlr: [0.01, 0.1]\nrepeat: 2\n");
   auto sweep = [&](const char* jobs, const char* out_name) {
     std::ostringstream out, err;
-    EXPECT_EQ(run_cli({"bulk-lr", cfg, "--quiet", "--jobs", jobs, "--set",
-                       "out_dir=" + (tmp / out_name)},
-                      out, err),
-              0)
+    EXPECT_EQ(
+        run_cli({"bulk-lr", cfg, "--quiet", "--jobs", jobs, "--set", "out_dir=" + (tmp / out_name)},
+                out, err),
+        0)
         << err.str();
     std::string dir = out.str();
     while (!dir.empty() && dir.back() == '\n') dir.pop_back();
     return test::read_text(dir + "/aggregate.csv");
   };
-  const std::string one_job = sweep("1", "jobs1");  // 2 threads per run
+  const std::string one_job = sweep("1", "jobs1");   // 2 threads per run
   const std::string two_jobs = sweep("2", "jobs2");  // 1 thread per run
   ASSERT_GT(one_job.size(), 50u);
   EXPECT_EQ(one_job, two_jobs);

@@ -61,7 +61,8 @@ TEST(Model, GradientMatchesCentralDifferences) {
       Wp(i, j) += eps;
       Wm(i, j) -= eps;
       const double fd = (model_mse(Wp, a, X, y) - model_mse(Wm, a, X, y)) / (2 * eps);
-      EXPECT_NEAR(gW(i, j), fd, 1e-8 * std::max(1.0, std::abs(fd))) << "dW(" << i << "," << j << ")";
+      EXPECT_NEAR(gW(i, j), fd, 1e-8 * std::max(1.0, std::abs(fd)))
+          << "dW(" << i << "," << j << ")";
     }
     Vec<double> ap = a, am = a;
     ap[i] += eps;
@@ -86,8 +87,8 @@ TEST(Model, FloatGradientAgreesWithDouble) {
   StepWorkspace<float> wsf;
   const Mat<float> Xf = X.cast<float>();
   const Vec<float> yf = y.cast<float>();
-  const double lossf = loss_and_gradient<float>(W.cast<float>(), a.cast<float>(), Xf, yf, gWf,
-                                                &gaf, wsf);
+  const double lossf =
+      loss_and_gradient<float>(W.cast<float>(), a.cast<float>(), Xf, yf, gWf, &gaf, wsf);
   EXPECT_TRUE(test::near_rel(loss, lossf, 1e-5));
   EXPECT_LE((gWf.cast<double>() - gW).norm() / gW.norm(), 1e-5);
   EXPECT_LE((gaf.cast<double>() - ga).norm() / ga.norm(), 1e-5);
@@ -102,7 +103,7 @@ TEST(Model, ProbeFeatureScalings) {
   for (long i = 0; i < n; ++i)
     for (long j = 0; j < h; ++j) {
       const double z = X.row(i).dot(W.row(j));
-      EXPECT_NEAR(ref(i, j), std::tanh(z / d) / 2.0, 1e-15);  // sqrt(h) = 2
+      EXPECT_NEAR(ref(i, j), std::tanh(z / d) / 2.0, 1e-15);    // sqrt(h) = 2
       EXPECT_NEAR(mod(i, j), std::tanh(z / 4.0) / 2.0, 1e-15);  // sqrt(d) = 4
     }
 }

@@ -59,6 +59,4 @@ TEST(Optim, AdamTwoStepsByHand) {
   EXPECT_NEAR(0.5 - (0.3 + 0.005) / (std::abs(0.3 + 0.005) + 1e-8), 0.5 - 1.0, 1e-7);
 }
 
-TEST(Optim, UnknownOptimizerIsInputError) {
-  EXPECT_THROW(parse_optimizer("rmsprop"), InputError);
-}
+TEST(Optim, UnknownOptimizerIsInputError) { EXPECT_THROW(parse_optimizer("rmsprop"), InputError); }

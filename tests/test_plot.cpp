@@ -63,7 +63,7 @@ std::string entries_hist_csv(const Eigen::MatrixXd& m) {
   return s;
 }
 
-// SPEC.md section 5 power-law fit of the tail from index i of ascending eigenvalues.
+// docs/MODEL.md §5 power-law fit of the tail from index i of ascending eigenvalues.
 void fit_tail(const Eigen::VectorXd& e, Eigen::Index i, double* alpha, double* D) {
   const Eigen::Index n = e.size(), m = n - i;
   double s = 0;
@@ -237,7 +237,7 @@ void write_fake_bulk_losses(const std::string& dir, const std::string& param,
   for (size_t j = 0; j < values.size(); ++j) {
     for (int step = 0; step <= 6; ++step) {
       const double t = 0.5 * std::exp(-step / (2.0 + j)) + 0.02 * j, v = t + 0.05;
-      // Step 0 has no train loss when the last layer trains (SPEC.md section 4).
+      // Step 0 has no train loss when the last layer trains (docs/MODEL.md §4).
       s += num(values[j]) + "," + std::to_string(step) + ",2,2," +
            (step == 0 ? "," : num(t) + "," + num(0.1 * t)) + "," + num(v) + "," + num(0.1 * v) +
            "\n";

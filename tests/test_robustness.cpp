@@ -8,21 +8,20 @@
 // W grows only linearly, so every number stays finite (TEST GdAtLr1e6WithFrozenReadoutStaysFinite).
 // It diverges when the read-out is trained too (the loss grows ~1e12x per step and overflows
 // float64 at step 26), or in float32 at lr 1e30 (||W||^2 overflows after one step).
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "sih/config_fields.hpp"
-#include "sih/config_input.hpp"
-#include "sih/memory_model.hpp"
 #include "sih/array_io.hpp"
 #include "sih/cli.hpp"
 #include "sih/config.hpp"
+#include "sih/config_fields.hpp"
+#include "sih/config_input.hpp"
 #include "sih/data.hpp"
+#include "sih/memory_model.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -169,8 +168,8 @@ TEST(Divergence, LrBeyondFloat32RangeGivesInfWeights) {
 
 TEST(Divergence, GdAtLr1e6WithFrozenReadoutStaysFinite) {
   test::TempDir tmp;
-  const CliResult r = run_small(tmp, {"lr=1e6", "num_epochs=20", "lightweight=true",
-                                      "plot_overlaps=false"});
+  const CliResult r =
+      run_small(tmp, {"lr=1e6", "num_epochs=20", "lightweight=true", "plot_overlaps=false"});
   ASSERT_EQ(r.status, 0) << r.err;
   const nlohmann::json s = read_json(r.dir() + "/summary.json");
   EXPECT_EQ(s["status"], "ok");
@@ -185,8 +184,7 @@ TEST(Divergence, SweepGoesOnAndAggregatesSayHowManyRunsTheyUsed) {
   const CliResult r =
       cli({"bulk-lr", tmp / "sweep.yml", "--quiet", "--set", "out_dir=" + (tmp / "out"), "--set",
            "lr=[0.1, 1000000]", "--set", "precision=float32", "--set", "num_epochs=10", "--set",
-           "lightweight=true",
-           "--set", "plot_overlaps=false"});
+           "lightweight=true", "--set", "plot_overlaps=false"});
   ASSERT_EQ(r.status, 0) << r.err;
   const Csv runs = read_csv(r.dir() + "/runs.csv");
   ASSERT_EQ(runs.rows.size(), 4u);
@@ -212,8 +210,8 @@ TEST(Divergence, SweepGoesOnAndAggregatesSayHowManyRunsTheyUsed) {
       EXPECT_NE(agg.at(g, "train_loss_mean"), "");
     }
   }
-  const std::string low = lower(test::read_text(r.dir() + "/aggregate.csv") +
-                                test::read_text(r.dir() + "/runs.csv"));
+  const std::string low =
+      lower(test::read_text(r.dir() + "/aggregate.csv") + test::read_text(r.dir() + "/runs.csv"));
   EXPECT_EQ(low.find("nan"), std::string::npos);
   EXPECT_EQ(low.find("inf"), std::string::npos);
 }
@@ -277,8 +275,8 @@ TEST(EdgeCases, AllZeroWeightsLeaveAlphaEmptyWithANote) {
 TEST(EdgeCases, AllZeroWeightsInFloat32AndWithATrainedReadout) {
   test::TempDir tmp;
   const std::string init = write_init(tmp, MatD::Zero(24, 16));
-  const CliResult r = run_small(tmp, {"init_from=" + init, "precision=float32",
-                                      "fix_last_layer=false", "optimizer=adam"});
+  const CliResult r = run_small(
+      tmp, {"init_from=" + init, "precision=float32", "fix_last_layer=false", "optimizer=adam"});
   ASSERT_EQ(r.status, 0) << r.err;
   expect_no_nan_text(r.dir());
 }

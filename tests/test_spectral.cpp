@@ -1,4 +1,4 @@
-// Spectral metrics against the reference fixtures (shared/reference, README "ESD / power-law
+// Spectral metrics against the reference fixtures (tests/data/reference, README "ESD / power-law
 // alpha" and "KTA, ridge refit, W-beta alignment"), a dense SVD, and naive transcriptions of
 // the MLE+KS and xmin_peak scans. Every check runs in float and double with tolerances scaled
 // to the precision; float inputs are the double fixtures rounded to float.
@@ -19,10 +19,7 @@
 #include <vector>
 
 #include "sih/spectral.hpp"
-
-#ifndef SIH_REFERENCE_DIR
-#define SIH_REFERENCE_DIR "/work/shared/reference"
-#endif
+#include "test_util.hpp"
 
 namespace sih {
 namespace {
@@ -30,7 +27,7 @@ namespace {
 using Index = Eigen::Index;
 using nlohmann::json;
 
-std::string fixture(const std::string& name) { return std::string(SIH_REFERENCE_DIR) + "/" + name; }
+std::string fixture(const std::string& name) { return test::ref(name); }
 
 // The fixtures' CSV: no header, one matrix row per line, %.17g numbers. Local so that this
 // test does not depend on array_io.
@@ -122,7 +119,7 @@ TYPED_TEST(SpectralTest, EigenvaluesMatchReference) {
     const auto W = this->cast(read_csv(fixture(name + ".csv")));
     const VecD expected = read_csv(fixture(name + ".eigs.csv")).col(0);
     const VecD eigs = esd_eigenvalues(W);
-    // syevd error is a small multiple of eps * lambda_max (PERF-NOTES: 6.9e-6 in float at
+    // syevd error is a small multiple of eps * lambda_max (docs/PERFORMANCE.md: 6.9e-6 in float at
     // 1000x1000); worst seen here 9.3e-7 in float, 4.3e-15 in double.
     EXPECT_TRUE(max_err_within(eigs, expected, expected.maxCoeff(), this->tol(1e-12, 5e-6)));
   }
@@ -446,7 +443,7 @@ TEST(PowerLawFit, PeakWindowWithoutAFit) {
   EXPECT_TRUE(fit_mle_ks(eigs).valid);
 }
 
-// The scan of SPEC section 5 written directly from its formula, over candidates with
+// The scan of docs/MODEL.md §5 written directly from its formula, over candidates with
 // lower <= lambda_i, stopping at the first lambda_i > upper; unvisited slots keep alpha = 0,
 // D = 1 and the first index of the smallest D wins.
 PowerLawFit naive_scan(const VecD& l, double lower, double upper) {

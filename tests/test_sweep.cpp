@@ -1,11 +1,11 @@
-// Sweeps at small sizes: grouping, shared-vs-fresh teacher/student/data semantics (SPEC 6),
-// mean/std against a hand computation from runs.csv, resume, and shard-merge equality.
+// Sweeps at small sizes: grouping, shared-vs-fresh teacher/student/data semantics (docs/MODEL.md
+// §6), mean/std against a hand computation from runs.csv, resume, and shard-merge equality.
 #include <nlohmann/json.hpp>
 
+#include "sih/array_io.hpp"
 #include "sih/config_fields.hpp"
 #include "sih/config_input.hpp"
 #include "sih/memory_model.hpp"
-#include "sih/array_io.hpp"
 #include "sih/run.hpp"
 #include "sih/sweep.hpp"
 #include "test_util.hpp"
@@ -96,19 +96,22 @@ TEST(Sweep, BulkLrGroupsAndSharesTheStartPerRepeat) {
   ASSERT_EQ(agg.rows.size(), 4u);
   for (std::size_t g = 0; g < agg.rows.size(); ++g) {
     EXPECT_EQ(agg.at(g, "runs_used"), "3");
-    for (const char* metric : {"train_loss", "val_loss", "kta", "w_beta_alignment", "alpha_hill",
-                               "alpha_mle_ks"}) {
+    for (const char* metric :
+         {"train_loss", "val_loss", "kta", "w_beta_alignment", "alpha_hill", "alpha_mle_ks"}) {
       std::vector<double> v;
       for (std::size_t r = 0; r < runs.rows.size(); ++r)
-        if (runs.at(r, "optimizer") == agg.at(g, "optimizer") && runs.at(r, "lr") == agg.at(g, "lr"))
+        if (runs.at(r, "optimizer") == agg.at(g, "optimizer") &&
+            runs.at(r, "lr") == agg.at(g, "lr"))
           v.push_back(std::stod(runs.at(r, metric)));
       ASSERT_EQ(v.size(), 3u);
       const double mean = (v[0] + v[1] + v[2]) / 3;
       const double sd = std::sqrt(((v[0] - mean) * (v[0] - mean) + (v[1] - mean) * (v[1] - mean) +
-                                   (v[2] - mean) * (v[2] - mean)) / 3);
+                                   (v[2] - mean) * (v[2] - mean)) /
+                                  3);
       EXPECT_TRUE(test::near_rel(mean, std::stod(agg.at(g, std::string(metric) + "_mean")), 1e-13))
           << metric;
-      EXPECT_TRUE(test::near_rel(sd, std::stod(agg.at(g, std::string(metric) + "_std")), 1e-9, 1e-15))
+      EXPECT_TRUE(
+          test::near_rel(sd, std::stod(agg.at(g, std::string(metric) + "_std")), 1e-9, 1e-15))
           << metric;
     }
   }
@@ -116,10 +119,10 @@ TEST(Sweep, BulkLrGroupsAndSharesTheStartPerRepeat) {
 
 TEST(Sweep, BulkLossesRegLambdaSharesDataAndStudentAcrossValues) {
   test::TempDir tmp;
-  const SweepPlan plan = plan_sweep(
-      sweep_kind("bulk-losses"),
-      small(tmp.path(), {"varying_param=reg_lambda", "optimizer=adam", "lr=1",
-                         "reg_lambda=[0.1, 0.01, 0.001]", "repeat=2"}));
+  const SweepPlan plan =
+      plan_sweep(sweep_kind("bulk-losses"),
+                 small(tmp.path(), {"varying_param=reg_lambda", "optimizer=adam", "lr=1",
+                                    "reg_lambda=[0.1, 0.01, 0.001]", "repeat=2"}));
   ASSERT_EQ(plan.runs.size(), 6u);
   execute_sweep(plan, quiet_options());
   merge_sweep(plan.dir);
@@ -146,12 +149,12 @@ TEST(Sweep, BulkLossesRegLambdaSharesDataAndStudentAcrossValues) {
 
 TEST(Sweep, BulkLossesVaryNHasFreshTeacherPerValueAndFreshDataPerRepeat) {
   test::TempDir tmp;
-  const SweepPlan plan =
-      plan_sweep(sweep_kind("bulk-losses"),
-                 small(tmp.path(), {"varying_param=n", "optimizer=adam", "lr=1", "n=[40, 80]",
-                                    "repeat=2"}));
+  const SweepPlan plan = plan_sweep(
+      sweep_kind("bulk-losses"),
+      small(tmp.path(), {"varying_param=n", "optimizer=adam", "lr=1", "n=[40, 80]", "repeat=2"}));
   ASSERT_EQ(plan.runs.size(), 4u);
-  for (const auto& r : plan.runs) EXPECT_EQ(r.config.batch_size, r.config.n);  // full batch follows n
+  for (const auto& r : plan.runs)
+    EXPECT_EQ(r.config.batch_size, r.config.n);  // full batch follows n
   execute_sweep(plan, quiet_options());
   // Runs 0,1: n=40 repeats 0,1; runs 2,3: n=80.
   EXPECT_EQ((W0_of(plan, 0) - W0_of(plan, 1)).cwiseAbs().maxCoeff(), 0.0);  // same student
@@ -213,11 +216,14 @@ TEST(Sweep, ConfigErrorsBeforeAnyRun) {
       {"bulk-lr", {"lr=[0.1, -1]"}, "lr: -1: must be > 0"},
       {"bulk-lr", {"optimizer=[sgd, rmsprop]"}, "optimizer: 'rmsprop'"},
       {"bulk-losses", {"optimizer=adam", "lr=1"}, "varying_param: missing"},
-      {"bulk-losses", {"optimizer=adam", "lr=1", "varying_param=momentum"},
+      {"bulk-losses",
+       {"optimizer=adam", "lr=1", "varying_param=momentum"},
        "varying_param: 'momentum': must be one of n, label_noise_std, reg_lambda, gamma"},
-      {"bulk-losses", {"optimizer=adam", "lr=1", "varying_param=reg_lambda"},
+      {"bulk-losses",
+       {"optimizer=adam", "lr=1", "varying_param=reg_lambda"},
        "varying_param: 'reg_lambda': reg_lambda must be a list of values, got 0.01"},
-      {"bulk-losses", {"optimizer=adam", "lr=[1, 2]", "varying_param=n", "n=[40, 80]"},
+      {"bulk-losses",
+       {"optimizer=adam", "lr=[1, 2]", "varying_param=n", "n=[40, 80]"},
        "lr: [1, 2]: sih bulk-losses only sweeps over n"},
       {"bulk-losses",
        {"optimizer=adam", "lr=1", "varying_param=gamma", "lr_scheduler_kwargs.gamma=[0.5, 0.6]"},
@@ -250,7 +256,8 @@ TEST(Sweep, SharedStartGivesTheSameFilesAsAStandaloneRun) {
   execute_sweep(plan, quiet_options());
   int shared = 0;
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
-    if (test::read_text(run_dir(plan, i) + "/run.log").find("checkpoint shared") != std::string::npos)
+    if (test::read_text(run_dir(plan, i) + "/run.log").find("checkpoint shared") !=
+        std::string::npos)
       ++shared;
     RunRequest req;
     req.config = plan.runs[i].config;

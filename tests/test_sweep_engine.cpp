@@ -2,9 +2,8 @@
 // config table's flags, aggregates and rank correlations against hand computations, dry run,
 // shard + merge of a two-axis sweep, and the bulk-lr / bulk-losses presets against the
 // folders sih 0.3.0 wrote before the engine existed (tests/data/sweep_golden/).
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -84,8 +83,8 @@ TEST(SweepEngine, PlansTheCartesianProductRepeatOutermostFirstAxisOuter) {
 // repeat and one n share seeds; reg_lambda values share seeds but not the step-0 checkpoint.
 TEST(SweepEngine, StartSharingFollowsTheConfigTableFlags) {
   test::TempDir tmp;
-  const SweepPlan plan = plan_sweep(sweep_kind("sweep"),
-                                    grid(tmp.path(), {"reg_lambda=[0.01, 0.1]", "lr=[0.1, 1]"}));
+  const SweepPlan plan =
+      plan_sweep(sweep_kind("sweep"), grid(tmp.path(), {"reg_lambda=[0.01, 0.1]", "lr=[0.1, 1]"}));
   ASSERT_EQ(plan.runs.size(), 2u * 2u * 2u * 2u);
   for (const auto& a : plan.runs) {
     for (const auto& b : plan.runs) {
@@ -97,9 +96,9 @@ TEST(SweepEngine, StartSharingFollowsTheConfigTableFlags) {
     }
   }
   // The seeds of a value do not depend on the order of the values or the axes.
-  const SweepPlan reordered = plan_sweep(
-      sweep_kind("sweep"),
-      grid(tmp.path(), {"lr=[1, 0.1]", "n=[90, 60]", "reg_lambda=[0.1, 0.01]"}));
+  const SweepPlan reordered =
+      plan_sweep(sweep_kind("sweep"),
+                 grid(tmp.path(), {"lr=[1, 0.1]", "n=[90, 60]", "reg_lambda=[0.1, 0.01]"}));
   std::set<std::string> a_ids, b_ids;
   for (const auto& r : plan.runs) a_ids.insert(r.id);
   for (const auto& r : reordered.runs) b_ids.insert(r.id);
@@ -145,8 +144,7 @@ TEST(SweepEngine, AggregateIsTheMeanAndStdOfTheRunsPerPointAndStep) {
       const double sd = std::sqrt(((v[0] - mean) * (v[0] - mean) + (v[1] - mean) * (v[1] - mean) +
                                    (v[2] - mean) * (v[2] - mean)) /
                                   3);
-      EXPECT_TRUE(
-          test::near_rel(mean, std::stod(agg.at(g, std::string(metric) + "_mean")), 1e-13));
+      EXPECT_TRUE(test::near_rel(mean, std::stod(agg.at(g, std::string(metric) + "_mean")), 1e-13));
       EXPECT_TRUE(
           test::near_rel(sd, std::stod(agg.at(g, std::string(metric) + "_std")), 1e-9, 1e-15));
     }
@@ -206,9 +204,8 @@ TEST(SweepEngine, DryRunPrintsThePlanAndWritesNothing) {
   test::TempDir tmp;
   test::write_text(tmp / "sweep.yml", kGrid);
   std::ostringstream out, err;
-  const int status = run_cli({"sweep", tmp / "sweep.yml", "--set", "out_dir=" + (tmp / "out"),
-                              "--dry-run"},
-                             out, err);
+  const int status = run_cli(
+      {"sweep", tmp / "sweep.yml", "--set", "out_dir=" + (tmp / "out"), "--dry-run"}, out, err);
   ASSERT_EQ(status, 0) << err.str();
   const std::string plan = out.str();
   EXPECT_NE(plan.find("12 runs = n (2) x lr (3) x repeat 2"), std::string::npos) << plan;
@@ -234,7 +231,8 @@ TEST(SweepEngine, ShardsMergeToTheUnshardedResultAndRunsStartLongestFirst) {
     executed += execute_sweep(sharded, o).executed;
     // Each shard's own runs only.
     long present = 0;
-    for (const auto& r : sharded.runs) present += run_folder_complete(sharded.dir + "/runs/" + r.id);
+    for (const auto& r : sharded.runs)
+      present += run_folder_complete(sharded.dir + "/runs/" + r.id);
     EXPECT_EQ(present, k == 1 ? 6 : 12);
   }
   EXPECT_EQ(executed, 12);
@@ -251,8 +249,9 @@ TEST(SweepEngine, PlotDrawsTheSweepFigures) {
   execute_sweep(plan, quiet_options());
   merge_sweep(plan.dir);
   const PlotResult r = plot_folder(plan.dir, std::string(SIH_SOURCE_DIR) + "/scripts/plot");
-  for (const char* f : {"final_val_loss.png", "heatmap_val_loss.png", "steps_alpha_hill.png",
-                        "scatter_alpha_hill_val_loss.png", "scatter_alpha_mle_ks_w_beta_alignment.png"}) {
+  for (const char* f :
+       {"final_val_loss.png", "heatmap_val_loss.png", "steps_alpha_hill.png",
+        "scatter_alpha_hill_val_loss.png", "scatter_alpha_mle_ks_w_beta_alignment.png"}) {
     const std::string path = plan.dir + "/plots/" + f;
     EXPECT_NE(std::find(r.files.begin(), r.files.end(), path), r.files.end()) << f;
     ASSERT_TRUE(fs::exists(path)) << f;
@@ -347,18 +346,18 @@ TEST_P(PresetGolden, WritesTheSameFoldersAsSih030) {
   EXPECT_GT(files, 10);
   // No run folder beyond those of 0.3.0.
   long runs = 0;
-  for (const auto& e : fs::directory_iterator(fs::path(plan.dir) / "runs")) runs += e.is_directory();
+  for (const auto& e : fs::directory_iterator(fs::path(plan.dir) / "runs"))
+    runs += e.is_directory();
   long expected_runs = 0;
   for (const auto& e : fs::directory_iterator(expected_root / plan.id / "runs"))
     expected_runs += e.is_directory();
   EXPECT_EQ(runs, expected_runs);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Presets, PresetGolden,
-    ::testing::Values(std::make_pair("bulk_lr", "bulk-lr"),
-                      std::make_pair("bulk_losses_n", "bulk-losses"),
-                      std::make_pair("bulk_losses_gamma", "bulk-losses"),
-                      std::make_pair("bulk_losses_label_noise", "bulk-losses"),
-                      std::make_pair("bulk_losses_reg_lambda", "bulk-losses")),
-    [](const auto& info) { return std::string(info.param.first); });
+INSTANTIATE_TEST_SUITE_P(Presets, PresetGolden,
+                         ::testing::Values(std::make_pair("bulk_lr", "bulk-lr"),
+                                           std::make_pair("bulk_losses_n", "bulk-losses"),
+                                           std::make_pair("bulk_losses_gamma", "bulk-losses"),
+                                           std::make_pair("bulk_losses_label_noise", "bulk-losses"),
+                                           std::make_pair("bulk_losses_reg_lambda", "bulk-losses")),
+                         [](const auto& info) { return std::string(info.param.first); });

@@ -4,10 +4,10 @@
 // float32 to a float32 tolerance.
 #include <nlohmann/json.hpp>
 
+#include "sih/array_io.hpp"
 #include "sih/config_fields.hpp"
 #include "sih/config_input.hpp"
 #include "sih/memory_model.hpp"
-#include "sih/array_io.hpp"
 #include "sih/run.hpp"
 #include "test_util.hpp"
 
@@ -86,8 +86,7 @@ TEST_P(Trajectory, MatchesReferenceStepByStep) {
     ASSERT_EQ(std::stol(r.at("step")), e["step"].get<long>());
     auto check = [&](const char* column, const char* key) {
       ASSERT_FALSE(r.at(column).empty()) << column << " is empty";
-      EXPECT_TRUE(test::near_rel(e[key].get<double>(), std::stod(r.at(column)), rel))
-          << column;
+      EXPECT_TRUE(test::near_rel(e[key].get<double>(), std::stod(r.at(column)), rel)) << column;
     };
     check("train_loss", "train_loss_probe_ridge");
     check("val_loss", "val_loss");
@@ -95,8 +94,10 @@ TEST_P(Trajectory, MatchesReferenceStepByStep) {
     check("w_beta_alignment", "W_beta_alignment");
     check("alpha_hill", "alpha_hill");
     check("alpha_mle_ks", "alpha_mle_ks");
-    EXPECT_TRUE(test::near_rel(e["esd_xmin_mid"]["D"].get<double>(), std::stod(r.at("D_hill")), rel));
-    EXPECT_TRUE(test::near_rel(e["esd_mle_ks"]["D"].get<double>(), std::stod(r.at("D_mle_ks")), rel));
+    EXPECT_TRUE(
+        test::near_rel(e["esd_xmin_mid"]["D"].get<double>(), std::stod(r.at("D_hill")), rel));
+    EXPECT_TRUE(
+        test::near_rel(e["esd_mle_ks"]["D"].get<double>(), std::stod(r.at("D_mle_ks")), rel));
     EXPECT_TRUE(test::near_rel(e["esd_xmin_mid"]["spectral_norm"].get<double>(),
                                std::stod(r.at("spectral_norm")), rel));
     EXPECT_TRUE(test::near_rel(e["esd_xmin_mid"]["norm"].get<double>(),
@@ -107,8 +108,7 @@ TEST_P(Trajectory, MatchesReferenceStepByStep) {
       EXPECT_TRUE(test::near_rel(expected["lr_used_per_step"][s - 1].get<double>(),
                                  std::stod(r.at("lr")), 1e-15));
       const MatD W = read_array(out.dir + "/weights/step" + std::to_string(s) + "_W.npy");
-      const MatD W_ref =
-          read_array(base + "_W_step" + std::to_string(s) + "_60x40.csv");
+      const MatD W_ref = read_array(base + "_W_step" + std::to_string(s) + "_60x40.csv");
       const double err = (W - W_ref).cwiseAbs().maxCoeff();
       EXPECT_LE(err, w_abs) << "max |W_s - reference W_s|";
     }
@@ -117,7 +117,8 @@ TEST_P(Trajectory, MatchesReferenceStepByStep) {
 
 INSTANTIATE_TEST_SUITE_P(Reference, Trajectory,
                          ::testing::Values(Case{"gd_lr0.1", "float64"}, Case{"adam_lr1", "float64"},
-                                           Case{"gd_lr0.1", "float32"}, Case{"adam_lr1", "float32"}),
+                                           Case{"gd_lr0.1", "float32"},
+                                           Case{"adam_lr1", "float32"}),
                          [](const auto& info) {
                            std::string s = info.param.name + "_" + info.param.dtype;
                            for (auto& ch : s)

@@ -4,12 +4,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <algorithm>
 #include <iomanip>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,12 +18,19 @@
 #include "sih/data.hpp"
 
 #ifndef SIH_REFERENCE_DIR
-#define SIH_REFERENCE_DIR "/work/shared/reference"
+#error "SIH_REFERENCE_DIR (tests/data/reference in the source tree) is set by CMakeLists.txt"
 #endif
 
 namespace sih::test {
 
-inline std::string ref(const std::string& rel) { return std::string(SIH_REFERENCE_DIR) + "/" + rel; }
+// The fixtures of tests/data/reference. SIH_REFERENCE_DIR in the environment overrides the
+// compiled-in path: tests/standalone/check.sh points it into a fresh clone to prove that the
+// committed fixtures are complete.
+inline std::string reference_dir() {
+  const char* dir = std::getenv("SIH_REFERENCE_DIR");
+  return dir && *dir ? dir : SIH_REFERENCE_DIR;
+}
+inline std::string ref(const std::string& rel) { return reference_dir() + "/" + rel; }
 
 // A fresh temporary folder removed at scope exit.
 class TempDir {

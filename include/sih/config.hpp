@@ -14,7 +14,7 @@ namespace sih {
 enum class ProbeFeatureScaling { kReference, kModel };
 
 struct Config {
-  // Keys of the authors' configs (docs/MODEL.md).
+  // Keys of the authors' configs (docs/MODEL.md §7).
   std::string varying_param;  // the bulk-losses preset only
   int L = 2;
   long n = 2000;

@@ -20,7 +20,7 @@ namespace sih {
 enum class StartEffect { kChangesStart, kActsAtStart, kAfterStart };
 
 struct ConfigFieldInfo {
-  std::string key;  // dotted for nested keys: lr_scheduler_kwargs.gamma
+  std::string key;   // dotted for nested keys: lr_scheduler_kwargs.gamma
   std::string type;  // int | float | bool | string
   bool sweepable = true;
   StartEffect start = StartEffect::kActsAtStart;

@@ -1,6 +1,6 @@
 #pragma once
-// The single-index teacher, its data sets and the student's initial weights (SPEC 1-2), either
-// generated from seeds or loaded from an `init_from` folder.
+// The single-index teacher, its data sets and the student's initial weights (docs/MODEL.md §1-2),
+// either generated from seeds or loaded from an `init_from` folder.
 #include <cstdint>
 #include <string>
 
@@ -10,7 +10,7 @@
 namespace sih {
 
 // Independent random streams of one run. A sweep sets them explicitly to share a teacher,
-// student or data set between runs (SPEC 6); `sih run` derives them all from `seed`.
+// student or data set between runs (docs/MODEL.md §6); `sih run` derives them all from `seed`.
 struct RunSeeds {
   std::uint64_t teacher = 0;
   std::uint64_t student = 0;

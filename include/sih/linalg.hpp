@@ -95,9 +95,9 @@ void product_fixed_depth(Dst& dst, const Lhs& lhs, const Rhs& rhs) {
 // (selfadjointView().rankUpdate) runs on one thread only and at ~40% of the GEMM rate; here
 // the columns are cut into 4 blocks and each block column of the lower triangle is one
 // parallel GEMM, A[:, j:]^T A[:, j:j+b]: 1.25x the flops of a true syrk at the full GEMM rate
-// of both cores (PERF-NOTES: Eigen's rank update 42 ms, OpenBLAS ssyrk 27 ms, this ~20 ms at
-// 2000 x 1500). Blocks depend only on the sizes and every product has a fixed depth, so the
-// bits do not depend on the thread count.
+// of both cores (docs/PERFORMANCE.md: Eigen's rank update 42 ms, OpenBLAS ssyrk 27 ms, this ~20 ms
+// at 2000 x 1500). Blocks depend only on the sizes and every product has a fixed depth, so the bits
+// do not depend on the thread count.
 template <typename T, typename Derived>
 void gram_lower(Mat<T>& gram, const Eigen::MatrixBase<Derived>& A) {
   const Eigen::Index k = A.cols();

@@ -1,7 +1,7 @@
 #pragma once
-// Feature-side checkpoint metrics (SPEC 4-5): the ridge refit of the read-out, kernel-target
-// alignment and the losses. KTA and the ridge share one h x h Gram matrix Phi^T Phi; the
-// n x n kernel is never formed.
+// Feature-side checkpoint metrics (docs/MODEL.md §4-5): the ridge refit of the read-out,
+// kernel-target alignment and the losses. KTA and the ridge share one h x h Gram matrix Phi^T Phi;
+// the n x n kernel is never formed.
 #include <string>
 
 #include "sih/types.hpp"

@@ -1,6 +1,6 @@
 #pragma once
-// The two-layer student f(x) = a . tanh(W x / sqrt(d)) / sqrt(h) (SPEC 2): its MSE loss and
-// gradient on a batch, and the hidden features used by probes (SPEC 4).
+// The two-layer student f(x) = a . tanh(W x / sqrt(d)) / sqrt(h) (docs/MODEL.md §2): its MSE loss
+// and gradient on a batch, and the hidden features used by probes (docs/MODEL.md §4).
 #include <algorithm>
 
 #include "sih/config.hpp"
@@ -10,7 +10,7 @@
 namespace sih {
 
 // m = out_scale * tanh(scale * m) in place, one pass with columns in parallel (vectorised;
-// for double through tanh(x) = 1 - 2 / (exp(2x) + 1), max error 4.4e-16, PERF-NOTES).
+// for double through tanh(x) = 1 - 2 / (exp(2x) + 1), max error 4.4e-16, docs/PERFORMANCE.md).
 template <typename T>
 void scaled_tanh_inplace(Mat<T>& m, T scale, T out_scale = T(1));
 template <typename T>
@@ -37,7 +37,7 @@ template <typename T>
 double model_mse(const Mat<T>& W, const Vec<T>& a, const Mat<T>& X, const Vec<T>& y);
 
 // Probe features Phi = tanh(X W^T * s) / sqrt(h), s = 1/d for the reference's scaling (its
-// double division by sqrt(d), SPEC 4) or 1/sqrt(d) for the model's own.
+// double division by sqrt(d), docs/MODEL.md §4) or 1/sqrt(d) for the model's own.
 template <typename T>
 Mat<T> probe_features(const Mat<T>& W, const Mat<T>& X, ProbeFeatureScaling scaling);
 // The same into a reused buffer.

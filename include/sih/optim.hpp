@@ -1,6 +1,6 @@
 #pragma once
 // SGD (momentum, weight decay) and Adam (L2 weight decay, not AdamW) with PyTorch's exact
-// update formulas (SPEC 3). One optimizer state per parameter tensor.
+// update formulas (docs/MODEL.md §3). One optimizer state per parameter tensor.
 #include <string>
 
 #include "sih/types.hpp"

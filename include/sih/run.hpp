@@ -72,7 +72,7 @@ struct RunOutcome {
 std::string run_id(const Config& config, const std::optional<RunSeeds>& seeds);
 
 // Sets OpenMP/Eigen threads (0 = all cores) and keeps OpenBLAS single-threaded, so the two
-// thread pools never fight (PERF-NOTES).
+// thread pools never fight (docs/PERFORMANCE.md).
 void configure_threads(int threads);
 
 RunOutcome run_experiment(const RunRequest& request);

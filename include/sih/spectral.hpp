@@ -1,9 +1,9 @@
 #pragma once
 // Spectral metrics of a weight matrix W (h x d): the ESD (eigenvalues of W^T W), power-law
-// fits of its tail as the reference's Tracker.net_esd_estimator does (SPEC section 5), the
+// fits of its tail as the reference's Tracker.net_esd_estimator does (docs/MODEL.md §5), the
 // top right singular vector (W-beta alignment), and thin SVDs for the overlap matrices.
 //
-// Cost model (PERF-NOTES.md): one Gram matrix of the smaller side (N = min(h, d)), one
+// Cost model (docs/PERFORMANCE.md): one Gram matrix of the smaller side (N = min(h, d)), one
 // LAPACK syevd (values only) per checkpoint feeds every spectral metric; the top singular
 // vector comes from Spectra on the same Gram matrix, never from a full SVD.
 #include <cstddef>
@@ -39,7 +39,7 @@ struct PowerLawFit {
 // The three xmin rules of the reference, all in double on ascending eigenvalues.
 PowerLawFit fit_hill(const VecD& eigs_ascending);    // xmin_mid: i = floor(N/2)
 PowerLawFit fit_mle_ks(const VecD& eigs_ascending);  // fix_fingers=None: argmin D over i=0..N-2
-// xmin_peak with the bounds SPEC states ([0.95, 1.5] x 10^peak_edge). With
+// xmin_peak with the bounds docs/MODEL.md §5 states ([0.95, 1.5] x 10^peak_edge). With
 // reference_quirk = true, the reference's lower bound log10(0.95 xmin2) (for fixtures).
 PowerLawFit fit_xmin_peak(const VecD& eigs_ascending, bool reference_quirk = false);
 

@@ -74,7 +74,7 @@ struct PlannedRun {
   RunSeeds seeds;
   std::string id;
   long repeat = 0;
-  nlohmann::json coords;  // the swept values of this run, e.g. {"optimizer":"sgd","lr":0.1}
+  nlohmann::json coords;    // the swept values of this run, e.g. {"optimizer":"sgd","lr":0.1}
   std::string start_group;  // runs with the same group share teacher, student and data
 };
 

@@ -1,6 +1,6 @@
 #pragma once
-// The training loop and its checkpoints (SPEC 3-4): full- or mini-batch steps with SGD/Adam,
-// StepLR, weight normalisation, a frozen or trained read-out, and at every checkpoint the
+// The training loop and its checkpoints (docs/MODEL.md §3-4): full- or mini-batch steps with
+// SGD/Adam, StepLR, weight normalisation, a frozen or trained read-out, and at every checkpoint the
 // weight probes, feature probes and losses, written through a RunWriter.
 #include <atomic>
 #include <functional>
@@ -15,7 +15,7 @@ namespace sih {
 
 // How a run ended. A diverged run is a result (recorded in summary.json), not an error.
 enum class RunStatus { kOk, kDiverged };
-const char* run_status_name(RunStatus status);  // "ok" | "diverged"
+const char* run_status_name(RunStatus status);            // "ok" | "diverged"
 RunStatus run_status_from_name(const std::string& name);  // unknown names: kDiverged
 
 struct TrainResult {

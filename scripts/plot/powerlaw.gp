@@ -1,6 +1,6 @@
 # Power-law fits of W's ESD at the last checkpoint with spectra: log-log CCDF of the
 # eigenvalues of W^T W with the fitted tails P(Λ >= λ) ∝ λ^(1 - α) drawn from xmin, Hill
-# (xmin = λ_floor(N/2)) and MLE+KS (xmin of least KS distance), as SPEC.md section 5.
+# (xmin = λ_floor(N/2)) and MLE+KS (xmin of least KS distance), as docs/MODEL.md §5.
 # Reads DIR/spectra/step<s>_W_eigs.csv and alpha_hill/alpha_mle_ks of step s in
 # DIR/metrics.csv; writes DIR/plots/W_esd_powerlaw.png.
 SCRIPT = ARG0; DIR = ARG1

@@ -3,7 +3,9 @@
 # the cluster), then stops slurmd, slurmctld and, if cluster-up.sh started it, munged, each by
 # its PID file, waiting (bounded) until it has exited. Safe to run when nothing is up.
 # Keeps the daemon logs and slurm.conf (same environment variables as cluster-up.sh).
-set -uo pipefail
+set -euo pipefail
+# A step that may fail here (a daemon already gone, SLURM not answering) says so and the
+# shutdown goes on: stopping the other daemons matters more than stopping at the first problem.
 
 dir=${SIH_SLURM_DIR:-/tmp/sih-slurm}
 export SLURM_CONF=${SLURM_CONF:-/etc/slurm/slurm.conf}
@@ -25,14 +27,14 @@ stop() {  # stop PIDFILE NAME: SIGTERM, wait up to 10 s for the process to end, 
   local pid
   if alive "$1" "$2"; then
     pid=$(<"$1")  # the daemons delete their PID file early in their shutdown: wait on the PID
-    kill -TERM "$pid" 2>/dev/null
+    kill -TERM "$pid" 2> /dev/null || echo "cluster-down: $2 ($pid) exited before SIGTERM"
     for _ in $(seq 1 100); do
       running "$pid" "$2" || break
       sleep 0.1
     done
     if running "$pid" "$2"; then
       echo "cluster-down: $2 ($pid) ignored SIGTERM for 10 s; sending SIGKILL" >&2
-      kill -KILL "$pid" 2>/dev/null
+      kill -KILL "$pid" 2> /dev/null || echo "cluster-down: $2 ($pid) exited before SIGKILL"
       sleep 0.2
     fi
     echo "cluster-down: stopped $2 ($pid)"
@@ -43,11 +45,14 @@ stop() {  # stop PIDFILE NAME: SIGTERM, wait up to 10 s for the process to end, 
 # Cancel every job and wait (up to 20 s) until the queue is empty, so that slurmd has ended
 # the jobs' processes (slurmstepd and the job scripts) before it stops.
 if alive "$dir/slurmctld.pid" slurmctld && alive "$dir/slurmd.pid" slurmd; then
-  jobs=$(timeout 5 squeue -h -o %i 2>/dev/null)
+  jobs=$(timeout 5 squeue -h -o %i 2> /dev/null) || {
+    echo "cluster-down: warning: squeue failed; not cancelling jobs" >&2
+    jobs=""
+  }
   if [[ -n $jobs ]]; then
     echo "cluster-down: cancelling $(wc -l <<<"$jobs") job(s)"
     # shellcheck disable=SC2086
-    timeout 10 scancel $jobs 2>/dev/null
+    timeout 10 scancel $jobs 2> /dev/null || echo "cluster-down: warning: scancel failed" >&2
     for _ in $(seq 1 100); do
       [[ -z $(timeout 5 squeue -h -o %i 2>/dev/null) ]] && break
       sleep 0.2

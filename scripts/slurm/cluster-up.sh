@@ -9,7 +9,7 @@
 #   SIH_SLURM_DIR  state, spool, daemon logs and PID files (default /tmp/sih-slurm)
 #   SLURM_CONF     the slurm.conf written and used (default /etc/slurm/slurm.conf); an existing
 #                  file is only overwritten when this script wrote it
-# Adapted from the team recipe /work/shared/slurm/single-node-up.sh.
+# Written for Debian 12 (slurm-wlm 22.05, munge 0.5.15), as root, without systemd.
 set -euo pipefail
 
 die() { echo "cluster-up: $*" >&2; exit 1; }

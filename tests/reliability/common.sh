@@ -1,4 +1,4 @@
-# Shared by the reliability scripts: a sweep config that takes a few seconds, polling helpers
+# Shared by the reliability scripts (sourced; they run under set -euo pipefail): a sweep config that takes a few seconds, polling helpers
 # and checks of the "complete or absent" contract of run folders (docs/OUTPUT.md).
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 
@@ -56,7 +56,9 @@ reference_sweep() {
 }
 
 # Number of complete run folders (summary.json) under a sweep output root.
-complete_runs() { find "$1" -path '*/runs/*/summary.json' 2>/dev/null | wc -l; }
+complete_runs() {
+  if [[ -d $1 ]]; then find "$1" -path '*/runs/*/summary.json' | wc -l; else echo 0; fi
+}
 
 # Waits until `cmd` prints a number >= want (timeout in seconds).
 wait_for() {

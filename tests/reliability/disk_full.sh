@@ -5,7 +5,7 @@
 # final name, no summary.json, no staging folder, no temp file.
 # Needs root (mount); exits 77 (skipped) when tmpfs cannot be mounted.
 # Usage: disk_full.sh <path to sih>
-set -uo pipefail
+set -euo pipefail
 SIH=${1:?usage: disk_full.sh <sih binary>}
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/common.sh"
@@ -47,22 +47,24 @@ check_error() {
   local what=$1 rc=$2 errfile=$3
   [[ $rc == 1 ]] || fail "$what: exit status $rc, expected 1 ($(cat "$errfile"))"
   local lines
-  lines=$(grep -c '' "$errfile")
+  lines=$(awk 'END { print NR }' "$errfile")
   [[ $lines == 1 ]] || fail "$what: $lines lines on stderr, expected 1: $(cat "$errfile")"
   grep -q '^sih: error: cannot write results: .*No space left on device' "$errfile" ||
     fail "$what: unclear message: $(cat "$errfile")"
 }
 
-"$SIH" run "$tmp/run.yml" --quiet --set out_dir="$mnt/out" > "$tmp/run.out" 2> "$tmp/run.err"
-check_error "run" $? "$tmp/run.err"
+rc=0
+"$SIH" run "$tmp/run.yml" --quiet --set out_dir="$mnt/out" > "$tmp/run.out" 2> "$tmp/run.err" || rc=$?
+check_error "run" $rc "$tmp/run.err"
 [[ ! -s "$tmp/run.out" ]] || fail "run: printed an output folder: $(cat "$tmp/run.out")"
 check_nothing_complete "run"
 echo "run: $(cat "$tmp/run.err")"
 
 # A sweep: the first failed write stops it (every further run would fail the same way).
+rc=0
 "$SIH" bulk-lr "$tmp/run.yml" --quiet --jobs 2 --set 'lr=[0.1, 1]' --set out_dir="$mnt/sweep" \
-  > "$tmp/sweep.out" 2> "$tmp/sweep.err"
-check_error "sweep" $? "$tmp/sweep.err"
+  > "$tmp/sweep.out" 2> "$tmp/sweep.err" || rc=$?
+check_error "sweep" $rc "$tmp/sweep.err"
 check_nothing_complete "sweep"
 echo "sweep: $(cat "$tmp/sweep.err")"
 

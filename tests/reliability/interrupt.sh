@@ -6,7 +6,7 @@
 #  - a re-run resumes (skips the complete runs) and its aggregate.csv is byte-identical to the
 #    one of an uninterrupted sweep.
 # Usage: interrupt.sh <path to sih>
-set -uo pipefail
+set -euo pipefail
 SIH=${1:?usage: interrupt.sh <sih binary>}
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/common.sh"
@@ -24,8 +24,8 @@ for sig in INT TERM; do
   pid=$!
   wait_for 2 60 complete_runs "$out" || fail "SIG$sig sweep: no run finished within 60 s"
   kill -s "$sig" "$pid"
-  wait "$pid"
-  rc=$?
+  rc=0
+  wait "$pid" || rc=$?
   [[ $rc == "$want" ]] || fail "SIG$sig sweep: exit status $rc, expected $want ($(cat "$tmp/$sig.err"))"
   grep -q "interrupted by signal" "$tmp/$sig.err" || fail "SIG$sig sweep: no message: $(cat "$tmp/$sig.err")"
   check_no_partial_output "$out"
@@ -58,11 +58,12 @@ for sig in INT TERM; do
     fail "run SIG$sig: training did not start within 60 s"
   sleep 0.3
   kill -s "$sig" "$pid"
-  wait "$pid"
-  rc=$?
+  rc=0
+  wait "$pid" || rc=$?
   [[ $rc == "$want" ]] || fail "run SIG$sig: exit status $rc, expected $want ($(cat "$tmp/run-$sig.err"))"
   [[ ! -s "$tmp/run-$sig.out" ]] || fail "run SIG$sig: printed an output folder: $(cat "$tmp/run-$sig.out")"
-  left=$(find "$out" -mindepth 1 2>/dev/null)
+  left=""
+  if [[ -e $out ]]; then left=$(find "$out" -mindepth 1); fi
   [[ -z "$left" ]] || fail "run SIG$sig: files left behind: $left"
   echo "run SIG$sig: exit $rc, nothing left in out_dir"
 done

@@ -3,7 +3,7 @@
 # the one of an uninterrupted sweep, and the staging folders of the killed runs are cleaned.
 # Usage: kill9_sweep.sh <path to sih> [rounds]   (rounds: kill -9 that many times before
 # letting the sweep finish; default 2)
-set -uo pipefail
+set -euo pipefail
 SIH=${1:?usage: kill9_sweep.sh <sih binary> [rounds]}
 rounds=${2:-2}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +20,9 @@ for ((r = 1; r <= rounds; r++)); do
   pid=$!
   wait_for $((before + 2)) 60 complete_runs "$out" || fail "round $r: no progress within 60 s"
   kill -9 "$pid"
-  wait "$pid" 2> /dev/null
+  rc=0
+  wait "$pid" 2> /dev/null || rc=$?
+  ((rc == 137)) || fail "round $r: exit status $rc after kill -9, expected 137"
   now=$(complete_runs "$out")
   stale=$(find "$out" -name '.*.partial-*' | wc -l)
   echo "round $r: killed with $now/12 runs complete, $stale staging folder(s) left by kill -9"

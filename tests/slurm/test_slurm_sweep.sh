@@ -9,7 +9,7 @@
 # Usage: tests/slurm/test_slurm_sweep.sh [SIH]   (default: $SIH, else <repo>/build/sih)
 # Exit status: 0 all passed, 1 a failure, 77 skipped (not root, or SLURM cannot be installed).
 # Environment: SLURM_TEST_TIMEOUT (default 180): seconds to wait for each job to finish.
-set -uo pipefail
+set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 scripts=$repo/scripts/slurm
@@ -58,11 +58,13 @@ cleanup() {
   if ((failed == 0)); then rm -rf "$tmp"; else echo "slurm: files kept in $tmp"; fi
 }
 trap cleanup EXIT
+# set -e stops at a failing command outside `check`: say which.
+trap 'echo "slurm: FAIL: a command failed at line $LINENO" >&2' ERR
 trap 'echo "slurm: interrupted"; exit 1' INT TERM
 
 # --- the cluster -------------------------------------------------------------------------------
-up=$(bash "$scripts/cluster-up.sh" 2>&1 9>&-)  # 9>&-: the daemons must not hold the lock
-rc=$?
+rc=0
+up=$(bash "$scripts/cluster-up.sh" 2>&1 9>&-) || rc=$?  # 9>&-: the daemons must not hold the lock
 echo "$up"
 if ((rc == 3)); then
   echo "slurm: skipped: SLURM (slurm-wlm, munge) is not installed and apt-get could not install it"
@@ -105,7 +107,7 @@ task_states() {
            print t ":" s }' | sort -n | xargs
 }
 job_state() { scontrol show job -o "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | head -n1 | cut -d= -f2; }
-last_line() { awk 'NF { l = $0 } END { print l }' "$1" 2>/dev/null; }
+last_line() { if [[ -f $1 ]]; then awk 'NF { l = $0 } END { print l }' "$1"; fi; }
 # runs.csv without its wall_time_s column (the only one that differs between two executions).
 strip_wall() {
   awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "wall_time_s") c = i }
@@ -127,8 +129,8 @@ queued_before=$(squeue -h -o %i 2>/dev/null | wc -l)
 bad_args() {  # bad_args EXPECTED_TEXT ARGS...: exit status 2, one line on stderr containing it
   local want=$1 err rc
   shift
-  err=$(SIH=$sih "$@" 2>&1 >/dev/null)
-  rc=$?
+  rc=0
+  err=$(SIH=$sih "$@" 2>&1 >/dev/null) || rc=$?
   if ((rc != 2)) || [[ $(wc -l <<<"$err") != 1 || $err != *"$want"* ]]; then
     echo "  rc=$rc stderr: $err" >&2
     return 1
@@ -220,7 +222,7 @@ fi
 
 # --- the cluster goes down without leaving processes behind -----------------------------------------
 if ((started)); then
-  pids=$(cat "$state_dir"/slurmctld.pid "$state_dir"/slurmd.pid "$state_dir"/munged.pid 2>/dev/null | xargs)
+  pids=$(for f in "$state_dir"/{slurmctld,slurmd,munged}.pid; do if [[ -s $f ]]; then cat "$f"; fi; done | xargs)
   bash "$scripts/cluster-down.sh" 9>&-
   rm -f "$state_dir/started-by-test"
   down_done=1
