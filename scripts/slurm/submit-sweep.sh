@@ -5,7 +5,7 @@
 # cancelled by SLURM if one fails (--dependency=afterok + --kill-on-invalid-dep=yes).
 #
 # Usage: submit-sweep.sh [submit options] COMMAND CONFIG SHARDS [sih options...]
-#   COMMAND          bulk-lr | bulk-losses
+#   COMMAND          sweep | bulk-lr | bulk-losses
 #   CONFIG           the sweep's YAML config (a snapshot is taken now: editing it later is safe)
 #   SHARDS           number of array tasks (1 ..., at most the cluster's MaxArraySize - 1)
 #   sih options      passed to every task: --set KEY=VALUE, --jobs J, --force, --quiet (not --shard)
@@ -20,7 +20,7 @@
 # Prints the array job id, the merge job id and where the logs go; see scripts/slurm/README.md.
 set -euo pipefail
 
-usage="usage: submit-sweep.sh [--partition P] [--time T] [--cpus-per-task C] [--log-dir D] bulk-lr|bulk-losses CONFIG SHARDS [sih options...]"
+usage="usage: submit-sweep.sh [--partition P] [--time T] [--cpus-per-task C] [--log-dir D] sweep|bulk-lr|bulk-losses CONFIG SHARDS [sih options...]"
 die() { echo "submit-sweep: $*" >&2; exit 2; }
 
 partition='' time_limit='' cpus=2 log_dir=./slurm-logs
@@ -65,8 +65,8 @@ while (($#)); do
 done
 ((${#positional[@]} == 3)) || die "needs COMMAND CONFIG SHARDS ($usage)"
 command=${positional[0]} config=${positional[1]} shards=${positional[2]}
-[[ $command == bulk-lr || $command == bulk-losses ]] ||
-  die "COMMAND: '$command': must be bulk-lr or bulk-losses"
+[[ $command == sweep || $command == bulk-lr || $command == bulk-losses ]] ||
+  die "COMMAND: '$command': must be sweep, bulk-lr or bulk-losses"
 [[ $shards =~ ^[1-9][0-9]*$ ]] || die "SHARDS: '$shards': must be a positive integer"
 [[ $cpus =~ ^[1-9][0-9]*$ ]] || die "--cpus-per-task: '$cpus': must be a positive integer"
 command -v sbatch >/dev/null 2>&1 || die "sbatch not found: SLURM is not installed here (or not on PATH)"

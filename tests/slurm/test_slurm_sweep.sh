@@ -136,7 +136,7 @@ bad_args() {  # bad_args EXPECTED_TEXT ARGS...: exit status 2, one line on stder
     return 1
   fi
 }
-check "submit-sweep.sh: unknown COMMAND" bad_args "bulk-lr or bulk-losses" \
+check "submit-sweep.sh: unknown COMMAND" bad_args "sweep, bulk-lr or bulk-losses" \
   bash "$scripts/submit-sweep.sh" bulk-foo "$config" 3
 check "submit-sweep.sh: SHARDS not a positive integer" bad_args "SHARDS" \
   bash "$scripts/submit-sweep.sh" bulk-lr "$config" 0
@@ -178,6 +178,31 @@ else
   check "runs.csv identical to the local sweep's but for wall_time_s" \
     cmp <(strip_wall "$dir_a/runs.csv") <(strip_wall "$dir_b/runs.csv")
 fi
+
+# --- 2b. a two-axis `sih sweep` (n changes the start, lr does not) on the cluster -----------------
+t1=$SECONDS
+gsets=(--set d=16 --set h=24 --set n_test=30 --set num_epochs=2 --set probe_freq_steps=1
+  --set lightweight=true --set repeat=2 --set 'n=[60, 80]' --set 'lr=[0.1, 1]')
+out=$(SIH=$sih bash "$scripts/submit-sweep.sh" --cpus-per-task 1 --log-dir "$tmp/logs-g" \
+  sweep "$repo/configs/main.yml" 3 "${gsets[@]}" --set batch_size=60 --set "out_dir=$tmp/g" 2>&1 || true)
+# main.yml's batch_size (2000) exceeds these n: batch_size=60 keeps every grid point valid (a
+# refused config shows here as missing job ids).
+array_g=$(field "array job" "$out") merge_g=$(field "merge job" "$out")
+if [[ -z $array_g || -z $merge_g ]]; then
+  fail "submit-sweep.sh sweep prints the array and merge job ids ($out)"
+else
+  check "sweep: merge job done within $timeout_s s" wait_gone "$merge_g"
+  check "sweep: merge job completed" same "$(job_state "$merge_g")" COMPLETED
+  dir_g=$(last_line "$tmp/logs-g/sweep-$array_g-merge.out")
+  dir_h=$("$sih" sweep "$repo/configs/main.yml" "${gsets[@]}" --set batch_size=60 \
+    --set "out_dir=$tmp/h" --quiet | tail -n1)
+  check "sweep: same sweep id as the local one" same "$(basename "$dir_g")" "$(basename "$dir_h")"
+  for f in aggregate.csv final.csv correlations.csv; do
+    check "sweep: $f byte-identical to the local sweep's" cmp "$dir_g/$f" "$dir_h/$f"
+  done
+  check "sweep: runs.csv: header + 8 rows" same "$(wc -l <"$dir_g/runs.csv" 2>/dev/null)" 9
+fi
+echo "  two-axis sweep on the cluster: $((SECONDS - t1)) s"
 
 # --- 3. a failing task cancels the merge job; re-submitting completes the sweep ----------------------
 t1=$SECONDS
