@@ -14,10 +14,12 @@
 #  5. side by side: PyTorch / sih per step and checkpoint, authors / sih per command, with
 #     the targets of issue 6.
 # Usage: scripts/bench.sh [--quick] [--no-phases] [--no-torch] [--no-sweeps] [--no-authors]
-#                         [--authors-mirror DIR] [--unpinned]
+#                         [--authors-mirror DIR] [--unpinned] [--sweeps-before REV]
 #   --no-phases / --no-torch / --no-authors  skip section 1 / 2 / 4 (section 5 then uses the
 #                 CSV files an earlier run left in bench-results/)
 #   --quick       fewer repetitions; skips the authors' bulk_lr run
+#   --sweeps-before REV  also time the bulk-lr / bulk-losses presets with the binary of REV and
+#                 this one in interleaved rounds (bench/sweep_before_after.sh)
 #   --unpinned    also run sih's float32 phases with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset
 #                 (labelled; sih's GEMMs are Eigen's own, so only LAPACK changes)
 # The machine pins OpenBLAS to its AVX2 kernels (OPENBLAS_CORETYPE=Haswell) for correctness;
@@ -25,7 +27,7 @@
 # ratios measured in the same run, and re-run before trusting a single figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0 torch=1 sweeps=1 authors=1 unpinned=0 phases=1
+quick=0 torch=1 sweeps=1 authors=1 unpinned=0 phases=1 before=""
 mirror=${SIH_AUTHORS_REPO:-}  # a git clone of github.com/kvignesh1420/single-index-ht
 while (($#)); do
   case "$1" in
@@ -35,6 +37,8 @@ while (($#)); do
     --no-authors) authors=0 ;;
     --no-phases) phases=0 ;;
     --unpinned) unpinned=1 ;;
+    --sweeps-before) [[ $# -ge 2 ]] || { echo "bench.sh: --sweeps-before needs a REV" >&2; exit 2; }
+                     before="$2"; shift ;;
     --authors-mirror) [[ $# -ge 2 ]] || { echo "bench.sh: --authors-mirror needs a DIR" >&2; exit 2; }
                       mirror="$2"; shift ;;
     *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
@@ -115,6 +119,14 @@ if ((sweeps)); then
     tflop=$("$bdir/sih" "$kind" "$cfg" --dry-run | sed -n 's/.*TFLOP: \([0-9.e+-]*\) of training products.*/\1/p')
     echo "\"sih $kind $cfg\",$tflop" >> "$res/sweep_floor.csv"
   done
+fi
+
+if [[ -n $before ]]; then
+  echo
+  echo "== 3b. the sweep presets, revision $before vs this tree, interleaved rounds (bench/sweep_before_after.sh)"
+  bargs=(--base "$before")
+  ((quick)) && bargs+=(--quick --rounds 2)
+  bench/sweep_before_after.sh "${bargs[@]}" | tee "$res/sweep_before_after.txt"
 fi
 
 if ((authors)); then
