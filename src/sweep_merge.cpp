@@ -68,7 +68,7 @@ std::string coord_text(const nlohmann::json& v) {
   return v.dump();  // shortest round-trip form: 0.1, not 0.10000000000000001
 }
 
-double table_value(const CsvTable& t, const std::vector<std::string>& row, int c) {
+double table_value(const std::vector<std::string>& row, int c) {
   return c >= 0 && c < static_cast<int>(row.size()) && !row[c].empty() ? std::stod(row[c]) : NAN;
 }
 
@@ -164,7 +164,7 @@ std::string per_step(const std::vector<std::string>& swept, const std::vector<st
         sd.values.resize(ms.size());
         ++sd.runs;
         for (std::size_t k = 0; k < ms.size(); ++k) {
-          const double v = table_value(t, r, cols[k]);
+          const double v = table_value(r, cols[k]);
           if (std::isfinite(v)) sd.values[k].push_back(v);
         }
       }
@@ -252,7 +252,7 @@ std::string final_table(const std::vector<std::string>& swept,
         if (std::stol(r.at(t.col("step"))) != last) continue;
         ++used;
         for (std::size_t k = 0; k < ms.size(); ++k) {
-          const double v = table_value(t, r, t.col(ms[k]));
+          const double v = table_value(r, t.col(ms[k]));
           if (std::isfinite(v)) values[k].push_back(v);
         }
       }
