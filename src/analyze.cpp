@@ -1,0 +1,275 @@
+#include "sih/analyze.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "sih/array_io.hpp"
+#include "sih/spectral.hpp"
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace sih {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// weightwatcher's min_evals: fewer eigenvalues than this make no ESD.
+constexpr long kMinEvals = 10;
+
+bool ends_with_nocase(const std::string& s, const std::string& suffix) {
+  if (s.size() < suffix.size()) return false;
+  return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
+                    [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+}
+
+std::string shape_string(const std::vector<std::int64_t>& s) {
+  std::string r;
+  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? "x" : "") + std::to_string(s[i]);
+  return r;
+}
+
+// Reads one path into inputs; throws InputError for a bad one.
+void collect_one(const std::string& path, const AnalyzeOptions& opt, std::ostream& err,
+                 std::vector<AnalyzeInput>& out) {
+  const double s2 = opt.init_std * opt.init_std;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    const fs::path weights = fs::path(path) / "weights";
+    if (!fs::is_directory(weights, ec))
+      throw InputError(path +
+                       ": a folder but not a sih run folder (no weights/; run with "
+                       "save_weights: true)");
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(weights))
+      if (ends_with_nocase(e.path().string(), ".npy")) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      AnalyzeInput in;
+      in.tensor = read_npy_tensor(f.string());
+      if (in.tensor.shape.size() < 2) continue;  // the second layer a: a vector
+      in.name = f.stem().string();
+      in.source = f.string();
+      // sih initialises W with N(0, 1) entries (SPEC section 2)
+      const bool is_w = in.name.size() >= 2 && in.name.compare(in.name.size() - 2, 2, "_W") == 0;
+      in.init_variance = !std::isnan(s2) ? s2 : (is_w ? 1.0 : s2);
+      out.push_back(std::move(in));
+    }
+    if (files.empty()) throw InputError(weights.string() + ": no .npy weights in the folder");
+    return;
+  }
+  if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
+  if (ends_with_nocase(path, ".safetensors")) {
+    std::vector<std::string> skipped;
+    auto tensors = read_safetensors(path, &skipped);
+    if (!opt.quiet)
+      for (const auto& s : skipped) err << "[sih] " << path << ": skipped " << s << '\n';
+    for (auto& t : tensors) {
+      AnalyzeInput in;
+      in.name = t.name;
+      in.source = path;
+      in.tensor = std::move(t);
+      in.init_variance = s2;
+      out.push_back(std::move(in));
+    }
+    return;
+  }
+  AnalyzeInput in;
+  if (ends_with_nocase(path, ".npy")) {
+    in.tensor = read_npy_tensor(path);
+  } else if (ends_with_nocase(path, ".csv")) {
+    const MatD m = read_array(path);
+    in.tensor.shape = {m.rows(), m.cols()};
+    in.tensor.dtype = "float64";
+    in.tensor.data.resize(static_cast<std::size_t>(m.size()));
+    for (Eigen::Index r = 0; r < m.rows(); ++r)
+      for (Eigen::Index c = 0; c < m.cols(); ++c)
+        in.tensor.data[static_cast<std::size_t>(r * m.cols() + c)] = m(r, c);
+  } else {
+    throw InputError(path +
+                     ": unknown file type (analyze reads .npy, .csv, .safetensors or a "
+                     "sih run folder)");
+  }
+  if (in.tensor.shape.size() < 2)
+    throw InputError(path + ": a 1-D array (shape " + shape_string(in.tensor.shape) +
+                     "); analyze needs a matrix");
+  in.name = fs::path(path).stem().string();
+  in.source = path;
+  in.init_variance = s2;
+  out.push_back(std::move(in));
+}
+
+std::string cell(double v) {
+  if (std::isnan(v)) return "";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == std::floor(v) && std::abs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
+  return fmt::format("{:.17g}", v);
+}
+
+std::string csv_text(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string r = "\"";
+  for (char c : s) r += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return r + "\"";
+}
+
+}  // namespace
+
+std::vector<AnalyzeInput> collect_analyze_inputs(const AnalyzeOptions& opt, std::ostream& err,
+                                                 int* errors) {
+  std::vector<AnalyzeInput> out;
+  for (const auto& p : opt.paths) {
+    try {
+      collect_one(p, opt, err, out);
+    } catch (const InputError& e) {
+      if (!opt.keep_going) throw;
+      err << "sih: error: " << e.what() << std::endl;
+      if (errors) ++*errors;
+    }
+  }
+  return out;
+}
+
+AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
+  AnalyzeRow row;
+  row.name = in.name;
+  row.source = in.source;
+  row.shape = shape_string(in.tensor.shape);
+  row.dtype = in.tensor.dtype;
+  const WeightMatrices w = weight_matrices(in.tensor);
+  row.N = w.N;
+  row.M = w.M;
+  row.rf = w.rf;
+  std::vector<double> all;
+  for (const MatD& s : w.slices) {
+    const VecD e = esd_eigenvalues(s);
+    all.insert(all.end(), e.data(), e.data() + e.size());
+  }
+  std::sort(all.begin(), all.end());
+  row.eigs = Eigen::Map<const VecD>(all.data(), static_cast<Eigen::Index>(all.size()));
+  EsdDiagnosticsOptions o;
+  o.N = w.N;
+  o.M = w.M;
+  o.h = w.N;
+  o.d = w.M;
+  o.init_variance = in.init_variance;
+  o.pl_bootstrap = opt.pl_bootstrap;
+  o.seed = opt.seed;
+  o.tail.tpl_alpha_max = opt.tpl_alpha_max;
+  row.diag = esd_diagnostics(row.eigs, o);
+  return row;
+}
+
+std::string analyze_csv(const std::vector<AnalyzeRow>& rows) {
+  std::string s = "name,source,shape,dtype,N,M,rf";
+  const auto cols = EsdDiagnostics{}.columns();
+  for (const auto& [k, v] : cols) s += "," + k;
+  s += '\n';
+  for (const auto& r : rows) {
+    s += csv_text(r.name) + "," + csv_text(r.source) + "," + r.shape + "," + r.dtype + "," +
+         cell(r.N) + "," + cell(r.M) + "," + std::to_string(r.rf);
+    for (const auto& [k, v] : r.diag.columns()) s += "," + cell(v);
+    s += '\n';
+  }
+  return s;
+}
+
+std::string analyze_json(const std::vector<AnalyzeRow>& rows) {
+  std::string s = "[\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    nlohmann::ordered_json j;
+    const auto& r = rows[i];
+    j["name"] = r.name;
+    j["source"] = r.source;
+    j["shape"] = r.shape;
+    j["dtype"] = r.dtype;
+    j["N"] = r.N;
+    j["M"] = r.M;
+    j["rf"] = r.rf;
+    for (const auto& [k, v] : r.diag.columns()) {
+      if (std::isfinite(v))
+        j[k] = v;
+      else
+        j[k] = nullptr;
+    }
+    s += "  " + j.dump() + (i + 1 < rows.size() ? ",\n" : "\n");
+  }
+  return s + "]\n";
+}
+
+int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err) {
+  if (opt.format != "csv" && opt.format != "json")
+    throw InputError("--format: " + opt.format + ": must be csv or json");
+  if (opt.jobs < 0) throw InputError("--jobs: " + std::to_string(opt.jobs) + ": must be >= 0");
+  if (opt.pl_bootstrap < 0)
+    throw InputError("--pl-bootstrap: " + std::to_string(opt.pl_bootstrap) + ": must be >= 0");
+  if (opt.paths.empty())
+    throw InputError("analyze: no input (give .npy, .csv, .safetensors files or run folders)");
+  int errors = 0;
+  std::vector<AnalyzeInput> inputs = collect_analyze_inputs(opt, err, &errors);
+  // weightwatcher's min_evals: too few eigenvalues for an ESD
+  std::vector<AnalyzeInput> kept;
+  for (auto& in : inputs) {
+    const WeightMatrices w = weight_matrices(in.tensor);
+    if (static_cast<long>(w.M) * w.rf < kMinEvals) {
+      if (!opt.quiet)
+        err << "[sih] " << in.source << (in.source.size() && in.name.size() ? ": " : "") << in.name
+            << ": skipped, shape " << shape_string(in.tensor.shape) << " gives fewer than "
+            << kMinEvals << " eigenvalues\n";
+      continue;
+    }
+    kept.push_back(std::move(in));
+  }
+  const int n = static_cast<int>(kept.size());
+  int jobs = opt.jobs > 0 ? opt.jobs : std::max(1, std::min(n, omp_get_max_threads()));
+  jobs = std::max(1, std::min(jobs, std::max(n, 1)));
+  // parallel across matrices: each LAPACK call single-threaded
+  if (jobs > 1) openblas_set_num_threads(1);
+  std::vector<AnalyzeRow> rows(static_cast<std::size_t>(n));
+  std::mutex mu;
+  int done = 0;
+  const bool progress = !opt.quiet && n > 1;
+  std::string first_error;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(jobs)
+  for (int i = 0; i < n; ++i) {
+    try {
+      rows[static_cast<std::size_t>(i)] = analyze_input(kept[static_cast<std::size_t>(i)], opt);
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (first_error.empty())
+        first_error = kept[static_cast<std::size_t>(i)].source + ": " + e.what();
+    }
+    if (progress) {
+      std::lock_guard<std::mutex> lock(mu);
+      ++done;
+      const int width = 30, filled = done * width / n;
+      err << "\r[sih] analyze [" << std::string(static_cast<std::size_t>(filled), '#')
+          << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << n
+          << std::flush;
+    }
+  }
+  if (progress) err << '\n';
+  if (!first_error.empty()) throw std::runtime_error(first_error);
+
+  const std::string text = opt.format == "json" ? analyze_json(rows) : analyze_csv(rows);
+  if (opt.out_file.empty()) {
+    out << text << std::flush;
+  } else {
+    write_file_atomic(opt.out_file, text);
+    if (!opt.quiet) err << "[sih] wrote " << rows.size() << " rows to " << opt.out_file << '\n';
+  }
+  if (!opt.plot_dir.empty()) {
+    const auto files = write_analyze_plots(rows, opt.plot_dir);
+    if (!opt.quiet) err << "[sih] wrote " << files.size() << " plots to " << opt.plot_dir << '\n';
+  }
+  return errors > 0 ? 2 : 0;
+}
+
+}  // namespace sih
