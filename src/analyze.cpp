@@ -230,8 +230,9 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
   const int n = static_cast<int>(kept.size());
   int jobs = opt.jobs > 0 ? opt.jobs : std::max(1, std::min(n, omp_get_max_threads()));
   jobs = std::max(1, std::min(jobs, std::max(n, 1)));
-  // parallel across matrices: each LAPACK call single-threaded
-  if (jobs > 1) openblas_set_num_threads(1);
+  // parallel across matrices, each BLAS/LAPACK call single-threaded: also makes the output
+  // independent of --jobs (a threaded Gram product rounds differently)
+  openblas_set_num_threads(1);
   std::vector<AnalyzeRow> rows(static_cast<std::size_t>(n));
   std::mutex mu;
   int done = 0;

@@ -277,7 +277,16 @@ WeightMatrices weight_matrices(const Tensor& t) {
                                       : static_cast<std::size_t>(((p * b + q) * i + r) * j + c);
             m(r, c) = t.data[k];
           }
-        w.slices.push_back(m * norm);
+        // weightwatcher multiplies the float32 slice by the float64 scalar under numpy's
+        // value-based casting: a float32 product. For sources of <= 32 bits sih does the same
+        // (so the ESD matches to rounding); float64 sources keep double.
+        if (t.dtype == "float64") {
+          w.slices.push_back(m * norm);
+        } else {
+          const float nf = static_cast<float>(norm);
+          w.slices.push_back(m.unaryExpr(
+              [nf](double v) { return static_cast<double>(static_cast<float>(v) * nf); }));
+        }
       }
     w.N = static_cast<double>(std::max(rows, cols));
     w.M = static_cast<double>(std::min(rows, cols));

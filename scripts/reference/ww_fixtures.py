@@ -69,13 +69,13 @@ def matrices(trained_path):
 
 
 def capture_evals():
-    """weightwatcher's own eigenvalues: wrap apply_esd and keep ww_layer.evals."""
+    """weightwatcher's own eigenvalues: wrap apply_esd and keep ww_layer.evals by layer id."""
     store = {}
     orig = WeightWatcher.apply_esd
 
     def wrapped(self, ww_layer, params=None):
         res = orig(self, ww_layer, params)
-        store[ww_layer.name] = np.array(ww_layer.evals, dtype=np.float64)
+        store[ww_layer.layer_id] = np.array(ww_layer.evals, dtype=np.float64)
         return res
 
     WeightWatcher.apply_esd = wrapped
@@ -90,7 +90,7 @@ def ww_details(W, store):
     watcher = ww.WeightWatcher(model=model)
     details = watcher.analyze(mp_fit=True, randomize=False, plot=False)
     row = details.iloc[0].to_dict()
-    evals = store[row["name"]]
+    evals = store[row["layer_id"]]
     return row, evals
 
 
@@ -122,6 +122,64 @@ def compare(evals, tpl_ranges):
     return out
 
 
+def write_safetensors(path, tensors):
+    """A safetensors file by its format (8-byte little-endian header length, JSON header,
+    raw little-endian data); Debian has no safetensors package."""
+    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
+    for name, (dtype, t) in tensors.items():
+        if dtype == "BF16":
+            raw = t.to(torch.bfloat16).view(torch.int16).numpy().tobytes()
+        elif dtype == "F16":
+            raw = t.to(torch.float16).numpy().tobytes()
+        elif dtype == "I64":
+            raw = t.to(torch.int64).numpy().tobytes()
+        else:
+            raw = t.to(torch.float32).numpy().tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(len(h).to_bytes(8, "little") + h + b"".join(blobs))
+
+
+def conv_and_mixed(out_dir, store, versions):
+    """A model with a conv kernel and dense layers stored as BF16 and F16: weightwatcher's
+    rows per layer, and the same tensors in a safetensors file for `sih analyze`."""
+    torch.manual_seed(7)
+    conv = torch.nn.Conv2d(8, 16, 3, bias=False)
+    lin_bf16 = torch.nn.Linear(80, 120, bias=False)
+    lin_f16 = torch.nn.Linear(60, 100, bias=True)
+    with torch.no_grad():
+        # rounded to the storage dtype, so weightwatcher (which reads .float()) sees the values
+        # the file holds
+        lin_bf16.weight.copy_((lin_bf16.weight * 10).to(torch.bfloat16).float())
+        lin_f16.weight.copy_((lin_f16.weight * 3).to(torch.float16).float())
+    model = torch.nn.Sequential(conv, torch.nn.Flatten(), lin_bf16, lin_f16)
+    watcher = ww.WeightWatcher(model=model)
+    details = watcher.analyze(mp_fit=True, randomize=False, plot=False)
+    rows = {}
+    keys = ["conv.weight", "lin_bf16.weight", "lin_f16.weight"]
+    for k, (_, r) in zip(keys, details.iterrows()):
+        row = {c: jsonable(v) for c, v in r.to_dict().items()}
+        rows[k] = {"ww": row, "ww_evals": [float(x) for x in store[r["layer_id"]]]}
+    write_safetensors(os.path.join(out_dir, "conv_and_mixed.safetensors"), {
+        "conv.weight": ("F32", conv.weight.detach()),
+        "lin_bf16.weight": ("BF16", lin_bf16.weight.detach()),
+        "lin_f16.weight": ("F16", lin_f16.weight.detach()),
+        "lin_f16.bias": ("F32", lin_f16.bias.detach()),
+        "position_ids": ("I64", torch.arange(40).reshape(2, 20)),
+    })
+    with open(os.path.join(out_dir, "conv_and_mixed.expected.json"), "w") as f:
+        json.dump({"versions": versions, "tensors": rows}, f, indent=1)
+    for k, r in rows.items():
+        w = r["ww"]
+        print(f"{k}: N={w['N']} M={w['M']} rf={w['rf']} alpha={w['alpha']:.6g} "
+              f"num_spikes={w['num_spikes']} sigma_mp={w['sigma_mp']:.6g}")
+
+
 def jsonable(v):
     if isinstance(v, (np.floating, float)):
         return float(v)
@@ -145,6 +203,7 @@ def main():
     versions = {"weightwatcher": ww.__version__, "powerlaw": getattr(powerlaw, "__version__", "?"),
                 "numpy": np.__version__, "scipy": scipy.__version__, "torch": torch.__version__,
                 "sklearn": sklearn.__version__, "mpmath": mpmath.__version__}
+    conv_and_mixed(args.out, store, versions)
     for name, W in matrices(args.trained).items():
         np.save(os.path.join(args.out, name + ".npy"), W)
         row, evals = ww_details(W, store)
