@@ -1,6 +1,8 @@
 #include "sih/analyze.hpp"
 
+#include <cblas.h>
 #include <fmt/format.h>
+#include <lapacke.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -106,6 +108,29 @@ void collect_one(const std::string& path, const AnalyzeOptions& opt, std::ostrea
   out.push_back(std::move(in));
 }
 
+// The min(h, d) eigenvalues of W^T W for W stored row-major (h x d) in `w`, ascending, in
+// float64, without copying W: the buffer read column-major is W^T (d x h), so one dsyrk
+// gives W^T W (d <= h) or W W^T, and LAPACK's two-stage dsyevd (values only) solves it
+// (~2x faster than dsyevd's one-stage tridiagonal reduction at n = 768).
+VecD eigenvalues_row_major(const double* w, Eigen::Index h, Eigen::Index d) {
+  const Eigen::Index n = std::min(h, d);
+  MatD g(n, n);
+  if (d <= h)
+    cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, static_cast<int>(d), static_cast<int>(h),
+                1.0, w, static_cast<int>(d), 0.0, g.data(), static_cast<int>(n));
+  else
+    cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, static_cast<int>(h), static_cast<int>(d),
+                1.0, w, static_cast<int>(d), 0.0, g.data(), static_cast<int>(n));
+  VecD ev(n);
+  const lapack_int info =
+      LAPACKE_dsyevd_2stage(LAPACK_COL_MAJOR, 'N', 'L', static_cast<lapack_int>(n), g.data(),
+                            static_cast<lapack_int>(n), ev.data());
+  if (info != 0)
+    throw std::runtime_error("LAPACK dsyevd_2stage failed (info = " + std::to_string(info) + ")");
+  // a PSD Gram matrix: negative values are round-off around 0
+  return ev.cwiseMax(0.0);
+}
+
 std::string cell(double v) {
   if (std::isnan(v)) return "";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -143,22 +168,33 @@ AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
   row.source = in.source;
   row.shape = shape_string(in.tensor.shape);
   row.dtype = in.tensor.dtype;
-  const WeightMatrices w = weight_matrices(in.tensor);
-  row.N = w.N;
-  row.M = w.M;
-  row.rf = w.rf;
-  std::vector<double> all;
-  for (const MatD& s : w.slices) {
-    const VecD e = esd_eigenvalues(s);
-    all.insert(all.end(), e.data(), e.data() + e.size());
+  const auto& s = in.tensor.shape;
+  if (s.size() != 4) {
+    // a matrix (or a flattened tensor): straight from the row-major buffer
+    const Eigen::Index h = s[0];
+    Eigen::Index d = 1;
+    for (std::size_t k = 1; k < s.size(); ++k) d *= s[k];
+    row.N = static_cast<double>(std::max(h, d));
+    row.M = static_cast<double>(std::min(h, d));
+    row.eigs = eigenvalues_row_major(in.tensor.data.data(), h, d);
+  } else {
+    const WeightMatrices w = weight_matrices(in.tensor);
+    row.N = w.N;
+    row.M = w.M;
+    row.rf = w.rf;
+    std::vector<double> all;
+    for (const MatD& m : w.slices) {
+      const VecD e = esd_eigenvalues(m);
+      all.insert(all.end(), e.data(), e.data() + e.size());
+    }
+    std::sort(all.begin(), all.end());
+    row.eigs = Eigen::Map<const VecD>(all.data(), static_cast<Eigen::Index>(all.size()));
   }
-  std::sort(all.begin(), all.end());
-  row.eigs = Eigen::Map<const VecD>(all.data(), static_cast<Eigen::Index>(all.size()));
   EsdDiagnosticsOptions o;
-  o.N = w.N;
-  o.M = w.M;
-  o.h = w.N;
-  o.d = w.M;
+  o.N = row.N;
+  o.M = row.M;
+  o.h = row.N;
+  o.d = row.M;
   o.init_variance = in.init_variance;
   o.pl_bootstrap = opt.pl_bootstrap;
   o.seed = opt.seed;
@@ -217,8 +253,18 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
   // weightwatcher's min_evals: too few eigenvalues for an ESD
   std::vector<AnalyzeInput> kept;
   for (auto& in : inputs) {
-    const WeightMatrices w = weight_matrices(in.tensor);
-    if (static_cast<long>(w.M) * w.rf < kMinEvals) {
+    const auto& sh = in.tensor.shape;
+    long m = 0, rf = 1;
+    if (sh.size() == 4) {
+      const bool torch_layout = sh[0] + sh[1] >= sh[2] + sh[3];
+      m = torch_layout ? std::min(sh[0], sh[1]) : std::min(sh[2], sh[3]);
+      rf = torch_layout ? sh[2] * sh[3] : sh[0] * sh[1];
+    } else {
+      long rest = 1;
+      for (std::size_t k = 1; k < sh.size(); ++k) rest *= sh[k];
+      m = std::min<long>(sh[0], rest);
+    }
+    if (m * rf < kMinEvals) {
       if (!opt.quiet)
         err << "[sih] " << in.source << (in.source.size() && in.name.size() ? ": " : "") << in.name
             << ": skipped, shape " << shape_string(in.tensor.shape) << " gives fewer than "

@@ -43,28 +43,53 @@ U load_le(const char* p, bool big) {
 }
 
 // Decodes `count` items of `dtype` into doubles and rejects NaN/Inf (first offending index).
+// The dtype is dispatched once, outside the loop (2.4M items of a 768 x 3072 matrix).
+template <typename Load>
+void decode_with(const char* p, std::size_t count, std::vector<double>& out,
+                 const std::string& label, Load load) {
+  out.resize(count);
+  for (std::size_t i = 0; i < count; ++i) out[i] = load(p, i);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!std::isfinite(out[i]))
+      fail(label, std::string(std::isnan(out[i]) ? "NaN" : "infinite") + " entry at flat index " +
+                      std::to_string(i) + " (weights must be finite)");
+  }
+}
+
 void decode(const char* p, std::size_t count, const std::string& dtype, bool big,
             std::vector<double>& out, const std::string& label) {
-  out.resize(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    double v;
-    if (dtype == "float16") {
-      v = half_to_double(load_u16(p + 2 * i, big));
-    } else if (dtype == "bfloat16") {
-      v = bfloat16_to_double(load_u16(p + 2 * i, big));
-    } else if (dtype == "float32") {
-      const std::uint32_t u = load_le<std::uint32_t>(p + 4 * i, big);
+  if (dtype == "float16") {
+    decode_with(p, count, out, label, [big](const char* q, std::size_t i) {
+      return half_to_double(load_u16(q + 2 * i, big));
+    });
+  } else if (dtype == "bfloat16") {
+    decode_with(p, count, out, label, [big](const char* q, std::size_t i) {
+      return bfloat16_to_double(load_u16(q + 2 * i, big));
+    });
+  } else if (dtype == "float32") {
+    decode_with(p, count, out, label, [big](const char* q, std::size_t i) {
+      std::uint32_t u;
+      if (big) {
+        u = load_le<std::uint32_t>(q + 4 * i, true);
+      } else {
+        std::memcpy(&u, q + 4 * i, 4);
+      }
       float f;
       std::memcpy(&f, &u, 4);
-      v = f;
-    } else {
-      const std::uint64_t u = load_le<std::uint64_t>(p + 8 * i, big);
+      return static_cast<double>(f);
+    });
+  } else {
+    decode_with(p, count, out, label, [big](const char* q, std::size_t i) {
+      std::uint64_t u;
+      if (big) {
+        u = load_le<std::uint64_t>(q + 8 * i, true);
+      } else {
+        std::memcpy(&u, q + 8 * i, 8);
+      }
+      double v;
       std::memcpy(&v, &u, 8);
-    }
-    if (!std::isfinite(v))
-      fail(label, std::string(std::isnan(v) ? "NaN" : "infinite") + " entry at flat index " +
-                      std::to_string(i) + " (weights must be finite)");
-    out[i] = v;
+      return v;
+    });
   }
 }
 
