@@ -64,25 +64,35 @@ for f in files:
     layers.append(lin)
 model = torch.nn.Sequential(*layers)
 watcher = ww.WeightWatcher(model=model)
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 details = watcher.analyze(mp_fit=True, randomize=False, plot=False)
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 assert len(details) == len(files), (len(details), len(files))
-print(f"{t1 - t0:.3f}")
+print(f"{t1 - t0:.3f} {c1 - c0:.3f}")
 PY
 
-echo "round,sih_wall_s,ww_analyze_s,speedup"
-ratios=()
+# sih's wall and CPU (user + sys of the process and its threads) from one python wrapper
+cat > "$work/sih_time.py" <<'PY'
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+subprocess.run(sys.argv[1:], check=True)
+r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+t1 = time.perf_counter()
+print(f"{t1 - t0:.3f} {(r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime):.3f}")
+PY
+
+echo "round,sih_wall_s,sih_cpu_s,ww_analyze_wall_s,ww_analyze_cpu_s,speedup_wall,speedup_cpu"
+ratios=() cratios=()
 for ((r = 1; r <= rounds; r++)); do
-  t0=$(date +%s.%N)
-  "$sih" analyze "$work"/*.npy --quiet --out "$work/sih.csv"
-  t1=$(date +%s.%N)
-  sih_s=$(echo "$t1 - $t0" | bc -l)
-  ww_s=$(WW_SRC="$WW_SRC" PL_SRC="$PL_SRC" "$py" "$work/ww_time.py" "$work" 2>/dev/null | tail -1)
+  read -r sih_s sih_c < <("$py" "$work/sih_time.py" "$sih" analyze "$work"/*.npy --quiet --out "$work/sih.csv")
+  read -r ww_s ww_c < <(WW_SRC="$WW_SRC" PL_SRC="$PL_SRC" "$py" "$work/ww_time.py" "$work" 2>/dev/null | tail -1)
   ratio=$(echo "$ww_s / $sih_s" | bc -l)
-  printf "%d,%.3f,%.3f,%.1f\n" "$r" "$sih_s" "$ww_s" "$ratio"
+  cratio=$(echo "$ww_c / $sih_c" | bc -l)
+  printf "%d,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f\n" "$r" "$sih_s" "$sih_c" "$ww_s" "$ww_c" "$ratio" "$cratio"
   ratios+=("$ratio")
+  cratios+=("$cratio")
 done
-median=$(printf "%s\n" "${ratios[@]}" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
-printf "analyze_vs_ww: %s matrices (768x3072 / 768x768), median speedup %.1fx over %d rounds (nproc %s)\n" \
-  "$num" "$median" "$rounds" "$(nproc)" >&2
+med() { printf "%s\n" "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+printf "analyze_vs_ww: %s matrices (768x3072 / 768x768), median speedup %.1fx wall, %.1fx CPU over %d rounds (nproc %s, load %s)\n" \
+  "$num" "$(med "${ratios[@]}")" "$(med "${cratios[@]}")" "$rounds" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" >&2

@@ -85,7 +85,13 @@ void collect_one(const std::string& path, const AnalyzeOptions& opt, std::ostrea
   }
   AnalyzeInput in;
   if (ends_with_nocase(path, ".npy")) {
-    in.tensor = read_npy_tensor(path);
+    // read by the worker that analyses it: the files are not all in memory at once
+    in.lazy_npy = true;
+    in.name = fs::path(path).stem().string();
+    in.source = path;
+    in.init_variance = s2;
+    out.push_back(std::move(in));
+    return;
   } else if (ends_with_nocase(path, ".csv")) {
     const MatD m = read_array(path);
     in.tensor.shape = {m.rows(), m.cols()};
@@ -129,6 +135,18 @@ VecD eigenvalues_row_major(const double* w, Eigen::Index h, Eigen::Index d) {
     throw std::runtime_error("LAPACK dsyevd_2stage failed (info = " + std::to_string(info) + ")");
   // a PSD Gram matrix: negative values are round-off around 0
   return ev.cwiseMax(0.0);
+}
+
+// M x rf of weightwatcher's matrices of a tensor (see weight_matrices).
+long num_eigenvalues(const std::vector<std::int64_t>& sh) {
+  if (sh.size() == 4) {
+    const bool torch_layout = sh[0] + sh[1] >= sh[2] + sh[3];
+    return static_cast<long>(torch_layout ? std::min(sh[0], sh[1]) * sh[2] * sh[3]
+                                          : std::min(sh[2], sh[3]) * sh[0] * sh[1]);
+  }
+  long rest = 1;
+  for (std::size_t k = 1; k < sh.size(); ++k) rest *= static_cast<long>(sh[k]);
+  return std::min<long>(static_cast<long>(sh[0]), rest);
 }
 
 std::string cell(double v) {
@@ -250,49 +268,47 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
     throw InputError("analyze: no input (give .npy, .csv, .safetensors files or run folders)");
   int errors = 0;
   std::vector<AnalyzeInput> inputs = collect_analyze_inputs(opt, err, &errors);
-  // weightwatcher's min_evals: too few eigenvalues for an ESD
-  std::vector<AnalyzeInput> kept;
-  for (auto& in : inputs) {
-    const auto& sh = in.tensor.shape;
-    long m = 0, rf = 1;
-    if (sh.size() == 4) {
-      const bool torch_layout = sh[0] + sh[1] >= sh[2] + sh[3];
-      m = torch_layout ? std::min(sh[0], sh[1]) : std::min(sh[2], sh[3]);
-      rf = torch_layout ? sh[2] * sh[3] : sh[0] * sh[1];
-    } else {
-      long rest = 1;
-      for (std::size_t k = 1; k < sh.size(); ++k) rest *= sh[k];
-      m = std::min<long>(sh[0], rest);
-    }
-    if (m * rf < kMinEvals) {
-      if (!opt.quiet)
-        err << "[sih] " << in.source << (in.source.size() && in.name.size() ? ": " : "") << in.name
-            << ": skipped, shape " << shape_string(in.tensor.shape) << " gives fewer than "
-            << kMinEvals << " eigenvalues\n";
-      continue;
-    }
-    kept.push_back(std::move(in));
-  }
-  const int n = static_cast<int>(kept.size());
+  const int n = static_cast<int>(inputs.size());
   int jobs = opt.jobs > 0 ? opt.jobs : std::max(1, std::min(n, omp_get_max_threads()));
   jobs = std::max(1, std::min(jobs, std::max(n, 1)));
   // parallel across matrices, each BLAS/LAPACK call single-threaded: also makes the output
   // independent of --jobs (a threaded Gram product rounds differently)
   openblas_set_num_threads(1);
   std::vector<AnalyzeRow> rows(static_cast<std::size_t>(n));
+  // per input: "" analysed, else a note (skipped) or an error, reported in input order
+  std::vector<std::string> notes(static_cast<std::size_t>(n)), bad(static_cast<std::size_t>(n));
+  std::vector<char> ok(static_cast<std::size_t>(n), 0);
   std::mutex mu;
   int done = 0;
   const bool progress = !opt.quiet && n > 1;
-  std::string first_error;
+  std::string internal_error;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(jobs)
   for (int i = 0; i < n; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    AnalyzeInput& in = inputs[k];
     try {
-      rows[static_cast<std::size_t>(i)] = analyze_input(kept[static_cast<std::size_t>(i)], opt);
+      if (in.lazy_npy) {
+        in.tensor = read_npy_tensor(in.source);
+        if (in.tensor.shape.size() < 2)
+          throw InputError(in.source + ": a 1-D array (shape " + shape_string(in.tensor.shape) +
+                           "); analyze needs a matrix");
+      }
+      if (num_eigenvalues(in.tensor.shape) < kMinEvals) {
+        // weightwatcher's min_evals: too few eigenvalues for an ESD
+        notes[k] = in.source + (in.name.empty() ? "" : ": " + in.name) + ": skipped, shape " +
+                   shape_string(in.tensor.shape) + " gives fewer than " +
+                   std::to_string(kMinEvals) + " eigenvalues";
+      } else {
+        rows[k] = analyze_input(in, opt);
+        ok[k] = 1;
+      }
+    } catch (const InputError& e) {
+      bad[k] = e.what();
     } catch (const std::exception& e) {
       std::lock_guard<std::mutex> lock(mu);
-      if (first_error.empty())
-        first_error = kept[static_cast<std::size_t>(i)].source + ": " + e.what();
+      if (internal_error.empty()) internal_error = in.source + ": " + e.what();
     }
+    in.tensor.data = std::vector<double>();  // free the matrix as soon as it is done
     if (progress) {
       std::lock_guard<std::mutex> lock(mu);
       ++done;
@@ -303,7 +319,20 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
     }
   }
   if (progress) err << '\n';
-  if (!first_error.empty()) throw std::runtime_error(first_error);
+  if (!internal_error.empty()) throw std::runtime_error(internal_error);
+  for (std::size_t k = 0; k < static_cast<std::size_t>(n); ++k) {
+    if (!bad[k].empty()) {
+      if (!opt.keep_going) throw InputError(bad[k]);
+      err << "sih: error: " << bad[k] << std::endl;
+      ++errors;
+    } else if (!notes[k].empty() && !opt.quiet) {
+      err << "[sih] " << notes[k] << '\n';
+    }
+  }
+  std::vector<AnalyzeRow> good;
+  for (std::size_t k = 0; k < static_cast<std::size_t>(n); ++k)
+    if (ok[k]) good.push_back(std::move(rows[k]));
+  rows = std::move(good);
 
   const std::string text = opt.format == "json" ? analyze_json(rows) : analyze_csv(rows);
   if (opt.out_file.empty()) {

@@ -45,7 +45,8 @@ struct AnalyzeRow {
 // A matrix to analyse, as read.
 struct AnalyzeInput {
   std::string name, source;
-  Tensor tensor;
+  Tensor tensor;          // empty while lazy_npy
+  bool lazy_npy = false;  // a .npy file read by the worker that analyses it (source)
   double init_variance = std::numeric_limits<double>::quiet_NaN();
 };
 
@@ -55,7 +56,8 @@ struct AnalyzeInput {
 std::vector<AnalyzeInput> collect_analyze_inputs(const AnalyzeOptions& opt, std::ostream& err,
                                                  int* errors);
 
-// The diagnostics of one input (pooled eigenvalues of weightwatcher's matrices of the tensor).
+// The diagnostics of one input (pooled eigenvalues of weightwatcher's matrices of the tensor;
+// the tensor must be loaded).
 AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt);
 
 // CSV (header + one line per row, 17 significant digits, empty cell = NaN) or JSON.
