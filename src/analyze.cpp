@@ -181,6 +181,14 @@ std::vector<AnalyzeInput> collect_analyze_inputs(const AnalyzeOptions& opt, std:
 }
 
 AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
+  if (in.lazy_npy && in.tensor.shape.empty()) {
+    AnalyzeInput loaded = in;
+    loaded.tensor = read_npy_tensor(in.source);
+    if (loaded.tensor.shape.size() < 2)
+      throw InputError(in.source + ": a 1-D array (shape " + shape_string(loaded.tensor.shape) +
+                       "); analyze needs a matrix");
+    return analyze_input(loaded, opt);
+  }
   AnalyzeRow row;
   row.name = in.name;
   row.source = in.source;

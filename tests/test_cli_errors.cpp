@@ -382,7 +382,7 @@ std::vector<Case> all_cases() {
                 "sih: error: --jobs: -1: must be >= 0"),
       args_case("unknown_subcommand", {"frobnicate", "{cfg}"},
                 "sih: error: unknown command 'frobnicate' (commands: run, config, bulk-lr, "
-                "bulk-losses, merge, plot; see sih --help)"),
+                "bulk-losses, merge, plot, analyze; see sih --help)"),
       args_case("no_subcommand", {}, "sih: error: A subcommand is required (see sih --help)"),
       args_case("missing_config_argument", {"run"}, "sih: error: config is required (see sih --help)"),
       args_case("unknown_option", {"run", "{cfg}", "--set", "out_dir={out}", "--bogus"},

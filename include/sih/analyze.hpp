@@ -57,7 +57,7 @@ std::vector<AnalyzeInput> collect_analyze_inputs(const AnalyzeOptions& opt, std:
                                                  int* errors);
 
 // The diagnostics of one input (pooled eigenvalues of weightwatcher's matrices of the tensor;
-// the tensor must be loaded).
+// a lazy .npy input is read first).
 AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt);
 
 // CSV (header + one line per row, 17 significant digits, empty cell = NaN) or JSON.
