@@ -315,6 +315,7 @@ MpFit fit_mp_ww(const VecD& eigs, double N, double M) {
   const double tw = 1 / std::sqrt(Q) * std::pow(bmax, 2.0 / 3.0) * std::pow(M, -2.0 / 3.0);
   const double cut = bmax + std::sqrt(tw);
   out.num_spikes = static_cast<long>((to_plot.array() > cut).count());
+  out.num_spikes_edge = static_cast<long>((to_plot.array() > bmax).count());
   out.mp_softrank = bmax / lambda_max;
   out.bulk_max = bmax / s2;
   out.bulk_min = bmin / s2;
@@ -430,6 +431,7 @@ std::vector<std::pair<std::string, double>> EsdDiagnostics::columns() const {
       {"sigma_mp", mp.sigma_mp},
       {"mp_softrank", mp.mp_softrank},
       {"num_spikes", L(mp.num_spikes)},
+      {"num_spikes_edge", L(mp.num_spikes_edge)},
       {"bulk_max", mp.bulk_max},
       {"bulk_min", mp.bulk_min},
       {"mp_lambda_plus", mp_lambda_plus},

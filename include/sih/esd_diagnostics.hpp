@@ -60,8 +60,9 @@ struct MpFit {
   double bulk_min = kNaN;     // lambda_- likewise
   double mp_softrank = kNaN;  // bulk_max / lambda_max
   double w_scale = kNaN;
-  long num_spikes =
-      -1;  // eigenvalues > bulk_max + sqrt(TW), TW = bulk_max^(2/3) / (sqrt(Q) M^(2/3))
+  // eigenvalues > bulk_max + sqrt(TW), TW = bulk_max^(2/3) / (sqrt(Q) M^(2/3)) (rescaled)
+  long num_spikes = -1;
+  long num_spikes_edge = -1;  // eigenvalues > bulk_max (the fitted edge itself, no TW margin)
   bool valid = false;
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 };
