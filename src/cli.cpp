@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sih/analyze.hpp"
 #include "sih/config.hpp"
 #include "sih/config_fields.hpp"
 #include "sih/config_input.hpp"
@@ -175,6 +176,29 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   plot->add_option("out_dir", dir, "Run or sweep folder")->required();
   plot->footer("Prints the PNG files written, one per line.");
 
+  sih::AnalyzeOptions aopt;
+  std::string init_std;
+  auto* analyze = app.add_subcommand(
+      "analyze", "ESD diagnostics (weightwatcher/powerlaw conventions) of weight matrices");
+  analyze->add_option("paths", aopt.paths, ".npy, .csv, .safetensors files or sih run folders")
+      ->required();
+  analyze->add_option("--out", aopt.out_file, "Write the table to FILE (default: stdout)");
+  analyze->add_option("--format", aopt.format, "csv (default) or json");
+  analyze->add_option("--plot", aopt.plot_dir, "Draw ESD and CCDF figures per matrix into DIR");
+  analyze->add_option("--jobs", aopt.jobs, "Threads across matrices (default: cores)");
+  analyze->add_option("--pl-bootstrap", aopt.pl_bootstrap,
+                      "Bootstrap GOF samples of the power law (default 0 = off)");
+  analyze->add_option("--seed", aopt.seed, "Seed of the bootstrap");
+  analyze->add_option("--init-std", init_std,
+                      "Std of the initial entries: adds mp_lambda_plus_init, num_spikes_init");
+  analyze->add_option("--tpl-alpha-max", aopt.tpl_alpha_max,
+                      "Upper bound of the truncated power law's alpha (powerlaw default: 3)");
+  analyze->add_flag("--keep-going", aopt.keep_going, "Analyse the good inputs when some are bad");
+  analyze->add_flag("--quiet", aopt.quiet, "No progress or notes on stderr");
+  analyze->footer(
+      "One row per matrix (docs/OUTPUT.md, \"sih analyze\"). Exit status 2 when an input is bad\n"
+      "(with --keep-going after analysing the others).");
+
   try {
     // An unknown first word would otherwise be reported as "a subcommand is required".
     if (!args.empty() && !args[0].empty() && args[0][0] != '-') {
@@ -206,6 +230,18 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       if (*cmd) return cmd_sweep(*kind, config_path, sets, sweep_args, force, quiet, out, err);
     if (*merge) return cmd_merge(dir, out, err);
     if (*plot) return cmd_plot(dir, out, err);
+    if (*analyze) {
+      if (!init_std.empty()) {
+        try {
+          aopt.init_std = std::stod(init_std);
+        } catch (const std::exception&) {
+          throw sih::InputError("--init-std: " + init_std + ": must be a number");
+        }
+        if (!(aopt.init_std > 0))
+          throw sih::InputError("--init-std: " + init_std + ": must be > 0");
+      }
+      return sih::run_analyze(aopt, out, err);
+    }
     if (*config) {
       if (describe || config_path.empty()) {
         out << sih::describe_config_fields();
