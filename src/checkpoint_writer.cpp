@@ -96,6 +96,11 @@ void RunFolderSink<T>::spectra(long step, const VecD& W_eigenvalues, const Vec<T
 }
 
 template <typename T>
+void RunFolderSink<T>::features_spectrum(long step, const VecD& eigenvalues) {
+  if (!c_.lightweight) write_eigenvalues(w_, step, "features", eigenvalues);
+}
+
+template <typename T>
 void RunFolderSink<T>::overlaps(const OverlapPair<T>& pair) {
   if (!keeps_overlaps()) return;
   const std::string base = fmt::format("overlaps/pair{}", pair.index);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "sih/esd_diagnostics.hpp"
 #include "sih/metrics.hpp"
 #include "sih/model.hpp"
 #include "sih/optim.hpp"
@@ -90,7 +91,13 @@ template <typename T>
 class Checkpointer {
  public:
   Checkpointer(const Config& c, const Problem<T>& p, CheckpointSink<T>& s, TrainResult& r)
-      : c_(c), p_(p), s_(s), r_(r) {}
+      : c_(c), p_(p), s_(s), r_(r) {
+    // The variance of W's initial entries, for the MP edge of the start: N(0, 1) when sih
+    // draws them (as the reference), the entries' mean square when they are given.
+    init_variance_ = c_.init_from.empty()
+                         ? 1.0
+                         : static_cast<double>(p_.W0.squaredNorm()) / static_cast<double>(p_.W0.size());
+  }
 
   const MetricsRow& last_row() const { return last_row_; }
 
@@ -186,6 +193,44 @@ class Checkpointer {
       if (!s.hill.valid || !s.mle_ks.valid)
         note(fmt::format("step {}: power-law alpha undefined (degenerate spectrum)", step));
     }
+    {
+      PhaseTimer t(r_.timings_s, "checkpoint_esd_diagnostics");
+      EsdDiagnosticsOptions o;
+      o.h = static_cast<double>(c_.h);
+      o.d = static_cast<double>(c_.d);
+      o.N = std::max(o.h, o.d);
+      o.M = std::min(o.h, o.d);
+      o.init_variance = init_variance_;
+      o.pl_bootstrap = c_.pl_bootstrap;
+      o.seed = derive_seed(c_.seed, "pl-bootstrap", static_cast<std::uint64_t>(step));
+      const EsdDiagnostics e = esd_diagnostics(eigs, o);
+      auto count = [](long v) { return v >= 0 ? std::optional<double>(v) : std::nullopt; };
+      row.mp_lambda_plus_init = finite_or_empty(e.mp_lambda_plus_init);
+      row.num_spikes_init = count(e.num_spikes_init);
+      if (e.mp.valid) {
+        row.sigma_mp = finite_or_empty(e.mp.sigma_mp);
+        row.mp_lambda_plus = finite_or_empty(e.mp_lambda_plus);
+        row.mp_softrank = finite_or_empty(e.mp.mp_softrank);
+        row.num_spikes = count(e.mp.num_spikes);
+        row.num_spikes_edge = count(e.mp.num_spikes_edge);
+        row.spike_gap = finite_or_empty(e.spike_gap);
+      }
+      row.R_exponential = finite_or_empty(e.tails.exponential.R);
+      row.p_exponential = finite_or_empty(e.tails.exponential.p);
+      row.R_lognormal = finite_or_empty(e.tails.lognormal.R);
+      row.p_lognormal = finite_or_empty(e.tails.lognormal.p);
+      row.R_truncated_power_law = finite_or_empty(e.tails.truncated_power_law.R);
+      row.p_truncated_power_law = finite_or_empty(e.tails.truncated_power_law.p);
+      if (c_.pl_bootstrap > 0) row.pl_bootstrap_p = finite_or_empty(e.pl_bootstrap_p);
+      if (c_.enable_ww) {
+        row.alpha_weighted = finite_or_empty(e.alpha_weighted);
+        row.log_norm = finite_or_empty(e.log_norm);
+        row.log_spectral_norm = finite_or_empty(e.log_spectral_norm);
+        row.log_alpha_norm = finite_or_empty(e.log_alpha_norm);
+        row.entropy = finite_or_empty(e.entropy);
+        row.num_pl_spikes = count(e.num_pl_spikes);
+      }
+    }
     if (s_.keeps_spectra()) {
       PhaseTimer t(r_.timings_s, "checkpoint_spectra_output");
       s_.spectra(step, eigs, a);  // W's entries: handed over by stream B
@@ -251,6 +296,10 @@ class Checkpointer {
       PhaseTimer t(r_.timings_s, "checkpoint_kta");
       row.kta = finite_or_empty(kta_from_gram(f_gram_, phi_t_y_, probe.y));
     }
+    if (c_.probe_features && c_.features_spectrum) {
+      PhaseTimer t(r_.timings_s, "checkpoint_features_spectrum");
+      features_spectrum(step, probe.rows(), row);  // before the ridge factorises the Gram matrix
+    }
     if (c_.fix_last_layer) {
       PhaseTimer t(r_.timings_s, "checkpoint_ridge");
       const double ridge =
@@ -274,6 +323,20 @@ class Checkpointer {
     }
   }
 
+  // The ESD of the conjugate kernel: the eigenvalues of Phi^T Phi (h x h, lower triangle).
+  void features_spectrum(long step, long rows, MetricsRow& row) {
+    const VecD eigs = esd_eigenvalues_from_gram(f_gram_);
+    const SpectralSummary fs = summarize_spectrum(eigs);
+    if (fs.hill.valid) row.features_alpha_hill = finite_or_empty(fs.hill.alpha);
+    if (fs.mle_ks.valid) row.features_alpha_mle_ks = finite_or_empty(fs.mle_ks.alpha);
+    // Phi is rows x h: beyond min(rows, h) the eigenvalues are zeros of the rank.
+    const double N = static_cast<double>(std::max<long>(rows, c_.h));
+    const long M = std::min<long>(rows, c_.h);
+    const MpFit mp = fit_mp_ww(eigs.tail(M), N, static_cast<double>(M));
+    if (mp.valid && mp.num_spikes >= 0) row.features_num_spikes = static_cast<double>(mp.num_spikes);
+    s_.features_spectrum(step, eigs);
+  }
+
   void note(const std::string& text) {
     r_.notes.push_back(text);
     s_.log("note: " + text);
@@ -284,6 +347,7 @@ class Checkpointer {
   CheckpointSink<T>& s_;
   TrainResult& r_;
   MetricsRow last_row_;
+  double init_variance_ = 1.0;
   // Buffers kept across checkpoints (no page faults for fresh 10 MB allocations each time).
   Mat<T> w_gram_, phi_, f_gram_, phi_test_;
   Vec<T> phi_t_y_;

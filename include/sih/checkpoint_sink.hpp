@@ -33,6 +33,9 @@ class CheckpointSink {
   virtual void weight_entries(long step, const Mat<T>& W) = 0;
   // The eigenvalues of W^T W (ascending, min(h, d) of them) and the read-out a.
   virtual void spectra(long step, const VecD& W_eigenvalues, const Vec<T>& a) = 0;
+  // The eigenvalues of the probe features' Gram matrix Phi^T Phi (ascending, h of them).
+  // Called from the checkpoint's second stream, as weight_entries.
+  virtual void features_spectrum(long step, const VecD& eigenvalues) = 0;
   virtual void overlaps(const OverlapPair<T>& pair) = 0;
   virtual void weights(long step, const Mat<T>& W, const Vec<T>& a) = 0;
   // |<v_i, beta>| for the right singular vectors of the initial W, descending order.

@@ -17,6 +17,7 @@ class RunFolderSink final : public CheckpointSink<T> {
   bool keeps_weights() const override { return c_.save_weights; }
   void weight_entries(long step, const Mat<T>& W) override;
   void spectra(long step, const VecD& W_eigenvalues, const Vec<T>& a) override;
+  void features_spectrum(long step, const VecD& eigenvalues) override;
   void overlaps(const OverlapPair<T>& pair) override;
   void weights(long step, const Mat<T>& W, const Vec<T>& a) override;
   void init_alignment(const VecD& curve) override;

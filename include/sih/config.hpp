@@ -50,6 +50,8 @@ struct Config {
   std::string init_from;  // folder of starting arrays ("" = generate)
   std::string out_dir = "out";
   bool save_weights = false;
+  int pl_bootstrap = 0;           // bootstrap samples of the power law's goodness of fit
+  bool features_spectrum = true;  // the ESD of the probe features' Gram matrix
 
   long steps_per_epoch() const { return (n + batch_size - 1) / batch_size; }
   long total_steps() const { return num_epochs * steps_per_epoch(); }

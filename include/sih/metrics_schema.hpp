@@ -18,6 +18,15 @@ struct MetricsRow {
   std::optional<double> train_loss, val_loss, kta, w_beta_alignment, alpha_hill, D_hill,
       alpha_mle_ks, D_mle_ks, alpha_peak, D_peak, spectral_norm, frobenius_norm, alphahat,
       stable_rank;
+  // The bulk, the spikes and the tail tests of W's ESD (esd_diagnostics.hpp).
+  std::optional<double> mp_lambda_plus_init, sigma_mp, mp_lambda_plus, mp_softrank, num_spikes,
+      num_spikes_edge, num_spikes_init, spike_gap, R_exponential, p_exponential, R_lognormal,
+      p_lognormal, R_truncated_power_law, p_truncated_power_law, pl_bootstrap_p;
+  // weightwatcher's metrics (enable_ww).
+  std::optional<double> alpha_weighted, log_norm, log_spectral_norm, log_alpha_norm, entropy,
+      num_pl_spikes;
+  // The ESD of the probe features' Gram matrix (the conjugate kernel; features_spectrum).
+  std::optional<double> features_alpha_hill, features_alpha_mle_ks, features_num_spikes;
 };
 
 struct MetricColumn {
