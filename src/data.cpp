@@ -17,14 +17,12 @@ RunSeeds RunSeeds::from_seed(std::uint64_t seed) {
 }
 
 template <typename T>
-Vec<T> teacher_labels(const Mat<T>& X, const Vec<T>& beta, double noise_std, std::uint64_t seed) {
+Vec<T> teacher_labels(const Mat<T>& X, const Vec<T>& beta, double noise_std, std::uint64_t seed,
+                      TeacherLink link) {
   Vec<T> z = X * beta;
   Vec<T> noise(z.size());
   fill_normal(noise.data(), static_cast<std::size_t>(noise.size()), seed, noise_std);
-  for (Eigen::Index i = 0; i < z.size(); ++i) {
-    const T v = z[i];
-    z[i] = (v > T(20) ? v : std::log1p(std::exp(v))) + noise[i];
-  }
+  for (Eigen::Index i = 0; i < z.size(); ++i) z[i] = teacher_link(link, z[i]) + noise[i];
   return z;
 }
 
@@ -109,8 +107,10 @@ Problem<T> load_problem(const std::string& dir, const Config& c) {
   return p;
 }
 
-template Vec<float> teacher_labels(const Mat<float>&, const Vec<float>&, double, std::uint64_t);
-template Vec<double> teacher_labels(const Mat<double>&, const Vec<double>&, double, std::uint64_t);
+template Vec<float> teacher_labels(const Mat<float>&, const Vec<float>&, double, std::uint64_t,
+                                   TeacherLink);
+template Vec<double> teacher_labels(const Mat<double>&, const Vec<double>&, double, std::uint64_t,
+                                    TeacherLink);
 template Problem<float> generate_problem<float>(const Config&, const RunSeeds&);
 template Problem<double> generate_problem<double>(const Config&, const RunSeeds&);
 template Problem<float> load_problem<float>(const std::string&, const Config&);

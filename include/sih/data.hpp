@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "sih/activation.hpp"
 #include "sih/config.hpp"
 #include "sih/types.hpp"
 
@@ -35,9 +36,11 @@ struct Problem {
   Dataset<T> train, probe, test;  // probe is empty when fix_last_layer is false
 };
 
-// y = softplus(X beta) + noise_std * N(0,1), PyTorch's Softplus (beta 1, threshold 20).
+// y = g(X beta) + noise_std * N(0,1); g = softplus is PyTorch's Softplus (beta 1, threshold
+// 20), the other links are in activation.hpp.
 template <typename T>
-Vec<T> teacher_labels(const Mat<T>& X, const Vec<T>& beta, double noise_std, std::uint64_t seed);
+Vec<T> teacher_labels(const Mat<T>& X, const Vec<T>& beta, double noise_std, std::uint64_t seed,
+                      TeacherLink link = TeacherLink::kSoftplus);
 
 template <typename T>
 Problem<T> generate_problem(const Config& config, const RunSeeds& seeds);
