@@ -12,22 +12,22 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "sih/config_fields.hpp"
-#include "sih/config_input.hpp"
-#include "sih/memory_model.hpp"
 #include "sih/array_io.hpp"
 #include "sih/cli.hpp"
 #include "sih/config.hpp"
+#include "sih/config_fields.hpp"
+#include "sih/config_input.hpp"
 #include "sih/data.hpp"
+#include "sih/memory_model.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -103,8 +103,8 @@ struct Case {
 std::string listing(const std::string& dir) {
   std::string s;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec))
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec))
     s += "  " + it->path().string() + "\n";
   return s;
 }
@@ -153,7 +153,8 @@ std::vector<Case> all_cases() {
       // ---- The config file itself.
       args_case("missing_file", {"run", "{tmp}/none.yml", "--set", "out_dir={out}"},
                 "sih: error: {tmp}/none.yml: cannot open: No such file or directory"),
-      args_case("missing_folder_of_file", {"run", "{tmp}/no/such/dir.yml", "--set", "out_dir={out}"},
+      args_case("missing_folder_of_file",
+                {"run", "{tmp}/no/such/dir.yml", "--set", "out_dir={out}"},
                 "sih: error: {tmp}/no/such/dir.yml: cannot open: No such file or directory"),
       args_case("unreadable_directory", {"run", "{tmp}", "--set", "out_dir={out}"},
                 "sih: error: {tmp}: is a directory, not a config file"),
@@ -208,13 +209,15 @@ std::vector<Case> all_cases() {
       run_case("d_zero", "d: 0", "sih: error: d: 0: must be > 0"),
       run_case("h_negative", "h: -3", "sih: error: h: -3: must be > 0"),
       run_case("n_test_zero", "n_test: 0", "sih: error: n_test: 0: must be > 0"),
-      run_case("batch_size_above_n", "batch_size: 41", "sih: error: batch_size: 41: must be <= n (40)"),
+      run_case("batch_size_above_n", "batch_size: 41",
+               "sih: error: batch_size: 41: must be <= n (40)"),
       run_case("batch_size_zero", "batch_size: 0", "sih: error: batch_size: 0: must be >= 1"),
       run_case("lr_zero", "lr: 0", "sih: error: lr: 0: must be > 0"),
       run_case("lr_negative", "lr: -0.5", "sih: error: lr: -0.5: must be > 0"),
       run_case("momentum_one", "optimizer: sgd\nmomentum: 1",
                "sih: error: momentum: 1: must be in [0, 1)"),
-      run_case("momentum_negative", "momentum: -0.1", "sih: error: momentum: -0.1: must be in [0, 1)"),
+      run_case("momentum_negative", "momentum: -0.1",
+               "sih: error: momentum: -0.1: must be in [0, 1)"),
       run_case("weight_decay_negative", "weight_decay: -1e-4",
                "sih: error: weight_decay: -1e-4: must be >= 0"),
       run_case("reg_lambda_negative", "reg_lambda: -0.01",
@@ -224,7 +227,8 @@ std::vector<Case> all_cases() {
       run_case("probe_freq_zero", "probe_freq_steps: 0",
                "sih: error: probe_freq_steps: 0: must be > 0"),
       run_case("num_epochs_zero", "num_epochs: 0", "sih: error: num_epochs: 0: must be > 0"),
-      run_case("gamma_zero", "lr_scheduler_cls: StepLR\nlr_scheduler_kwargs: {step_size: 1, gamma: 0}",
+      run_case("gamma_zero",
+               "lr_scheduler_cls: StepLR\nlr_scheduler_kwargs: {step_size: 1, gamma: 0}",
                "sih: error: lr_scheduler_kwargs.gamma: 0: must be > 0"),
       run_case("step_size_zero",
                "lr_scheduler_cls: StepLR\nlr_scheduler_kwargs: {step_size: 0, gamma: 0.5}",
@@ -232,11 +236,13 @@ std::vector<Case> all_cases() {
       args_case("out_dir_empty", {"run", "{cfg}", "--set", "out_dir="},
                 "sih: error: out_dir: null: must be a string"),
       // ---- Names.
-      run_case("optimizer_unknown", "optimizer: rmsprop",
-               "sih: error: optimizer: 'rmsprop': must be one of sgd, adam"),
-      run_case("scheduler_unknown", "lr_scheduler_cls: CosineAnnealingLR",
-               "sih: error: lr_scheduler_cls: 'CosineAnnealingLR': must be StepLR"),
-      run_case("L_three", "L: 3", "sih: error: L: 3: only L = 2 (a two-layer student) is supported"),
+      run_case("optimizer_unknown", "optimizer: lion",
+               "sih: error: optimizer: 'lion': must be one of sgd, adam, adamw, rmsprop, signgd"),
+      run_case("scheduler_unknown", "lr_scheduler_cls: OneCycleLR",
+               "sih: error: lr_scheduler_cls: 'OneCycleLR': must be one of StepLR, "
+               "CosineAnnealingLR, ExponentialLR, LinearLR"),
+      run_case("L_three", "L: 3",
+               "sih: error: L: 3: only L = 2 (a two-layer student) is supported"),
       run_case("precision_unknown", "precision: float16",
                "sih: error: precision: 'float16': must be one of float32, float64"),
       run_case("enable_ww", "enable_ww: true",
@@ -251,16 +257,19 @@ std::vector<Case> all_cases() {
       sweep_case("bulk-losses", "varying_param_unsupported", "varying_param: lr\nlr: [0.1, 1]",
                  "sih: error: varying_param: 'lr': must be one of n, label_noise_std, reg_lambda, "
                  "gamma"),
-      sweep_case("bulk-losses", "empty_list_bulk_losses", "varying_param: reg_lambda\nreg_lambda: []",
+      sweep_case("bulk-losses", "empty_list_bulk_losses",
+                 "varying_param: reg_lambda\nreg_lambda: []",
                  "sih: error: reg_lambda: []: must be a non-empty list"),
-      sweep_case("bulk-lr", "empty_list_bulk_lr", "lr: []", "sih: error: lr: []: must be a non-empty list"),
+      sweep_case("bulk-lr", "empty_list_bulk_lr", "lr: []",
+                 "sih: error: lr: []: must be a non-empty list"),
       sweep_case("bulk-lr", "duplicate_list_values", "lr: [0.1, 1, 0.1]",
                  "sih: error: lr: [0.1, 1, 0.1]: duplicate value 0.1 (each value is run once)"),
       sweep_case("bulk-lr", "duplicate_list_values_spelled_apart", "lr: [0.1, 1e-1]",
                  "sih: error: lr: [0.1, 1e-1]: duplicate value 1e-1 (each value is run once)"),
-      sweep_case("bulk-lr", "list_for_unswept_key", "lr: [0.1, 1]\nh: [8, 12]",
-                 "sih: error: h: [8, 12]: sih bulk-lr only sweeps over optimizer, lr; this key must "
-                 "be a single value"),
+      sweep_case(
+          "bulk-lr", "list_for_unswept_key", "lr: [0.1, 1]\nh: [8, 12]",
+          "sih: error: h: [8, 12]: sih bulk-lr only sweeps over optimizer, lr; this key must "
+          "be a single value"),
       sweep_case("bulk-lr", "bad_item_in_list", "lr: [0.1, -1]", "sih: error: lr: -1: must be > 0"),
       sweep_case("sweep", "sweep_unsweepable_key", "seed: [1, 2]",
                  "sih: error: seed: [1, 2]: this key cannot be swept; give a single value"),
@@ -295,13 +304,14 @@ std::vector<Case> all_cases() {
                    write_init(tmp + "/init");
                    fs::remove(tmp + "/init/y_test.csv");
                  }),
-      with_setup(run_case("init_from_wrong_shape", init,
-                          "sih: error: init_from: {init}/W0.csv: shape 8x12, expected h x d = 12x8"),
-                 [&](const std::string& tmp) {
-                   write_init(tmp + "/init");
-                   const MatD w = read_array(tmp + "/init/W0.csv");
-                   write_csv(tmp + "/init/W0.csv", w.transpose());
-                 }),
+      with_setup(
+          run_case("init_from_wrong_shape", init,
+                   "sih: error: init_from: {init}/W0.csv: shape 8x12, expected h x d = 12x8"),
+          [&](const std::string& tmp) {
+            write_init(tmp + "/init");
+            const MatD w = read_array(tmp + "/init/W0.csv");
+            write_csv(tmp + "/init/W0.csv", w.transpose());
+          }),
       with_setup(run_case("init_from_vector_too_short", init,
                           "sih: error: init_from: {init}/y_train.csv: shape 39x1, expected n x 1 "
                           "= 40x1"),
@@ -310,19 +320,21 @@ std::vector<Case> all_cases() {
                    const MatD y = read_array(tmp + "/init/y_train.csv");
                    write_csv(tmp + "/init/y_train.csv", y.topRows(39));
                  }),
-      with_setup(run_case("init_from_non_numeric_cell", init,
-                          "sih: error: {init}/X_train.csv: line 3, column 2: 'abc' is not a number"),
-                 [&](const std::string& tmp) {
-                   write_init(tmp + "/init");
-                   replace_csv_line(tmp + "/init/X_train.csv", 3, "1,abc,3,4,5,6,7,8");
-                 }),
-      with_setup(run_case("init_from_nan_cell", init,
-                          "sih: error: {init}/X_test.csv: NaN/Inf value at line 2, column 1 (inputs "
-                          "must be finite)"),
-                 [&](const std::string& tmp) {
-                   write_init(tmp + "/init");
-                   replace_csv_line(tmp + "/init/X_test.csv", 2, "nan,1,2,3,4,5,6,7");
-                 }),
+      with_setup(
+          run_case("init_from_non_numeric_cell", init,
+                   "sih: error: {init}/X_train.csv: line 3, column 2: 'abc' is not a number"),
+          [&](const std::string& tmp) {
+            write_init(tmp + "/init");
+            replace_csv_line(tmp + "/init/X_train.csv", 3, "1,abc,3,4,5,6,7,8");
+          }),
+      with_setup(
+          run_case("init_from_nan_cell", init,
+                   "sih: error: {init}/X_test.csv: NaN/Inf value at line 2, column 1 (inputs "
+                   "must be finite)"),
+          [&](const std::string& tmp) {
+            write_init(tmp + "/init");
+            replace_csv_line(tmp + "/init/X_test.csv", 2, "nan,1,2,3,4,5,6,7");
+          }),
       with_setup(run_case("init_from_truncated_npy", init,
                           "sih: error: {init}/W0.npy: truncated: header says 12x8 float64 (768 "
                           "bytes of data), file has 668"),
@@ -331,13 +343,14 @@ std::vector<Case> all_cases() {
                    const std::string bytes = to_npy<double>(read_array(tmp + "/init/W0.csv"));
                    test::write_text(tmp + "/init/W0.npy", bytes.substr(0, bytes.size() - 100));
                  }),
-      with_setup(run_case("init_from_too_large_for_float32", init + "precision: float32",
-                          "sih: error: init_from: {init}/a0.csv: values too large for float32 (largest "
-                          "|x| = 1e+300; the sum of squares must stay below 3.40282e+38)"),
-                 [&](const std::string& tmp) {
-                   write_init(tmp + "/init");
-                   replace_csv_line(tmp + "/init/a0.csv", 5, "1e300");
-                 }),
+      with_setup(
+          run_case("init_from_too_large_for_float32", init + "precision: float32",
+                   "sih: error: init_from: {init}/a0.csv: values too large for float32 (largest "
+                   "|x| = 1e+300; the sum of squares must stay below 3.40282e+38)"),
+          [&](const std::string& tmp) {
+            write_init(tmp + "/init");
+            replace_csv_line(tmp + "/init/a0.csv", 5, "1e300");
+          }),
       with_setup(sweep_case("bulk-lr", "init_from_wrong_shape_in_sweep", init + "lr: [0.1, 1]",
                             "sih: error: init_from: {init}/W0.csv: shape 8x12, expected h x d = "
                             "12x8"),
@@ -348,10 +361,11 @@ std::vector<Case> all_cases() {
                  }),
       // ---- out_dir. As root, permission bits do not stop writes: a path through a regular
       // file cannot be created by anyone.
-      with_setup(args_case("out_dir_under_a_file", {"run", "{cfg}", "--set", "out_dir={tmp}/file.txt/out"},
-                           "sih: error: out_dir: {tmp}/file.txt/out: cannot create folder: Not a "
-                           "directory"),
-                 [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      with_setup(
+          args_case("out_dir_under_a_file", {"run", "{cfg}", "--set", "out_dir={tmp}/file.txt/out"},
+                    "sih: error: out_dir: {tmp}/file.txt/out: cannot create folder: Not a "
+                    "directory"),
+          [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
       with_setup(args_case("out_dir_under_a_file_sweep",
                            {"bulk-lr", "{cfg}", "--set", "out_dir={tmp}/file.txt/out", "--set",
                             "lr=[0.1, 1]"},
@@ -376,24 +390,30 @@ std::vector<Case> all_cases() {
                 "sih: error: unknown key 'epochs' (did you mean 'num_epochs'?)"),
       args_case("set_bad_value", {"run", "{cfg}", "--set", "out_dir={out}", "--set", "n=-1"},
                 "sih: error: n: -1: must be > 0"),
-      args_case("shard_k_above_n",
-                {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--shard", "3/2"},
-                "sih: error: --shard: '3/2': must be K/N with 1 <= K <= N (e.g. 2/4)"),
-      args_case("shard_zero",
-                {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--shard", "0/2"},
-                "sih: error: --shard: '0/2': must be K/N with 1 <= K <= N (e.g. 2/4)"),
-      args_case("shard_no_slash",
-                {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--shard", "2"},
-                "sih: error: --shard: '2': must be K/N with 1 <= K <= N (e.g. 2/4)"),
-      args_case("shard_not_numbers",
-                {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--shard", "a/b"},
-                "sih: error: --shard: 'a/b': must be K/N with 1 <= K <= N (e.g. 2/4)"),
-      args_case("shard_of_zero",
-                {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--shard", "1/0"},
-                "sih: error: --shard: '1/0': must be K/N with 1 <= K <= N (e.g. 2/4)"),
-      args_case("jobs_negative",
-                {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--jobs", "-1"},
-                "sih: error: --jobs: -1: must be >= 0"),
+      args_case(
+          "shard_k_above_n",
+          {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--shard", "3/2"},
+          "sih: error: --shard: '3/2': must be K/N with 1 <= K <= N (e.g. 2/4)"),
+      args_case(
+          "shard_zero",
+          {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--shard", "0/2"},
+          "sih: error: --shard: '0/2': must be K/N with 1 <= K <= N (e.g. 2/4)"),
+      args_case(
+          "shard_no_slash",
+          {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--shard", "2"},
+          "sih: error: --shard: '2': must be K/N with 1 <= K <= N (e.g. 2/4)"),
+      args_case(
+          "shard_not_numbers",
+          {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--shard", "a/b"},
+          "sih: error: --shard: 'a/b': must be K/N with 1 <= K <= N (e.g. 2/4)"),
+      args_case(
+          "shard_of_zero",
+          {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--shard", "1/0"},
+          "sih: error: --shard: '1/0': must be K/N with 1 <= K <= N (e.g. 2/4)"),
+      args_case(
+          "jobs_negative",
+          {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--jobs", "-1"},
+          "sih: error: --jobs: -1: must be >= 0"),
       args_case("unknown_subcommand", {"frobnicate", "{cfg}"},
                 "sih: error: unknown command 'frobnicate' (commands: run, config, sweep, bulk-lr, "
                 "bulk-losses, merge, plot; see sih --help)"),
@@ -403,7 +423,8 @@ std::vector<Case> all_cases() {
       args_case("sweep_max_runs_zero", {"sweep", "{cfg}", "--max-runs", "0"},
                 "sih: error: --max-runs: 0: must be >= 1"),
       args_case("no_subcommand", {}, "sih: error: A subcommand is required (see sih --help)"),
-      args_case("missing_config_argument", {"run"}, "sih: error: config is required (see sih --help)"),
+      args_case("missing_config_argument", {"run"},
+                "sih: error: config is required (see sih --help)"),
       args_case("unknown_option", {"run", "{cfg}", "--set", "out_dir={out}", "--bogus"},
                 "sih: error: The following argument was not expected: --bogus (see sih --help)"),
       args_case("merge_not_a_sweep", {"merge", "{tmp}"},
@@ -459,7 +480,8 @@ TEST(CliErrors, EveryBadInputIsOneLineExitTwoAndWritesNothing) {
     if (c.match == Match::kExact)
       EXPECT_EQ(line, want);
     else
-      EXPECT_EQ(line.rfind(want, 0), 0u) << "expected to start with: " << want << "\nactual: " << line;
+      EXPECT_EQ(line.rfind(want, 0), 0u)
+          << "expected to start with: " << want << "\nactual: " << line;
     EXPECT_EQ(listing(tmp.path()), before) << "the command wrote files";
     EXPECT_FALSE(fs::exists(out)) << "out_dir was created";
   }
