@@ -33,6 +33,7 @@ struct Problem {
   Vec<T> beta;                    // unit teacher direction (d)
   Mat<T> W0;                      // h x d
   Vec<T> a0;                      // h
+  Vec<T> b0;                      // h hidden biases; empty unless config.bias
   Dataset<T> train, probe, test;  // probe is empty when fix_last_layer is false
 };
 
@@ -47,7 +48,7 @@ Problem<T> generate_problem(const Config& config, const RunSeeds& seeds);
 
 // Loads beta, W0, a0, X_train, y_train, X_probe, y_probe, X_test, y_test (.npy preferred over
 // .csv when both exist) and checks every shape against n, d, h, n_test; InputError otherwise.
-// X_probe/y_probe are only required when fix_last_layer is true.
+// X_probe/y_probe are only required when fix_last_layer is true, b0 (h) only when bias is.
 template <typename T>
 Problem<T> load_problem(const std::string& dir, const Config& config);
 
