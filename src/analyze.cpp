@@ -59,7 +59,7 @@ void collect_one(const std::string& path, const AnalyzeOptions& opt, std::ostrea
       if (in.tensor.shape.size() < 2) continue;  // the second layer a: a vector
       in.name = f.stem().string();
       in.source = f.string();
-      // sih initialises W with N(0, 1) entries (SPEC section 2)
+      // sih initialises W with N(0, 1) entries (docs/MODEL.md §2)
       const bool is_w = in.name.size() >= 2 && in.name.compare(in.name.size() - 2, 2, "_W") == 0;
       in.init_variance = !std::isnan(s2) ? s2 : (is_w ? 1.0 : s2);
       out.push_back(std::move(in));

@@ -115,11 +115,15 @@ void RunFolderSink<T>::overlaps(const OverlapPair<T>& pair) {
 }
 
 template <typename T>
-void RunFolderSink<T>::weights(long step, const Mat<T>& W, const Vec<T>& a) {
+void RunFolderSink<T>::weights(long step, const Mat<T>& W, const Vec<T>& a, const Vec<T>* b) {
   if (!keeps_weights()) return;
   w_.write_matrix_npy(fmt::format("weights/step{}_W.npy", step), W);
   const Mat<T> a_mat = a;
   w_.write_matrix_npy(fmt::format("weights/step{}_a.npy", step), a_mat);
+  if (b) {
+    const Mat<T> b_mat = *b;
+    w_.write_matrix_npy(fmt::format("weights/step{}_b.npy", step), b_mat);
+  }
 }
 
 template <typename T>

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "config_table.hpp"
+#include "sih/optim.hpp"
 
 namespace sih {
 namespace config_table {
@@ -129,6 +130,22 @@ FieldSpec choice(std::string key, E Config::*member, std::vector<std::pair<std::
   return f;
 }
 
+template <typename E>
+std::vector<std::string> names_of(const std::vector<std::pair<std::string, E>>& names) {
+  std::vector<std::string> words;
+  for (const auto& entry : names) words.push_back(entry.first);
+  return words;
+}
+
+Rule in_closed(double low, double high, bool open_low = false) {
+  std::string text = fmt::format("in {}{}, {}]", open_low ? "(" : "[", low, high);
+  return {text, [=](const json& v, const Config&) {
+            const long double x = as_number(v);
+            const bool above = open_low ? x > low : x >= low;
+            return above && x <= high ? std::string() : "must be " + text;
+          }};
+}
+
 }  // namespace
 
 // The order is the validation order, so that a config with several problems always reports
@@ -172,23 +189,73 @@ const std::vector<FieldSpec>& field_table() {
       real("label_noise_std", &Config::label_noise_std, at_least(0),
            "standard deviation of the label noise")
           .changes_start(),
-      text("optimizer", &Config::optimizer, one_of({"sgd", "adam"}),
-           "PyTorch semantics; sgd with batch_size = n is full-batch GD")
+      text("optimizer", &Config::optimizer, one_of(names_of(optimizer_names())),
+           "PyTorch semantics (torch.optim SGD, Adam, AdamW, RMSprop; signgd: theta -= lr "
+           "sign(g)); sgd with batch_size = n is full-batch GD")
           .after_start(),
-      real("momentum", &Config::momentum, in_half_open(0, 1), "sgd momentum").after_start(),
-      real("weight_decay", &Config::weight_decay, at_least(0), "L2 term added to the gradient")
+      real("momentum", &Config::momentum, in_half_open(0, 1), "sgd and rmsprop momentum")
           .after_start(),
+      boolean("nesterov", &Config::nesterov, "sgd: Nesterov momentum",
+              Rule{"needs momentum > 0",
+                   [](const json& v, const Config& c) {
+                     return v.get<bool>() && c.momentum <= 0
+                                ? std::string("needs momentum > 0 (as torch.optim.SGD)")
+                                : std::string();
+                   }})
+          .after_start()
+          .in_id_unless_default_value(),
+      real("weight_decay", &Config::weight_decay, at_least(0),
+           "L2 term added to the gradient; adamw: decoupled, theta *= 1 - lr weight_decay")
+          .after_start(),
+      real("adam_betas.beta1", &Config::adam_beta1, in_half_open(0, 1),
+           "adam, adamw: first-moment decay (torch betas[0])")
+          .after_start()
+          .in_id_unless_default_value(),
+      real("adam_betas.beta2", &Config::adam_beta2, in_half_open(0, 1),
+           "adam, adamw: second-moment decay (torch betas[1])")
+          .after_start()
+          .in_id_unless_default_value(),
+      real("adam_eps", &Config::adam_eps, at_least(0), "adam, adamw: eps of the denominator")
+          .after_start()
+          .in_id_unless_default_value(),
+      real("rmsprop_alpha", &Config::rmsprop_alpha, in_half_open(0, 1),
+           "rmsprop: smoothing constant of the squared-gradient average")
+          .after_start()
+          .in_id_unless_default_value(),
+      real("rmsprop_eps", &Config::rmsprop_eps, at_least(0), "rmsprop: eps of the denominator")
+          .after_start()
+          .in_id_unless_default_value(),
       real("lr", &Config::lr, greater_than(0), "learning rate").after_start(),
-      text("lr_scheduler_cls", &Config::lr_scheduler_cls, one_of({"StepLR"}),
-           "learning-rate schedule; absent: constant lr")
+      text("lr_scheduler_cls", &Config::lr_scheduler_cls, one_of(names_of(schedule_names())),
+           "torch.optim.lr_scheduler class, stepped after every update; absent: constant lr")
           .may_be_null()
           .after_start(),
       integer("lr_scheduler_kwargs.step_size", &Config::step_size, greater_than(0),
               "StepLR: steps between lr decays")
           .after_start(),
       real("lr_scheduler_kwargs.gamma", &Config::gamma, greater_than(0),
-           "StepLR: factor applied at each decay")
+           "StepLR: factor applied at each decay; ExponentialLR: at every step")
           .after_start(),
+      integer("lr_scheduler_kwargs.T_max", &Config::T_max, at_least(0),
+              "CosineAnnealingLR: steps of a half period; 0: the run's total steps")
+          .after_start()
+          .in_id_unless_default_value(),
+      real("lr_scheduler_kwargs.eta_min", &Config::eta_min, at_least(0),
+           "CosineAnnealingLR: lowest lr")
+          .after_start()
+          .in_id_unless_default_value(),
+      real("lr_scheduler_kwargs.start_factor", &Config::start_factor, in_closed(0, 1, true),
+           "LinearLR: lr factor at step 0")
+          .after_start()
+          .in_id_unless_default_value(),
+      real("lr_scheduler_kwargs.end_factor", &Config::end_factor, in_closed(0, 1),
+           "LinearLR: lr factor from total_iters on")
+          .after_start()
+          .in_id_unless_default_value(),
+      integer("lr_scheduler_kwargs.total_iters", &Config::total_iters, greater_than(0),
+              "LinearLR: steps of the ramp")
+          .after_start()
+          .in_id_unless_default_value(),
       real("reg_lambda", &Config::reg_lambda, at_least(0), "ridge penalty of the read-out refit"),
       boolean("enable_weight_normalization", &Config::enable_weight_normalization,
               "rescale W to ||W||_F = sqrt(h d) before every step")
@@ -216,16 +283,24 @@ const std::vector<FieldSpec>& field_table() {
               "singular-vector overlaps of consecutive W checkpoints"),
       boolean("probe_features", &Config::probe_features, "kernel-target alignment at checkpoints"),
       boolean("fix_last_layer", &Config::fix_last_layer,
-              "train W only; losses from a ridge refit of the read-out"),
-      boolean("enable_ww", &Config::enable_ww, "WeightWatcher analysis (not available)",
-              Rule{"false",
-                   [](const json& v, const Config&) {
-                     return v.get<bool>() ? std::string(
-                                                "WeightWatcher analysis is not available in sih "
-                                                "(set false)")
-                                          : std::string();
-                   }})
-          .not_sweepable(),
+              "train W only; losses from a ridge refit of the read-out. false: the read-out "
+              "(and b) trained with W by the same optimizer"),
+      choice("activation", &Config::activation, activation_names(),
+             "student activation (gelu: the erf form, torch's default); the probe features "
+             "use it too")
+          .in_id_unless_default_value(),
+      choice("teacher", &Config::teacher, teacher_link_names(),
+             "teacher link g in y = g(<x, beta>) + label noise (he2 = z^2 - 1, he3 = z^3 - 3z)")
+          .changes_start()
+          .in_id_unless_default_value(),
+      boolean("bias", &Config::bias,
+              "hidden-layer biases: (W x + b) / sqrt(d), torch's Linear(bias=True); drawn as "
+              "its default U(-1/sqrt(d), 1/sqrt(d)); init_from: b0")
+          .changes_start()
+          .in_id_unless_default_value(),
+      boolean("enable_ww", &Config::enable_ww,
+              "weightwatcher's metrics of W at checkpoints (alpha_weighted, log norms, entropy, "
+              "num_pl_spikes)"),
       integer("repeat", &Config::repeat, greater_than(0), "sweeps: repeats averaged per point")
           .after_start()
           .not_sweepable(),
@@ -250,6 +325,13 @@ const std::vector<FieldSpec>& field_table() {
           .not_in_id()
           .not_sweepable(),
       boolean("save_weights", &Config::save_weights, "write W at every checkpoint").not_sweepable(),
+      integer("pl_bootstrap", &Config::pl_bootstrap, at_least(0),
+              "bootstrap samples of the power law's goodness-of-fit p-value per checkpoint; 0: off")
+          .in_id_unless_default_value(),
+      boolean("features_spectrum", &Config::features_spectrum,
+              "the ESD of the probe features' Gram matrix at checkpoints (features_* columns; "
+              "~1.8 training steps per checkpoint at h=1500)")
+          .in_id_unless_default_value(),
   };
   return table;
 }
@@ -323,15 +405,24 @@ void erase_path(json& object, const std::string& dotted) {
 
 }  // namespace
 
+ScheduleSettings Config::schedule_settings() const {
+  ScheduleSettings s;
+  s.kind = parse_schedule(lr_scheduler_cls);
+  s.step_size = step_size;
+  s.gamma = gamma;
+  s.T_max = T_max > 0 ? T_max : std::max(total_steps(), 1L);
+  s.eta_min = eta_min;
+  s.start_factor = start_factor;
+  s.end_factor = end_factor;
+  s.total_iters = total_iters;
+  return s;
+}
+
 double Config::lr_at(long step) const {
-  if (step <= 0 || lr_scheduler_cls.empty()) return lr;
-  // PyTorch's StepLR multiplies the current lr by gamma at each decay (its chainable form), so
-  // the product is formed the same way rather than as lr * pow(gamma, k), which can differ in
-  // the last bit. A hand-built Config may carry step_size 0, which validation refuses.
-  const long decays = (step - 1) / std::max(step_size, 1L);
-  double value = lr;
-  for (long k = 0; k < decays; ++k) value *= gamma;
-  return value;
+  if (lr_scheduler_cls.empty()) return lr;
+  // PyTorch's schedulers update the current lr (their chainable forms), so the lr is formed
+  // the same way rather than from a closed form, which can differ in the last bits.
+  return LrSchedule(schedule_settings(), lr).at(step);
 }
 const std::vector<ConfigFieldInfo>& config_fields() {
   static const std::vector<ConfigFieldInfo> fields = [] {
@@ -370,8 +461,18 @@ std::string stable_hash_hex(const std::string& text) {
 
 std::string config_id(const Config& config) {
   json resolved = config_to_json(config);
+  const Config defaults;
   for (const FieldSpec& f : field_table()) {
-    if (!f.in_id) erase_path(resolved, f.key);
+    if (!f.in_id || (f.in_id_unless_default && f.get(config) == f.get(defaults))) {
+      erase_path(resolved, f.key);
+      // A parent left empty (adam_betas at its defaults) goes too: it was not in older ids.
+      const std::size_t dot = f.key.find('.');
+      if (dot != std::string::npos) {
+        const std::string parent = f.key.substr(0, dot);
+        auto it = resolved.find(parent);
+        if (it != resolved.end() && it->is_object() && it->empty()) resolved.erase(it);
+      }
+    }
   }
   // The same config and seed give other data once the generator changes, so the generator's
   // version is part of the id: resume never mixes old and new runs (1 = Marsaglia polar,

@@ -53,7 +53,15 @@ struct FieldSpec {
   StartEffect start = StartEffect::kActsAtStart;
   bool optional = false;  // null means "not given"; "" is reported as null
   bool in_id = true;      // false: cannot change results, so left out of config_id
+  // true: in config_id only when it differs from the default. Keys added after configs were
+  // run (issue 13) use it, so that a config that does not use them keeps its id.
+  bool in_id_unless_default = false;
   std::string shown_default;
+
+  FieldSpec in_id_unless_default_value() && {
+    in_id_unless_default = true;
+    return std::move(*this);
+  }
 
   FieldSpec changes_start() && {
     start = StartEffect::kChangesStart;

@@ -17,25 +17,24 @@ RunSeeds RunSeeds::from_seed(std::uint64_t seed) {
 }
 
 template <typename T>
-Vec<T> teacher_labels(const Mat<T>& X, const Vec<T>& beta, double noise_std, std::uint64_t seed) {
+Vec<T> teacher_labels(const Mat<T>& X, const Vec<T>& beta, double noise_std, std::uint64_t seed,
+                      TeacherLink link) {
   Vec<T> z = X * beta;
   Vec<T> noise(z.size());
   fill_normal(noise.data(), static_cast<std::size_t>(noise.size()), seed, noise_std);
-  for (Eigen::Index i = 0; i < z.size(); ++i) {
-    const T v = z[i];
-    z[i] = (v > T(20) ? v : std::log1p(std::exp(v))) + noise[i];
-  }
+  for (Eigen::Index i = 0; i < z.size(); ++i) z[i] = teacher_link(link, z[i]) + noise[i];
   return z;
 }
 
 namespace {
 
 template <typename T>
-Dataset<T> make_dataset(const Vec<T>& beta, long rows, double noise_std, std::uint64_t seed) {
+Dataset<T> make_dataset(const Vec<T>& beta, long rows, double noise_std, std::uint64_t seed,
+                        TeacherLink link) {
   Dataset<T> ds;
   ds.X.resize(rows, beta.size());
   fill_normal(ds.X.data(), static_cast<std::size_t>(ds.X.size()), derive_seed(seed, "X"));
-  ds.y = teacher_labels(ds.X, beta, noise_std, derive_seed(seed, "noise"));
+  ds.y = teacher_labels(ds.X, beta, noise_std, derive_seed(seed, "noise"), link);
   return ds;
 }
 
@@ -83,10 +82,21 @@ Problem<T> generate_problem(const Config& c, const RunSeeds& seeds) {
   fill_normal(p.W0.data(), static_cast<std::size_t>(p.W0.size()), derive_seed(seeds.student, "W"));
   p.a0.resize(c.h);
   fill_normal(p.a0.data(), static_cast<std::size_t>(c.h), derive_seed(seeds.student, "a"));
-  p.train = make_dataset(p.beta, c.n, c.label_noise_std, derive_seed(seeds.data, "train"));
+  if (c.bias) {
+    // torch's Linear(bias=True) default, U(-1/sqrt(d), 1/sqrt(d)); its own stream, so W0 and
+    // a0 are those of the same seed without biases.
+    p.b0.resize(c.h);
+    Rng rng(derive_seed(seeds.student, "b"));
+    const double bound = 1.0 / std::sqrt(static_cast<double>(c.d));
+    for (long j = 0; j < c.h; ++j) p.b0[j] = T((2.0 * rng.uniform() - 1.0) * bound);
+  }
+  p.train =
+      make_dataset(p.beta, c.n, c.label_noise_std, derive_seed(seeds.data, "train"), c.teacher);
   if (c.fix_last_layer)
-    p.probe = make_dataset(p.beta, c.n, c.label_noise_std, derive_seed(seeds.data, "probe"));
-  p.test = make_dataset(p.beta, c.n_test, c.label_noise_std, derive_seed(seeds.data, "test"));
+    p.probe =
+        make_dataset(p.beta, c.n, c.label_noise_std, derive_seed(seeds.data, "probe"), c.teacher);
+  p.test =
+      make_dataset(p.beta, c.n_test, c.label_noise_std, derive_seed(seeds.data, "test"), c.teacher);
   return p;
 }
 
@@ -98,6 +108,7 @@ Problem<T> load_problem(const std::string& dir, const Config& c) {
   p.beta = load_checked<T>(dir, "beta", c.d, 1, "d x 1");
   p.W0 = load_checked<T>(dir, "W0", c.h, c.d, "h x d");
   p.a0 = load_checked<T>(dir, "a0", c.h, 1, "h x 1");
+  if (c.bias) p.b0 = load_checked<T>(dir, "b0", c.h, 1, "h x 1");
   p.train.X = load_checked<T>(dir, "X_train", c.n, c.d, "n x d");
   p.train.y = load_checked<T>(dir, "y_train", c.n, 1, "n x 1");
   if (c.fix_last_layer) {
@@ -109,8 +120,10 @@ Problem<T> load_problem(const std::string& dir, const Config& c) {
   return p;
 }
 
-template Vec<float> teacher_labels(const Mat<float>&, const Vec<float>&, double, std::uint64_t);
-template Vec<double> teacher_labels(const Mat<double>&, const Vec<double>&, double, std::uint64_t);
+template Vec<float> teacher_labels(const Mat<float>&, const Vec<float>&, double, std::uint64_t,
+                                   TeacherLink);
+template Vec<double> teacher_labels(const Mat<double>&, const Vec<double>&, double, std::uint64_t,
+                                    TeacherLink);
 template Problem<float> generate_problem<float>(const Config&, const RunSeeds&);
 template Problem<double> generate_problem<double>(const Config&, const RunSeeds&);
 template Problem<float> load_problem<float>(const std::string&, const Config&);

@@ -94,12 +94,14 @@ class Checkpointer {
       : c_(c), p_(p), s_(s), r_(r) {
     // The variance of W's initial entries, for the MP edge of the start: N(0, 1) when sih
     // draws them (as the reference), the entries' mean square when they are given.
-    init_variance_ = c_.init_from.empty()
-                         ? 1.0
-                         : static_cast<double>(p_.W0.squaredNorm()) / static_cast<double>(p_.W0.size());
+    init_variance_ = c_.init_from.empty() ? 1.0
+                                          : static_cast<double>(p_.W0.squaredNorm()) /
+                                                static_cast<double>(p_.W0.size());
   }
 
   const MetricsRow& last_row() const { return last_row_; }
+  // The hidden biases being trained (config.bias), read at every checkpoint like W.
+  void set_bias(const Vec<T>* b) { bias_ = b; }
 
   // One checkpoint. At step 0 (`init_curve` given) it also computes the initial |V^T beta|
   // curve, which needs beta's projection onto every eigenvector of W's Gram matrix
@@ -162,7 +164,7 @@ class Checkpointer {
     }
 
     if (c_.probe_weights) probe_weights(step, W, a, eigs, row);
-    if (s_.keeps_weights()) s_.weights(step, W, a);
+    if (s_.keeps_weights()) s_.weights(step, W, a, bias_);
     s_.metrics(row);
     last_row_ = row;
   }
@@ -276,7 +278,7 @@ class Checkpointer {
   void feature_products(const Mat<T>& W, const Dataset<T>& probe) {
     if (!c_.probe_features && !c_.fix_last_layer) return;
     PhaseTimer t(r_.timings_s, "checkpoint_features");
-    probe_features_into(phi_, W, probe.X, c_.probe_feature_scaling);
+    probe_features_into(phi_, W, probe.X, c_.probe_feature_scaling, c_.activation, bias_);
   }
 
   // Stream B of a checkpoint: Phi^T Phi, Phi^T y and the test features, then KTA, the ridge
@@ -290,7 +292,9 @@ class Checkpointer {
       PhaseTimer t(r_.timings_s, "checkpoint_features");
       gram_lower(f_gram_, phi_);
       phi_t_y_.noalias() = phi_.transpose() * probe.y;
-      if (c_.fix_last_layer) probe_features_into(phi_test_, W, p_.test.X, c_.probe_feature_scaling);
+      if (c_.fix_last_layer)
+        probe_features_into(phi_test_, W, p_.test.X, c_.probe_feature_scaling, c_.activation,
+                            bias_);
     }
     if (c_.probe_features) {
       PhaseTimer t(r_.timings_s, "checkpoint_kta");
@@ -318,7 +322,7 @@ class Checkpointer {
     }
     if (!c_.fix_last_layer && step > 0) {
       PhaseTimer t(r_.timings_s, "checkpoint_losses");
-      row.val_loss = finite_or_empty(model_mse(W, a, p_.test.X, p_.test.y));
+      row.val_loss = finite_or_empty(model_mse(c_.activation, W, bias_, a, p_.test.X, p_.test.y));
       if (batch_loss) row.train_loss = finite_or_empty(*batch_loss);
     }
   }
@@ -333,7 +337,8 @@ class Checkpointer {
     const double N = static_cast<double>(std::max<long>(rows, c_.h));
     const long M = std::min<long>(rows, c_.h);
     const MpFit mp = fit_mp_ww(eigs.tail(M), N, static_cast<double>(M));
-    if (mp.valid && mp.num_spikes >= 0) row.features_num_spikes = static_cast<double>(mp.num_spikes);
+    if (mp.valid && mp.num_spikes >= 0)
+      row.features_num_spikes = static_cast<double>(mp.num_spikes);
     s_.features_spectrum(step, eigs);
   }
 
@@ -348,6 +353,7 @@ class Checkpointer {
   TrainResult& r_;
   MetricsRow last_row_;
   double init_variance_ = 1.0;
+  const Vec<T>* bias_ = nullptr;
   // Buffers kept across checkpoints (no page faults for fresh 10 MB allocations each time).
   Mat<T> w_gram_, phi_, f_gram_, phi_test_;
   Vec<T> phi_t_y_;
@@ -387,6 +393,11 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
   Mat<T> W = p.W0;
   Vec<T> a = p.a0;
   const bool train_a = !c.fix_last_layer;
+  // Hidden biases (config.bias): trained with W by the same optimizer, as torch's
+  // Linear(bias=True) parameters would be.
+  Vec<T> bias = p.b0;
+  Vec<T>* bias_ptr = c.bias ? &bias : nullptr;
+  checkpointer.set_bias(bias_ptr);
 
   if (options.reuse_start) {
     MetricsRow row = options.reuse_start->row0;
@@ -407,12 +418,20 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
   OptimizerSettings os;
   os.kind = parse_optimizer(c.optimizer);
   os.momentum = c.momentum;
+  os.nesterov = c.nesterov;
   os.weight_decay = c.weight_decay;
-  ParamOptimizer<T> opt_W(os), opt_a(os);
+  os.beta1 = c.adam_beta1;
+  os.beta2 = c.adam_beta2;
+  os.eps = os.kind == OptimizerKind::kRmsprop ? c.rmsprop_eps : c.adam_eps;
+  os.alpha = c.rmsprop_alpha;
+  ParamOptimizer<T> opt_W(os), opt_a(os), opt_b(os);
+  // Stepped along with the loop (O(1) per step; lr_at(step) would recount from step 0).
+  LrSchedule schedule(c.schedule_settings(), c.lr);
 
   StepWorkspace<T> ws;
   Mat<T> grad_W(c.h, c.d);
   Vec<T> grad_a(c.h);
+  Vec<T> grad_b(c.h);
   Mat<T> X_batch;
   Vec<T> y_batch;
   Rng shuffle_rng(seeds.shuffle);
@@ -436,28 +455,31 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
           if (norm > 0) W *= norm_target / norm;
         }
         if (full_batch) {
-          loss = loss_and_gradient<T>(W, a, p.train.X, p.train.y, grad_W,
-                                      train_a ? &grad_a : nullptr, ws);
+          loss = loss_and_gradient<T>(c.activation, W, bias_ptr, a, p.train.X, p.train.y, grad_W,
+                                      &grad_b, train_a ? &grad_a : nullptr, ws);
         } else {
           const long begin = b * c.batch_size;
           const long count = std::min(c.batch_size, c.n - begin);
           const std::vector<long> idx(perm.begin() + begin, perm.begin() + begin + count);
           X_batch = p.train.X(idx, Eigen::placeholders::all);
           y_batch = p.train.y(idx);
-          loss =
-              loss_and_gradient<T>(W, a, X_batch, y_batch, grad_W, train_a ? &grad_a : nullptr, ws);
+          loss = loss_and_gradient<T>(c.activation, W, bias_ptr, a, X_batch, y_batch, grad_W,
+                                      &grad_b, train_a ? &grad_a : nullptr, ws);
         }
         if (std::isfinite(loss)) {
-          const double lr = c.lr_at(step);
+          const double lr = schedule.at(step);
           opt_W.step(W, grad_W, lr);
+          if (bias_ptr) opt_b.step(bias, grad_b, lr);
           if (train_a) opt_a.step(a, grad_a, lr);
         }
       }
       result.steps_done = step;
-      if (!std::isfinite(loss) || !all_finite(W) || (train_a && !all_finite(a))) {
+      if (!std::isfinite(loss) || !all_finite(W) || (train_a && !all_finite(a)) ||
+          (bias_ptr && !all_finite(bias))) {
         result.status = RunStatus::kDiverged;
         result.diverged_step = step;
-        const bool entries_finite = W.allFinite() && (!train_a || a.allFinite());
+        const bool entries_finite =
+            W.allFinite() && (!train_a || a.allFinite()) && (!bias_ptr || bias.allFinite());
         result.diverged_reason = !std::isfinite(loss) ? "loss is NaN/Inf"
                                  : entries_finite     ? "weights overflow (squared norm is Inf)"
                                                       : "weights became NaN/Inf";

@@ -236,17 +236,17 @@ std::vector<Case> all_cases() {
       args_case("out_dir_empty", {"run", "{cfg}", "--set", "out_dir="},
                 "sih: error: out_dir: null: must be a string"),
       // ---- Names.
-      run_case("optimizer_unknown", "optimizer: rmsprop",
-               "sih: error: optimizer: 'rmsprop': must be one of sgd, adam"),
-      run_case("scheduler_unknown", "lr_scheduler_cls: CosineAnnealingLR",
-               "sih: error: lr_scheduler_cls: 'CosineAnnealingLR': must be StepLR"),
+      run_case("optimizer_unknown", "optimizer: lion",
+               "sih: error: optimizer: 'lion': must be one of sgd, adam, adamw, rmsprop, signgd"),
+      run_case("scheduler_unknown", "lr_scheduler_cls: OneCycleLR",
+               "sih: error: lr_scheduler_cls: 'OneCycleLR': must be one of StepLR, "
+               "CosineAnnealingLR, ExponentialLR, LinearLR"),
       run_case("L_three", "L: 3",
                "sih: error: L: 3: only L = 2 (a two-layer student) is supported"),
       run_case("precision_unknown", "precision: float16",
                "sih: error: precision: 'float16': must be one of float32, float64"),
-      run_case("enable_ww", "enable_ww: true",
-               "sih: error: enable_ww: true: WeightWatcher analysis is not available in sih (set "
-               "false)"),
+      run_case("pl_bootstrap_negative", "pl_bootstrap: -1",
+               "sih: error: pl_bootstrap: -1: must be >= 0"),
       // ---- Sweep lists.
       sweep_case("bulk-losses", "varying_param_not_a_list", "varying_param: n",
                  "sih: error: varying_param: 'n': n must be a list of values, got 40"),

@@ -230,7 +230,8 @@ TEST(ConfigErrors, EveryBadInputGetsItsOneLineMessage) {
       {"out_dir: [a, b]", "out_dir: [a, b]: must be a single value (this key cannot be swept)"},
       {"lr: {value: 1}", "lr: {value: 1}: must be a single value"},
       {"lr_scheduler_kwargs: 5",
-       "lr_scheduler_kwargs: 5: must be a mapping with keys step_size, gamma"},
+       "lr_scheduler_kwargs: 5: must be a mapping with keys step_size, gamma, T_max, eta_min, "
+       "start_factor, end_factor, total_iters"},
       {"n: 99999999999999999999", "n: 99999999999999999999: must be <= 9223372036854775807"},
       {"threads: 5000000000", "threads: 5000000000: must be <= 2147483647"},
       // Ranges.
@@ -261,13 +262,13 @@ TEST(ConfigErrors, EveryBadInputGetsItsOneLineMessage) {
        "lr_scheduler_kwargs.step_size: 0: must be > 0"},
       {"out_dir: ''", "out_dir: '': must not be empty"},
       // Unsupported choices.
-      {"optimizer: 'rmsprop'", "optimizer: 'rmsprop': must be one of sgd, adam"},
-      {"optimizer: Adam", "optimizer: 'Adam': must be one of sgd, adam"},
-      {"lr_scheduler_cls: CosineAnnealingLR",
-       "lr_scheduler_cls: 'CosineAnnealingLR': must be StepLR"},
+      {"optimizer: 'lion'", "optimizer: 'lion': must be one of sgd, adam, adamw, rmsprop, signgd"},
+      {"optimizer: Adam", "optimizer: 'Adam': must be one of sgd, adam, adamw, rmsprop, signgd"},
+      {"lr_scheduler_cls: OneCycleLR",
+       "lr_scheduler_cls: 'OneCycleLR': must be one of StepLR, CosineAnnealingLR, "
+       "ExponentialLR, LinearLR"},
       {"L: 3", "L: 3: only L = 2 (a two-layer student) is supported"},
-      {"enable_ww: true",
-       "enable_ww: true: WeightWatcher analysis is not available in sih (set false)"},
+      {"pl_bootstrap: -1", "pl_bootstrap: -1: must be >= 0"},
       {"precision: float16", "precision: 'float16': must be one of float32, float64"},
       {"probe_feature_scaling: modle",
        "probe_feature_scaling: 'modle': must be one of reference, model"},
@@ -455,7 +456,12 @@ TEST(ConfigJson, HoldsEveryFieldWithDefaultsResolved) {
   EXPECT_EQ(j["probe_feature_scaling"], "reference");
   EXPECT_TRUE(j["varying_param"].is_null());
   EXPECT_TRUE(j["init_from"].is_null());
-  EXPECT_EQ(j.size(), 33u);  // 34 Config members; step_size and gamma nest in one object
+  // 48 Config members; the 7 lr_scheduler_kwargs nest in one object, the 2 adam_betas in another.
+  EXPECT_EQ(j.size(), 43u);
+  EXPECT_EQ(j["lr_scheduler_kwargs"].size(), 7u);
+  EXPECT_EQ(j["adam_betas"]["beta2"], 0.999);
+  EXPECT_EQ(j["activation"], "tanh");
+  EXPECT_EQ(j["teacher"], "softplus");
 
   Config defaults;  // batch_size 0 means "= n"
   EXPECT_EQ(config_to_json(defaults)["batch_size"], 2000);
@@ -517,10 +523,11 @@ TEST(ConfigDescribe, OneRowPerField) {
   std::vector<std::string> lines;
   std::stringstream in(table);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
-  ASSERT_EQ(lines.size(), 35u);  // header + one row per Config member
+  ASSERT_EQ(lines.size(), 51u);  // header + one row per Config member
   EXPECT_EQ(lines[0].rfind("key", 0), 0u);
-  for (const char* key : {"varying_param", "lr_scheduler_kwargs.gamma", "probe_feature_scaling",
-                          "save_weights", "batch_size"}) {
+  for (const char* key :
+       {"varying_param", "lr_scheduler_kwargs.gamma", "probe_feature_scaling", "activation",
+        "adam_betas.beta1", "lr_scheduler_kwargs.T_max", "save_weights", "batch_size"}) {
     EXPECT_NE(table.find(std::string("\n") + key + " "), std::string::npos) << key;
   }
   EXPECT_NE(table.find("[not sweepable]"), std::string::npos);

@@ -214,7 +214,7 @@ TEST(Sweep, ConfigErrorsBeforeAnyRun) {
       {"bulk-lr", {"lr=[]"}, "lr: []: must be a non-empty list"},
       {"bulk-lr", {"lr=[0.1, 0.1]"}, "lr: [0.1, 0.1]: duplicate value 0.1"},
       {"bulk-lr", {"lr=[0.1, -1]"}, "lr: -1: must be > 0"},
-      {"bulk-lr", {"optimizer=[sgd, rmsprop]"}, "optimizer: 'rmsprop'"},
+      {"bulk-lr", {"optimizer=[sgd, lion]"}, "optimizer: 'lion'"},
       {"bulk-losses", {"optimizer=adam", "lr=1"}, "varying_param: missing"},
       {"bulk-losses",
        {"optimizer=adam", "lr=1", "varying_param=momentum"},

@@ -37,7 +37,8 @@ class CheckpointSink {
   // Called from the checkpoint's second stream, as weight_entries.
   virtual void features_spectrum(long step, const VecD& eigenvalues) = 0;
   virtual void overlaps(const OverlapPair<T>& pair) = 0;
-  virtual void weights(long step, const Mat<T>& W, const Vec<T>& a) = 0;
+  // The weights; `b` the hidden biases when the student has them (else nullptr).
+  virtual void weights(long step, const Mat<T>& W, const Vec<T>& a, const Vec<T>* b) = 0;
   // |<v_i, beta>| for the right singular vectors of the initial W, descending order.
   virtual void init_alignment(const VecD& curve) = 0;
   virtual void metrics(const MetricsRow& row) = 0;

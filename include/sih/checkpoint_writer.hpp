@@ -19,7 +19,7 @@ class RunFolderSink final : public CheckpointSink<T> {
   void spectra(long step, const VecD& W_eigenvalues, const Vec<T>& a) override;
   void features_spectrum(long step, const VecD& eigenvalues) override;
   void overlaps(const OverlapPair<T>& pair) override;
-  void weights(long step, const Mat<T>& W, const Vec<T>& a) override;
+  void weights(long step, const Mat<T>& W, const Vec<T>& a, const Vec<T>* b) override;
   void init_alignment(const VecD& curve) override;
   void metrics(const MetricsRow& row) override;
   void log(const std::string& line) override { w_.log(line); }

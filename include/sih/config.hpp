@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "sih/activation.hpp"
+#include "sih/schedule.hpp"
 #include "sih/types.hpp"
 
 namespace sih {
@@ -24,13 +26,14 @@ struct Config {
   long h = 1500;
   long d = 1000;
   double label_noise_std = 0.3;
-  std::string optimizer = "adam";  // sgd | adam
+  std::string optimizer = "adam";  // sgd | adam | adamw | rmsprop | signgd
   double momentum = 0;
   double weight_decay = 0;
   double lr = 1;
-  std::string lr_scheduler_cls;  // "" (none) | StepLR
-  long step_size = 1;            // lr_scheduler_kwargs.step_size
-  double gamma = 0.1;            // lr_scheduler_kwargs.gamma
+  // "" (none) | StepLR | CosineAnnealingLR | ExponentialLR | LinearLR
+  std::string lr_scheduler_cls;
+  long step_size = 1;  // lr_scheduler_kwargs.step_size
+  double gamma = 0.1;  // lr_scheduler_kwargs.gamma
   double reg_lambda = 0.01;
   bool enable_weight_normalization = false;
   long num_epochs = 10;
@@ -50,14 +53,32 @@ struct Config {
   std::string init_from;  // folder of starting arrays ("" = generate)
   std::string out_dir = "out";
   bool save_weights = false;
-  int pl_bootstrap = 0;           // bootstrap samples of the power law's goodness of fit
-  bool features_spectrum = true;  // the ESD of the probe features' Gram matrix
+  int pl_bootstrap = 0;            // bootstrap samples of the power law's goodness of fit
+  bool features_spectrum = false;  // the ESD of the probe features' Gram matrix
+  // Issue 13: the neighbours of the paper's model. Each default is today's behaviour, and a
+  // field at its default is left out of config_id, so existing ids do not change.
+  Activation activation = Activation::kTanh;
+  TeacherLink teacher = TeacherLink::kSoftplus;
+  bool bias = false;        // hidden-layer biases (torch Linear(d, h, bias=True))
+  bool nesterov = false;    // sgd
+  double adam_beta1 = 0.9;  // adam_betas.beta1 (adam, adamw)
+  double adam_beta2 = 0.999;
+  double adam_eps = 1e-8;
+  double rmsprop_alpha = 0.99;
+  double rmsprop_eps = 1e-8;
+  long T_max = 0;                 // lr_scheduler_kwargs.T_max (CosineAnnealingLR); 0: total steps
+  double eta_min = 0;             // lr_scheduler_kwargs.eta_min
+  double start_factor = 1.0 / 3;  // lr_scheduler_kwargs.* (LinearLR; torch's defaults)
+  double end_factor = 1.0;
+  long total_iters = 5;
 
   long steps_per_epoch() const { return (n + batch_size - 1) / batch_size; }
   long total_steps() const { return num_epochs * steps_per_epoch(); }
-  // Learning rate used by the update that produces step t (t >= 1); StepLR stepped after
-  // every optimizer step. lr_at(0) is the initial lr.
+  // Learning rate used by the update that produces step t (t >= 1); the schedule stepped
+  // after every optimizer step. lr_at(0) is the initial lr. O(t) per call: loops use
+  // LrSchedule (schedule.hpp) through schedule_settings().
   double lr_at(long step) const;
+  ScheduleSettings schedule_settings() const;
 };
 
 inline const char* precision_name(Precision p) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "sih/activation.hpp"
 #include "sih/config.hpp"
 #include "sih/types.hpp"
 
@@ -32,19 +33,22 @@ struct Problem {
   Vec<T> beta;                    // unit teacher direction (d)
   Mat<T> W0;                      // h x d
   Vec<T> a0;                      // h
+  Vec<T> b0;                      // h hidden biases; empty unless config.bias
   Dataset<T> train, probe, test;  // probe is empty when fix_last_layer is false
 };
 
-// y = softplus(X beta) + noise_std * N(0,1), PyTorch's Softplus (beta 1, threshold 20).
+// y = g(X beta) + noise_std * N(0,1); g = softplus is PyTorch's Softplus (beta 1, threshold
+// 20), the other links are in activation.hpp.
 template <typename T>
-Vec<T> teacher_labels(const Mat<T>& X, const Vec<T>& beta, double noise_std, std::uint64_t seed);
+Vec<T> teacher_labels(const Mat<T>& X, const Vec<T>& beta, double noise_std, std::uint64_t seed,
+                      TeacherLink link = TeacherLink::kSoftplus);
 
 template <typename T>
 Problem<T> generate_problem(const Config& config, const RunSeeds& seeds);
 
 // Loads beta, W0, a0, X_train, y_train, X_probe, y_probe, X_test, y_test (.npy preferred over
 // .csv when both exist) and checks every shape against n, d, h, n_test; InputError otherwise.
-// X_probe/y_probe are only required when fix_last_layer is true.
+// X_probe/y_probe are only required when fix_last_layer is true, b0 (h) only when bias is.
 template <typename T>
 Problem<T> load_problem(const std::string& dir, const Config& config);
 

@@ -133,7 +133,7 @@ struct EsdDiagnostics {
   // powerlaw tail tests at the weightwatcher xmin, bootstrap GOF
   TailTests tails;
   double pl_bootstrap_p = kNaN;
-  // sih's reference alphas (SpectralSummary: all eigenvalues, SPEC section 5)
+  // sih's reference alphas (SpectralSummary: all eigenvalues, docs/MODEL.md §5)
   double alpha_hill = kNaN, alpha_mle_ks = kNaN, alpha_xmin_peak = kNaN;
 
   // (column name, value) in a fixed order; integers as doubles, absent values as NaN.

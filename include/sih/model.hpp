@@ -1,8 +1,11 @@
 #pragma once
-// The two-layer student f(x) = a . tanh(W x / sqrt(d)) / sqrt(h) (docs/MODEL.md §2): its MSE loss
-// and gradient on a batch, and the hidden features used by probes (docs/MODEL.md §4).
+// The two-layer student f(x) = a . act((W x + b) / sqrt(d)) / sqrt(h) (docs/MODEL.md §2; the
+// paper's is act = tanh without b): its MSE loss and gradient on a batch, and the hidden features
+// used by probes (docs/MODEL.md §4). The tanh-without-bias student has its own fused path; every
+// other (activation, bias) goes through one generic kernel chosen once per call.
 #include <algorithm>
 
+#include "sih/activation.hpp"
 #include "sih/config.hpp"
 #include "sih/linalg.hpp"
 #include "sih/types.hpp"
@@ -22,6 +25,7 @@ struct StepWorkspace {
   Mat<T> hidden;   // n_b x h: pre-activation, then tanh, then the backpropagated signal
   Mat<T> partial;  // n_b x 8: per-column-block partial sums of the read-out
   Vec<T> residual;
+  Mat<T> deriv;  // n_b x h: act'(z), only for activations other than tanh or with biases
 };
 
 // MSE loss of the student on (X, y) and its gradient. Two GEMMs (X W^T and G^T X); the
@@ -32,17 +36,34 @@ double loss_and_gradient(const Mat<T>& W, const Vec<T>& a, const Eigen::Ref<cons
                          const Eigen::Ref<const Vec<T>>& y, Mat<T>& grad_W, Vec<T>* grad_a,
                          StepWorkspace<T>& ws);
 
+// The same for any activation and optional hidden biases `b` (h; nullptr: none). grad_b is
+// computed when both `b` and `grad_b` are given. With tanh and no bias this is the function
+// above (same bits).
+template <typename T>
+double loss_and_gradient(Activation act, const Mat<T>& W, const Vec<T>* b, const Vec<T>& a,
+                         const Eigen::Ref<const Mat<T>>& X, const Eigen::Ref<const Vec<T>>& y,
+                         Mat<T>& grad_W, Vec<T>* grad_b, Vec<T>* grad_a, StepWorkspace<T>& ws);
+
+// m = out_scale * act((m + b^T) * scale) in place, columns in parallel; b may be nullptr.
+template <typename T>
+void activation_inplace(Mat<T>& m, Activation act, T scale, T out_scale, const Vec<T>* b);
+
 // MSE of the student itself (the model's own scaling) on a data set.
 template <typename T>
 double model_mse(const Mat<T>& W, const Vec<T>& a, const Mat<T>& X, const Vec<T>& y);
-
-// Probe features Phi = tanh(X W^T * s) / sqrt(h), s = 1/d for the reference's scaling (its
-// double division by sqrt(d), docs/MODEL.md §4) or 1/sqrt(d) for the model's own.
 template <typename T>
-Mat<T> probe_features(const Mat<T>& W, const Mat<T>& X, ProbeFeatureScaling scaling);
+double model_mse(Activation act, const Mat<T>& W, const Vec<T>* b, const Vec<T>& a, const Mat<T>& X,
+                 const Vec<T>& y);
+
+// Probe features Phi = act((X W^T + b) * s) / sqrt(h) (tanh, no b by default), s = 1/d for the
+// reference's scaling (its double division by sqrt(d), docs/MODEL.md §4) or 1/sqrt(d) for the
+// model's own.
+template <typename T>
+Mat<T> probe_features(const Mat<T>& W, const Mat<T>& X, ProbeFeatureScaling scaling,
+                      Activation act = Activation::kTanh, const Vec<T>* b = nullptr);
 // The same into a reused buffer.
 template <typename T>
-void probe_features_into(Mat<T>& phi, const Mat<T>& W, const Mat<T>& X,
-                         ProbeFeatureScaling scaling);
+void probe_features_into(Mat<T>& phi, const Mat<T>& W, const Mat<T>& X, ProbeFeatureScaling scaling,
+                         Activation act = Activation::kTanh, const Vec<T>* b = nullptr);
 
 }  // namespace sih

@@ -1,23 +1,32 @@
 #pragma once
-// SGD (momentum, weight decay) and Adam (L2 weight decay, not AdamW) with PyTorch's exact
-// update formulas (docs/MODEL.md §3). One optimizer state per parameter tensor.
+// The optimizers, with PyTorch's exact update formulas (docs/MODEL.md §3; torch.optim 1.13
+// single-tensor code paths): SGD (momentum, Nesterov, L2 weight decay), Adam (L2 weight
+// decay), AdamW (decoupled weight decay), RMSprop (non-centred, momentum) and sign GD
+// (theta -= lr * sign(g), not in torch.optim). One optimizer state per parameter tensor.
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sih/types.hpp"
 
 namespace sih {
 
-enum class OptimizerKind { kSgd, kAdam };
+enum class OptimizerKind { kSgd, kAdam, kAdamW, kRmsprop, kSignGd };
+// Config spellings, in enum order.
+const std::vector<std::pair<std::string, OptimizerKind>>& optimizer_names();
 OptimizerKind parse_optimizer(const std::string& name);
 
 struct OptimizerSettings {
   OptimizerKind kind = OptimizerKind::kAdam;
-  double momentum = 0;
-  double weight_decay = 0;
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double momentum = 0;                // sgd, rmsprop
+  bool nesterov = false;              // sgd
+  double weight_decay = 0;            // L2 added to the gradient; adamw: decoupled
+  double beta1 = 0.9, beta2 = 0.999;  // adam, adamw
+  double eps = 1e-8;                  // adam, adamw, rmsprop
+  double alpha = 0.99;                // rmsprop smoothing constant
 };
 
-// The state for one parameter array (W or a), viewed as a flat array.
+// The state for one parameter array (W, a or b), viewed as a flat array.
 template <typename T>
 class ParamOptimizer {
  public:
@@ -28,9 +37,16 @@ class ParamOptimizer {
   long steps_taken() const { return t_; }
 
  private:
+  void step_sgd(Eigen::Ref<Mat<T>> theta, Eigen::Ref<Mat<T>> grad, double lr);
+  void step_adam(Eigen::Ref<Mat<T>> theta, Eigen::Ref<Mat<T>> grad, double lr);
+  void step_rmsprop(Eigen::Ref<Mat<T>> theta, Eigen::Ref<Mat<T>> grad, double lr);
+  void step_sign(Eigen::Ref<Mat<T>> theta, Eigen::Ref<Mat<T>> grad, double lr);
+
   OptimizerSettings s_;
   long t_ = 0;
-  Mat<T> m_, v_;  // momentum buffer (sgd) or first moment (adam); second moment (adam)
+  // momentum buffer (sgd, rmsprop) or first moment (adam); second moment (adam) or square
+  // average (rmsprop)
+  Mat<T> m_, v_;
 };
 
 }  // namespace sih
