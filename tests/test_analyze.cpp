@@ -282,6 +282,21 @@ TEST(AnalyzeCli, CsvJsonOutAndKeepGoing) {
   EXPECT_TRUE(to.out.empty());
   EXPECT_EQ(test::read_text(outfile), csv.out);
 
+  // a NaN found by the mapped fast path (2-D float32, C order): same one-line error
+  {
+    std::string vals;
+    for (int i = 0; i < 400; ++i) {
+      const float v = i == 237 ? std::nanf("") : static_cast<float>(i % 7);
+      vals.append(reinterpret_cast<const char*>(&v), 4);
+    }
+    const std::string nan_file = tmp / "nan.npy";
+    write_file_atomic(nan_file, npy("<f4", "(20, 20)", vals));
+    const CliResult r = cli({"analyze", nan_file, "--quiet"});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find(nan_file + ": NaN entry at flat index 237"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"analyze", good, "--format", "xml"},
                                              {"analyze", tmp / "missing.npy"},
