@@ -145,35 +145,34 @@ double bfloat16_to_double(std::uint16_t b) {
   return f;
 }
 
-Tensor read_npy_tensor(const std::string& path) {
-  const std::string bytes = read_file_bytes(path);
-  if (bytes.size() < 6 || bytes.compare(0, 6, "\x93NUMPY") != 0)
+NpyLayout parse_npy_header(const char* bytes, std::size_t size, const std::string& path) {
+  if (size < 6 || std::memcmp(bytes, "\x93NUMPY", 6) != 0)
     fail(path, "not a NumPy .npy file (bad magic)");
-  if (bytes.size() < 10) fail(path, "truncated: file ends inside the .npy preamble");
+  if (size < 10) fail(path, "truncated: file ends inside the .npy preamble");
   const int major = static_cast<unsigned char>(bytes[6]);
   std::size_t hlen, hstart;
   if (major == 1) {
-    hlen = load_le<std::uint16_t>(bytes.data() + 8, false);
+    hlen = load_le<std::uint16_t>(bytes + 8, false);
     hstart = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) fail(path, "truncated: file ends inside the .npy preamble");
-    hlen = load_le<std::uint32_t>(bytes.data() + 8, false);
+    if (size < 12) fail(path, "truncated: file ends inside the .npy preamble");
+    hlen = load_le<std::uint32_t>(bytes + 8, false);
     hstart = 12;
   } else {
     fail(path, "unsupported .npy version " + std::to_string(major));
   }
-  if (hlen > bytes.size() - hstart) fail(path, "truncated: file ends inside the .npy header");
-  const std::string header = bytes.substr(hstart, hlen);
+  if (hlen > size - hstart) fail(path, "truncated: file ends inside the .npy header");
+  const std::string header(bytes + hstart, hlen);
   std::smatch m;
   if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']*)')")))
     fail(path, "malformed .npy header: no 'descr'");
   const std::string descr = m[1];
   if (!std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*(True|False))")))
     fail(path, "malformed .npy header: no 'fortran_order'");
-  const bool fortran = m[1] == "True";
+  NpyLayout l;
+  l.fortran = m[1] == "True";
   if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))")))
     fail(path, "malformed .npy header: no 'shape'");
-  Tensor t;
   {
     std::string dims = m[1];
     std::stringstream ss(dims);
@@ -184,25 +183,36 @@ Tensor read_npy_tensor(const std::string& path) {
       if (item.empty()) continue;
       if (item.find_first_not_of("0123456789") != std::string::npos)
         fail(path, "malformed .npy header: shape entry '" + item + "'");
-      t.shape.push_back(std::stoll(item));
+      l.shape.push_back(std::stoll(item));
     }
   }
   if (descr.size() != 3 || (descr[0] != '<' && descr[0] != '>' && descr[0] != '=') ||
       descr[1] != 'f' || (descr[2] != '2' && descr[2] != '4' && descr[2] != '8'))
     fail(path, "unsupported dtype '" + descr + "' (analyze reads float16, float32, float64)");
-  const bool big = descr[0] == '>';
-  const std::size_t item = static_cast<std::size_t>(descr[2] - '0');
-  t.dtype = item == 2 ? "float16" : item == 4 ? "float32" : "float64";
-  if (t.shape.empty() || t.shape.size() > 2)
-    fail(path, "shape " + shape_str(t.shape) + ": analyze reads 1-D or 2-D .npy arrays");
+  l.big_endian = descr[0] == '>';
+  l.item = static_cast<std::size_t>(descr[2] - '0');
+  l.dtype = l.item == 2 ? "float16" : l.item == 4 ? "float32" : "float64";
+  if (l.shape.empty() || l.shape.size() > 2)
+    fail(path, "shape " + shape_str(l.shape) + ": analyze reads 1-D or 2-D .npy arrays");
+  const std::size_t count = checked_count(l.shape, path);
+  l.data_offset = hstart + hlen;
+  if (size - l.data_offset < count * l.item)
+    fail(path, "truncated: shape " + shape_str(l.shape) + " needs " +
+                   std::to_string(count * l.item) + " data bytes, the file has " +
+                   std::to_string(size - l.data_offset));
+  return l;
+}
+
+Tensor read_npy_tensor(const std::string& path) {
+  const std::string bytes = read_file_bytes(path);
+  const NpyLayout l = parse_npy_header(bytes.data(), bytes.size(), path);
+  Tensor t;
+  t.shape = l.shape;
+  t.dtype = l.dtype;
   const std::size_t count = checked_count(t.shape, path);
-  const std::size_t start = hstart + hlen;
-  if (bytes.size() - start < count * item)
-    fail(path, "truncated: shape " + shape_str(t.shape) + " needs " + std::to_string(count * item) +
-                   " data bytes, the file has " + std::to_string(bytes.size() - start));
   std::vector<double> flat;
-  decode(bytes.data() + start, count, t.dtype, big, flat, path);
-  if (fortran && t.shape.size() == 2) {
+  decode(bytes.data() + l.data_offset, count, t.dtype, l.big_endian, flat, path);
+  if (l.fortran && t.shape.size() == 2) {
     const auto R = static_cast<std::size_t>(t.shape[0]), C = static_cast<std::size_t>(t.shape[1]);
     t.data.resize(count);
     for (std::size_t r = 0; r < R; ++r)

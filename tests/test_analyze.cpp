@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,8 @@
 #include "sih/cli.hpp"
 #include "sih/matrix_readers.hpp"
 #include "test_util.hpp"
+
+namespace fs = std::filesystem;
 
 namespace sih {
 namespace {
@@ -282,6 +285,21 @@ TEST(AnalyzeCli, CsvJsonOutAndKeepGoing) {
   EXPECT_TRUE(to.out.empty());
   EXPECT_EQ(test::read_text(outfile), csv.out);
 
+  // a NaN found by the mapped fast path (2-D float32, C order): same one-line error
+  {
+    std::string vals;
+    for (int i = 0; i < 400; ++i) {
+      const float v = i == 237 ? std::nanf("") : static_cast<float>(i % 7);
+      vals.append(reinterpret_cast<const char*>(&v), 4);
+    }
+    const std::string nan_file = tmp / "nan.npy";
+    write_file_atomic(nan_file, npy("<f4", "(20, 20)", vals));
+    const CliResult r = cli({"analyze", nan_file, "--quiet"});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find(nan_file + ": NaN entry at flat index 237"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"analyze", good, "--format", "xml"},
                                              {"analyze", tmp / "missing.npy"},
@@ -291,6 +309,38 @@ TEST(AnalyzeCli, CsvJsonOutAndKeepGoing) {
     EXPECT_EQ(r.status, 2) << args.back();
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
+}
+
+}  // namespace
+}  // namespace sih
+
+namespace sih {
+namespace {
+
+// A sih run folder (weights/*.npy: W matrices and the 1-D second layer a) and a .csv matrix:
+// one row per matrix, W gets sih's init edge (N(0, 1) entries: (sqrt h + sqrt d)^2), the
+// vector is not a matrix and is left out; the .csv gives the same numbers as the .npy.
+TEST(AnalyzeCli, RunFolderAndCsv) {
+  test::TempDir tmp;
+  const MatD W = read_array(fixture("gaussian_300x200.npy"));
+  fs::create_directories(tmp / "run/weights");
+  write_npy(tmp / "run/weights/step0_W.npy", W);
+  write_npy(tmp / "run/weights/step0_a.npy", MatD(VecD::Ones(300)), true);
+  write_csv(tmp / "w.csv", W);
+  std::ostringstream out, err;
+  const int s =
+      run_cli({"analyze", tmp / "run", tmp / "w.csv", "--format", "json", "--quiet"}, out, err);
+  ASSERT_EQ(s, 0) << err.str();
+  const json j = json::parse(out.str());
+  ASSERT_EQ(j.size(), 2u) << out.str();
+  EXPECT_EQ(j[0].at("name"), "step0_W");
+  const double edge = std::pow(std::sqrt(300.0) + std::sqrt(200.0), 2);
+  expect_close("mp_lambda_plus_init", edge, j[0].at("mp_lambda_plus_init").get<double>(), 1e-15);
+  EXPECT_EQ(j[0].at("num_spikes_init").get<double>(), 0);  // entries N(0, 1/200): far below
+  EXPECT_TRUE(j[1].at("mp_lambda_plus_init").is_null());   // a csv has no known init
+  for (const char* c : {"alpha", "xmin", "sigma_mp", "entropy", "R_lognormal"})
+    expect_close(std::string("csv vs npy ") + c, j[0].at(c).get<double>(), j[1].at(c).get<double>(),
+                 1e-12);
 }
 
 }  // namespace

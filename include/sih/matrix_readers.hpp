@@ -28,6 +28,16 @@ double bfloat16_to_double(std::uint16_t b);
 // NaN/Inf entries.
 Tensor read_npy_tensor(const std::string& path);
 
+// What an .npy header says (validated: dtype float16/32/64, 1-D or 2-D, data not truncated).
+struct NpyLayout {
+  std::vector<std::int64_t> shape;
+  std::string dtype;  // float16, float32, float64
+  std::size_t item = 0;
+  bool big_endian = false, fortran = false;
+  std::size_t data_offset = 0;  // bytes from the start of the file
+};
+NpyLayout parse_npy_header(const char* bytes, std::size_t size, const std::string& path);
+
 // .safetensors: 8-byte little-endian header length, JSON header (nlohmann), data offsets
 // checked against the header (end - begin = prod(shape) x item size, contiguous, in bounds
 // of the file). Returns the tensors of rank >= 2 with a floating dtype (F16, BF16, F32, F64);
