@@ -257,7 +257,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 std::vector<std::string> scripts_for(const Folder& folder, const fs::path& dir) {
   if (folder.kind) return folder.kind->plot_scripts;
-  std::vector<std::string> scripts = {"losses.gp", "kta.gp", "alignment.gp", "alpha.gp"};
+  std::vector<std::string> scripts = {"losses.gp", "kta.gp", "alignment.gp", "alpha.gp",
+                                      "spikes.gp"};
   if (is_file(dir / "init_pc_beta_alignment.csv")) scripts.push_back("init_alignment.gp");
   if (is_dir(dir / "spectra")) {
     scripts.push_back("spectra.gp");

@@ -1,7 +1,12 @@
 # Spectra of a run's checkpoints (absent when the run was lightweight): reads
 # DIR/spectra/step<s>_W_{eigs,sv,entries_hist}.csv and step<s>_a_entries_hist.csv, writes to
 # DIR/plots/:
-#   step<s>_W_esd.png       histogram of log10(eigenvalues of W^T W), log density axis
+#   step<s>_W_esd.png       histogram of log10(eigenvalues of W^T W), log density axis, with
+#                           the Marchenko-Pastur density of the start and the fitted one
+#                           (metrics.csv's mp_lambda_plus_init, mp_lambda_plus) and the
+#                           eigenvalues above the fitted edge marked
+#   step<s>_features_esd.png  the same histogram for the probe features' Gram matrix
+#                           (features_spectrum)
 #   step<s>_W_sv.png        singular values of W, descending (bar plot)
 #   step<s>_W_entries.png   histogram of W's entries
 #   W_esd_first_last.png, W_esd_first_last_linear.png   first vs last checkpoint's ESD,
@@ -36,6 +41,17 @@ HIST_STATS = "Hn = 0; stats HF using (X($1)) nooutput; " \
 logx(v) = v > 0 ? log10(v) : NaN
 linx(v) = fin(v)
 set style fill transparent solid 0.5 border
+# The MP density of an h x d matrix's W^T W eigenvalues with upper edge b, as a density of
+# t = log10(lambda): lower edge a = b ((1 - sqrt y) / (1 + sqrt y))^2, y = min(h, d) / max(h, d),
+# rho(lambda) = sqrt((b - lambda)(lambda - a)) / (2 pi s2 y lambda), s2 = ((sqrt a + sqrt b) / 2)^2.
+M_ = DIR . "/metrics.csv"; C_ = DIR . "/config.json"
+cfg_int(k) = int(system("grep -o '\"" . k . "\": *[0-9]*' " . q(C_) . " | head -n1 | grep -o '[0-9]*$' || echo 0"))
+HH = file_exists(C_) ? cfg_int("h") : 0; DD = file_exists(C_) ? cfg_int("d") : 0
+YMP = (HH > 0 && DD > 0) ? (1.0 * min(HH, DD) / max(HH, DD)) : 0
+mp_a(b) = b * ((1 - sqrt(YMP)) / (1 + sqrt(YMP)))**2
+mp_s2(b) = ((sqrt(mp_a(b)) + sqrt(b)) / 2)**2
+mp_logdens(t, b) = (10**t > mp_a(b) && 10**t < b) ? \
+    sqrt((b - 10**t) * (10**t - mp_a(b))) * log(10) / (2 * pi * mp_s2(b) * YMP) : NaN
 
 do for [s in STEPS] {
   # ESD on log10 eigenvalues with a log density axis, as the reference's plot_esd.
@@ -50,9 +66,23 @@ do for [s in STEPS] {
     set ylabel "ESD density (log scale)"
     set title sprintf("ESD of W at step %s (%d eigenvalues)", s, Hn)
     OUT = sprintf("%s/step%s_W_esd.png", PLOTS, s)
+    B0 = file_exists(M_) ? value_at_step(M_, "mp_lambda_plus_init", s) : ""
+    BF = file_exists(M_) ? value_at_step(M_, "mp_lambda_plus", s) : ""
+    P = sprintf("HF using (bin_of(X($1), lo_s, w_s)):(H) smooth frequency with boxes " \
+        . "lc rgb color(1) title 'step %s'", s)
+    set samples 800
+    if (YMP > 0 && B0 ne "") {
+      b0 = real(B0)
+      P = P . ", mp_logdens(x, b0) with lines lw 2 dt 2 lc rgb 'black' title 'MP of the start'"
+    }
+    if (YMP > 0 && BF ne "") {
+      bf = real(BF)
+      P = P . ", mp_logdens(x, bf) with lines lw 2 lc rgb color(4) title 'MP fit (weightwatcher)'"
+      P = P . ", HF using (X($1)):($1 > bf ? 3 * H : NaN) with points pt 11 ps 1.5 " \
+          . "lc rgb color(4) title 'spikes (above the fitted edge)'"
+    }
     set output OUT
-    plot HF using (bin_of(X($1), lo_s, w_s)):(H) smooth frequency with boxes \
-         lc rgb color(1) title sprintf("step %s", s)
+    eval "plot " . P
     set output
     print OUT
     unset logscale y
@@ -73,6 +103,29 @@ do for [s in STEPS] {
          title sprintf("step %s (%d values)", s, n)
     set output
     print OUT
+  }
+
+  # The probe features' ESD (features_spectrum), on the same axes.
+  HF = spec(s, "features_eigs"); X(v) = logx(v)
+  if (file_exists(HF)) {
+    eval HIST_STATS
+    if (Hn > 0) {
+      lo_s = Hlo; w_s = Hw; H = 1.0 / (Hn * Hw)
+      set logscale y
+      set offsets graph 0.02, graph 0.02, 0, 0
+      set boxwidth Hw absolute
+      set xlabel "log10(λᵢ)   (eigenvalues of ΦᵀΦ, the probe features' Gram matrix)"
+      set ylabel "ESD density (log scale)"
+      set title sprintf("ESD of the probe features at step %s (%d eigenvalues)", s, Hn)
+      OUT = sprintf("%s/step%s_features_esd.png", PLOTS, s)
+      set output OUT
+      plot HF using (bin_of(X($1), lo_s, w_s)):(H) smooth frequency with boxes \
+           lc rgb color(3) title sprintf("step %s", s)
+      set output
+      print OUT
+      unset logscale y
+      set offsets graph 0.02, graph 0.02, graph 0.04, 0
+    }
   }
 
   HF = spec(s, "W_entries_hist")
