@@ -15,10 +15,12 @@ namespace {
 long double run_memory_bytes(const Config& c) {
   const long double n = c.n, d = c.d, h = c.h, n_test = c.n_test;
   const long double rank = std::min(h, d);
-  long double elements = n * d + n_test * d;   // X_train, X_test
-  if (c.fix_last_layer) elements += n * d;     // X_probe
-  elements += 4 * h * d;                       // W, its gradient, two Adam moments
-  elements += 3 * n * h;                       // activations and their gradients
+  long double elements = n * d + n_test * d;  // X_train, X_test
+  if (c.fix_last_layer) elements += n * d;    // X_probe
+  elements += 4 * h * d;                      // W, its gradient, two Adam moments
+  elements += 3 * n * h;                      // activations and their gradients
+  // The generic student kernel (any activation but tanh, or biases) keeps act'(z) too.
+  if (c.activation != Activation::kTanh || c.bias) elements += n * h;
   elements += n * h + n_test * h;              // features at a checkpoint
   elements += h * h + rank * rank;             // Gram matrices
   if (c.plot_overlaps) elements += 6 * h * d;  // SVD factors of W_k, W_k+1 and their difference

@@ -140,3 +140,38 @@ TEST(Data, LoadProblemReadsReferenceFolderAndChecksShapes) {
     EXPECT_NE(std::string(e.what()).find("no beta.npy or beta.csv"), std::string::npos) << e.what();
   }
 }
+
+// Issue 13: the teacher link changes only g in y = g(X beta) + noise (same noise draws), and
+// bias: true adds b0 ~ U(-1/sqrt(d), 1/sqrt(d)) without changing W0, a0 or the data.
+TEST(Data, TeacherLinkAndBiasInit) {
+  Config c;
+  c.n = 300;
+  c.n_test = 50;
+  c.d = 16;
+  c.h = 400;
+  c.batch_size = c.n;
+  const Problem<double> base = generate_problem<double>(c, RunSeeds::from_seed(9));
+  EXPECT_EQ(base.b0.size(), 0);
+  c.teacher = TeacherLink::kHe3;
+  c.bias = true;
+  const Problem<double> p = generate_problem<double>(c, RunSeeds::from_seed(9));
+  EXPECT_EQ((p.W0 - base.W0).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ((p.a0 - base.a0).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ((p.train.X - base.train.X).cwiseAbs().maxCoeff(), 0.0);
+  const VecD z = p.train.X * p.beta;
+  double worst = 0;
+  for (Eigen::Index i = 0; i < z.size(); ++i) {
+    const double noise_base = base.train.y[i] - teacher_link(TeacherLink::kSoftplus, z[i]);
+    const double noise = p.train.y[i] - (z[i] * z[i] * z[i] - 3 * z[i]);
+    worst = std::max(worst, std::abs(noise - noise_base));
+  }
+  // He3 values reach ~30 here: the noise recovered from them is exact to a few ulps of that.
+  EXPECT_LE(worst, 1e-13) << "noise draws differ between teachers";
+  ASSERT_EQ(p.b0.size(), c.h);
+  const double bound = 1.0 / std::sqrt(double(c.d));
+  EXPECT_LE(p.b0.cwiseAbs().maxCoeff(), bound);
+  // 400 uniform draws: mean ~ 0 (sd bound/sqrt(3 * 400) = 0.007), spread over the range.
+  EXPECT_NEAR(p.b0.mean(), 0.0, 0.03);
+  EXPECT_GT(p.b0.maxCoeff(), 0.9 * bound);
+  EXPECT_LT(p.b0.minCoeff(), -0.9 * bound);
+}
