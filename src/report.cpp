@@ -445,7 +445,12 @@ std::string sweep_page(const fs::path& dir, const json& config, std::vector<std:
       << values.size() << "</td></tr>\n";
   }
   o << "</table>\n";
-  o << "<h2>Config</h2>\n" << config_table(config, {"runs"});
+  // The sweep's config as given sits in "config" (lists kept); the rest is bookkeeping.
+  json shown = json::object();
+  if (config.contains("config") && config["config"].is_object()) shown = config["config"];
+  for (const auto& [k, v] : config.items())
+    if (k != "config" && k != "runs") shown[k] = v;
+  o << "<h2>Config</h2>\n" << config_table(shown, {});
 
   const fs::path corr = dir / "correlations.csv";
   if (is_file(corr)) {
