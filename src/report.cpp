@@ -256,9 +256,18 @@ std::vector<std::string> png_names(const fs::path& plots) {
     if (e.is_regular_file(ec) && e.path().extension() == ".png" && name[0] != '.')
       out.push_back(name);
   }
-  // The summary figures first (in the order of scripts/plot/README.md), then the per-step and
-  // per-pair ones, each group in natural order.
-  static const char* const first[] = {"heatmap_",
+  // The phase diagrams of the headline metrics, the other phase diagrams, the summary figures
+  // (in the order of scripts/plot/README.md), then the per-step and per-pair ones; each group
+  // in natural order.
+  static const char* const first[] = {"heatmap_val_loss",
+                                      "heatmap_train_loss",
+                                      "heatmap_alpha_hill",
+                                      "heatmap_alpha_mle_ks",
+                                      "heatmap_w_beta_alignment",
+                                      "heatmap_kta",
+                                      "heatmap_num_spikes",
+                                      "heatmap_spike_gap",
+                                      "heatmap_",
                                       "losses.png",
                                       "kta.png",
                                       "w_beta_alignment.png",
