@@ -16,6 +16,7 @@ packages=(
   clang-format  # scripts/format-check.sh
   python3-numpy  # tests/test_array_io.cpp: .npy files read and written by numpy
   git  # tests/standalone/check.sh clones the repository
+  chromium  # tests/report/browser_check.sh: sih report's page in a headless browser
 )
 if [[ "${1:-}" == "--with-extras" ]]; then
   packages+=(python3-torch)

@@ -14,6 +14,7 @@
 #include "sih/config_fields.hpp"
 #include "sih/config_input.hpp"
 #include "sih/plot.hpp"
+#include "sih/report.hpp"
 #include "sih/run.hpp"
 #include "sih/sweep.hpp"
 #include "sih/trainer.hpp"
@@ -117,6 +118,13 @@ int cmd_plot(const std::string& dir, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+int cmd_report(const std::string& dir, std::ostream& out, std::ostream& err) {
+  const sih::ReportResult r = sih::write_report(dir, sih::default_plot_scripts_dir());
+  for (const auto& n : r.notes) err << "[sih] " << n << '\n';
+  out << r.path << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -178,6 +186,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   sih::AnalyzeOptions aopt;
   std::string init_std;
+  auto* report = app.add_subcommand(
+      "report", "Write DIR/report.html: one static page of a run or sweep folder with its figures");
+  report->add_option("out_dir", dir, "Run or sweep folder")->required();
+  report->footer(
+      "Draws the figures first (sih plot) when DIR/plots/ holds none. Prints the page's path.");
+
   auto* analyze = app.add_subcommand(
       "analyze", "ESD diagnostics (weightwatcher/powerlaw conventions) of weight matrices");
   analyze->add_option("paths", aopt.paths, ".npy, .csv, .safetensors files or sih run folders")
@@ -230,6 +244,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       if (*cmd) return cmd_sweep(*kind, config_path, sets, sweep_args, force, quiet, out, err);
     if (*merge) return cmd_merge(dir, out, err);
     if (*plot) return cmd_plot(dir, out, err);
+    if (*report) return cmd_report(dir, out, err);
     if (*analyze) {
       if (!init_std.empty()) {
         try {
