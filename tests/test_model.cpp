@@ -237,9 +237,12 @@ TEST(Model, GenericGradientsMatchCentralDifferences) {
         const double eps = 1e-6;
         // relu's kink: a central difference across z = 0 is not a derivative; with these
         // draws no |z| is within eps of 0 (checked, so the test cannot pass vacuously).
+        // A copy: C++17 lambdas cannot capture a structured binding (clang refuses it).
+        const auto activation = act;
         auto fd_of = [&](const MatD& Wp, const MatD& Wm, const VecD* bp, const VecD* bm,
                          const VecD& ap, const VecD& am) {
-          return (plain_loss(act, Wp, bp, ap, X, y) - plain_loss(act, Wm, bm, am, X, y)) /
+          return (plain_loss(activation, Wp, bp, ap, X, y) -
+                  plain_loss(activation, Wm, bm, am, X, y)) /
                  (2 * eps);
         };
         for (long i = 0; i < h; ++i) {
