@@ -8,7 +8,6 @@
 #include "sih/config_fields.hpp"
 #include "sih/config_input.hpp"
 #include "sih/memory_model.hpp"
-#include "sih/sweep.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -29,14 +28,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     YAML::Node root;
     sih::apply_override(root, "lr_scheduler_kwargs.gamma=" + text);
     (void)sih::config_from_yaml(root);
-  } catch (const sih::InputError&) {
-  }
-  try {
-    // The same text as a sweep: planning validates every list and every grid point.
-    YAML::Node root = sih::load_yaml_string(text, "fuzz.yml");
-    sih::PlanLimits limits;
-    limits.max_runs = 16;
-    (void)sih::describe_plan(sih::plan_sweep(sih::sweep_kind("sweep"), root, limits), 1);
   } catch (const sih::InputError&) {
   }
   return 0;
