@@ -1,38 +1,20 @@
 // `sih analyze --plot DIR`: data files per matrix and one gnuplot call drawing them
 // (scripts/plot/analyze_esd.gp).
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <cstring>
 #include <filesystem>
-#include <sstream>
 
 #include "sih/analyze.hpp"
 #include "sih/array_io.hpp"
 #include "sih/plot.hpp"
-
-extern char** environ;
 
 namespace sih {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string gnuplot_path() {
-  const char* path = std::getenv("PATH");
-  std::istringstream in(path ? path : "");
-  std::string entry;
-  while (std::getline(in, entry, ':')) {
-    const std::string c = (entry.empty() ? std::string(".") : entry) + "/gnuplot";
-    if (::access(c.c_str(), X_OK) == 0) return c;
-  }
-  throw InputError("--plot: gnuplot not found: install gnuplot-nox (scripts/setup-deps.sh)");
-}
 
 // File-name-safe version of a matrix name ("encoder.layer.0.attn.q.weight" stays readable).
 std::string safe_name(const std::string& s) {
@@ -97,33 +79,24 @@ void write_plot_data(const AnalyzeRow& r, const std::string& prefix) {
 
 void run_gnuplot_script(const std::string& gnuplot, const std::string& script,
                         const std::string& prefix) {
-  const std::string log = prefix + ".gnuplot.log";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<std::string> args = {gnuplot, "-c", script, prefix};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, gnuplot.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + gnuplot + ": " + std::strerror(rc));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  const ScriptOutput out = run_gnuplot(gnuplot, script, prefix);
+  if (!WIFEXITED(out.status) || WEXITSTATUS(out.status) != 0) {
+    const std::string log = prefix + ".gnuplot.log";
+    write_file_atomic(log, out.out + out.err);
     throw std::runtime_error(script + " failed for " + prefix + " (see " + log + ")");
-  fs::remove(log);
+  }
 }
 
 }  // namespace
 
 std::vector<std::string> write_analyze_plots(const std::vector<AnalyzeRow>& rows,
                                              const std::string& dir) {
-  const std::string gnuplot = gnuplot_path();
+  std::string gnuplot;
+  try {
+    gnuplot = find_gnuplot();
+  } catch (const InputError& e) {
+    throw InputError(std::string("--plot: ") + e.what());
+  }
   const std::string script = default_plot_scripts_dir() + "/analyze_esd.gp";
   if (!fs::exists(script)) throw InputError("--plot: missing gnuplot script " + script);
   std::error_code ec;

@@ -163,6 +163,32 @@ Folder classify(const fs::path& dir) {
   return {};
 }
 
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") != std::string::npos) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::vector<std::string> scripts_for(const Folder& folder, const fs::path& dir) {
+  if (folder.kind) return folder.kind->plot_scripts;
+  std::vector<std::string> scripts = {"losses.gp", "kta.gp", "alignment.gp", "alpha.gp",
+                                      "spikes.gp"};
+  if (is_file(dir / "init_pc_beta_alignment.csv")) scripts.push_back("init_alignment.gp");
+  if (is_dir(dir / "spectra")) {
+    scripts.push_back("spectra.gp");
+    scripts.push_back("powerlaw.gp");
+  }
+  if (is_dir(dir / "overlaps")) scripts.push_back("overlaps.gp");
+  return scripts;
+}
+
+}  // namespace
+
 std::string find_gnuplot() {
   const char* path = std::getenv("PATH");
   std::istringstream in(path ? path : "");
@@ -175,13 +201,6 @@ std::string find_gnuplot() {
   throw InputError("gnuplot not found: install gnuplot-nox (scripts/setup-deps.sh)");
 }
 
-struct ScriptOutput {
-  int status = 0;  // as waitpid
-  std::string out, err;
-};
-
-// Runs `gnuplot -c script dir` without a shell (paths are passed verbatim as argv), stdin
-// from /dev/null, capturing stdout and stderr.
 ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
                          const std::string& dir) {
   int out_pipe[2], err_pipe[2];
@@ -243,32 +262,6 @@ ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
   }
   return result;
 }
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") != std::string::npos) lines.push_back(line);
-  }
-  return lines;
-}
-
-std::vector<std::string> scripts_for(const Folder& folder, const fs::path& dir) {
-  if (folder.kind) return folder.kind->plot_scripts;
-  std::vector<std::string> scripts = {"losses.gp", "kta.gp", "alignment.gp", "alpha.gp",
-                                      "spikes.gp"};
-  if (is_file(dir / "init_pc_beta_alignment.csv")) scripts.push_back("init_alignment.gp");
-  if (is_dir(dir / "spectra")) {
-    scripts.push_back("spectra.gp");
-    scripts.push_back("powerlaw.gp");
-  }
-  if (is_dir(dir / "overlaps")) scripts.push_back("overlaps.gp");
-  return scripts;
-}
-
-}  // namespace
 
 PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_dir) {
   const fs::path dir(out_dir);

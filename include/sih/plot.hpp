@@ -18,6 +18,18 @@ struct PlotResult {
 // folder, missing gnuplot or missing scripts; std::runtime_error when a script fails.
 PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_dir);
 
+// The gnuplot on PATH; InputError naming the package when there is none.
+std::string find_gnuplot();
+
+struct ScriptOutput {
+  int status = 0;  // as waitpid
+  std::string out, err;
+};
+// Runs `gnuplot -c script arg` without a shell (paths are passed verbatim as argv), stdin
+// from /dev/null, capturing stdout and stderr.
+ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
+                         const std::string& arg);
+
 // $SIH_PLOT_SCRIPTS if set; else <folder of the executable>/../scripts/plot (build tree) or
 // ../share/sih/scripts/plot (installed) when it exists; else the source tree's scripts/plot.
 std::string default_plot_scripts_dir();
