@@ -67,6 +67,26 @@ ColumnKernelT<T> column_kernel(Activation a) {
 // The generic forward/backward (any activation, optional biases): the same two GEMMs and
 // the same fixed-block read-out sums as the tanh path, with act'(z) kept in ws.deriv for
 // the backward pass (gelu and erf need z, which the output does not give back).
+// The output f = sum of the partial read-out blocks / sqrt(h), the residual f - y in place,
+// the batch loss, and dL/da = coef H^T r (coef = 2 / (n_b sqrt(h)), returned), shared by the
+// tanh path and the generic one.
+template <typename T>
+double residual_loss_and_grad_a(StepWorkspace<T>& ws, const Eigen::Ref<const Vec<T>>& y,
+                                Eigen::Index nb, T inv_sqrt_h, Vec<T>* grad_a, T& coef) {
+  ws.residual = ws.partial.col(0);
+  for (Eigen::Index blk = 1; blk < ws.partial.cols(); ++blk) ws.residual += ws.partial.col(blk);
+  ws.residual *= inv_sqrt_h;
+  ws.residual -= y;
+  const double loss = static_cast<double>(ws.residual.squaredNorm()) / static_cast<double>(nb);
+  // dL/df_i = 2 r_i / n_b; both layers' gradients carry 1/sqrt(h), W's also 1/sqrt(d).
+  coef = T(2) / T(nb) * inv_sqrt_h;
+  if (grad_a) {
+    grad_a->noalias() = ws.hidden.transpose() * ws.residual;
+    *grad_a *= coef;
+  }
+  return loss;
+}
+
 template <typename T>
 double loss_and_gradient_generic(Activation act, const Mat<T>& W, const Vec<T>* b, const Vec<T>& a,
                                  const Eigen::Ref<const Mat<T>>& X,
@@ -95,17 +115,8 @@ double loss_and_gradient_generic(Activation act, const Mat<T>& W, const Vec<T>* 
       out += a[j] * ws.hidden.col(j);
     }
   }
-  ws.residual = ws.partial.col(0);
-  for (Eigen::Index blk = 1; blk < kOutputBlocks; ++blk) ws.residual += ws.partial.col(blk);
-  ws.residual *= inv_sqrt_h;
-  ws.residual -= y;
-  const double loss = static_cast<double>(ws.residual.squaredNorm()) / static_cast<double>(nb);
-
-  const T coef = T(2) / T(nb) * inv_sqrt_h;
-  if (grad_a) {
-    grad_a->noalias() = ws.hidden.transpose() * ws.residual;
-    *grad_a *= coef;
-  }
+  T coef;
+  const double loss = residual_loss_and_grad_a(ws, y, nb, inv_sqrt_h, grad_a, coef);
   // G_ij = coef/sqrt(d) * r_i * a_j * act'(z_ij); dL/db_j = sum_i G_ij (b sits inside the
   // division by sqrt(d), as in torch's Linear(bias=True) followed by / sqrt(d)).
   const T coef_w = coef * inv_sqrt_d;
@@ -172,18 +183,8 @@ double loss_and_gradient(const Mat<T>& W, const Vec<T>& a, const Eigen::Ref<cons
       out += a[j] * col;
     }
   }
-  ws.residual = ws.partial.col(0);
-  for (Eigen::Index b = 1; b < kOutputBlocks; ++b) ws.residual += ws.partial.col(b);
-  ws.residual *= inv_sqrt_h;
-  ws.residual -= y;
-  const double loss = static_cast<double>(ws.residual.squaredNorm()) / static_cast<double>(nb);
-
-  // dL/df_i = 2 r_i / n_b; both layers' gradients carry 1/sqrt(h), W's also 1/sqrt(d).
-  const T coef = T(2) / T(nb) * inv_sqrt_h;
-  if (grad_a) {
-    grad_a->noalias() = ws.hidden.transpose() * ws.residual;
-    *grad_a *= coef;
-  }
+  T coef;
+  const double loss = residual_loss_and_grad_a(ws, y, nb, inv_sqrt_h, grad_a, coef);
   // G_ij = coef/sqrt(d) * r_i * a_j * (1 - A_ij^2), in place over A, column by column.
   const T coef_w = coef * inv_sqrt_d;
 #pragma omp parallel for schedule(static)
