@@ -32,14 +32,7 @@ precision: float64
 )";
 
 RunOutcome run(const std::string& out, const std::vector<std::string>& sets) {
-  YAML::Node root = load_yaml_string(kSmall, "test");
-  apply_override(root, "out_dir=" + out);
-  for (const auto& s : sets) apply_override(root, s);
-  RunRequest req;
-  req.config = config_from_yaml(root);
-  req.quiet = true;
-  req.progress = false;
-  return run_experiment(req);
+  return test::run_from_yaml(kSmall, out, sets);
 }
 
 double cell(const test::Csv& c, std::size_t row, const char* col) {

@@ -51,15 +51,7 @@ repeat: 2
 precision: float64
 )";
 
-std::string make_run(const std::string& out) {
-  YAML::Node root = load_yaml_string(kRun, "test");
-  apply_override(root, "out_dir=" + out);
-  RunRequest req;
-  req.config = config_from_yaml(root);
-  req.quiet = true;
-  req.progress = false;
-  return run_experiment(req).dir;
-}
+std::string make_run(const std::string& out) { return test::run_from_yaml(kRun, out).dir; }
 
 std::string make_sweep(const std::string& out) {
   YAML::Node root = load_yaml_string(kSweep, "test");

@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "sih/array_io.hpp"
+#include "sih/config_input.hpp"
 #include "sih/data.hpp"
+#include "sih/run.hpp"
 
 #ifndef SIH_REFERENCE_DIR
 #error "SIH_REFERENCE_DIR (tests/data/reference in the source tree) is set by CMakeLists.txt"
@@ -108,6 +110,20 @@ inline void write_init_folder(const std::string& dir, const Problem<double>& p,
   write_csv(dir + "/y_probe.csv", p.probe.y);
   write_csv(dir + "/X_test.csv", p.test.X);
   write_csv(dir + "/y_test.csv", p.test.y);
+}
+
+// One quiet run of a YAML config written in the test, with `out_dir` and `--set`-style
+// overrides.
+inline RunOutcome run_from_yaml(const std::string& yaml, const std::string& out_dir,
+                                const std::vector<std::string>& sets = {}) {
+  YAML::Node root = load_yaml_string(yaml, "test");
+  apply_override(root, "out_dir=" + out_dir);
+  for (const auto& s : sets) apply_override(root, s);
+  RunRequest req;
+  req.config = config_from_yaml(root);
+  req.quiet = true;
+  req.progress = false;
+  return run_experiment(req);
 }
 
 // |actual - expected| <= rel * max(|expected|, floor)
