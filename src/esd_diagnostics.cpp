@@ -401,10 +401,12 @@ EsdDiagnostics esd_diagnostics(const VecD& eigs, const EsdDiagnosticsOptions& op
   if (pl.fit.valid && opt.pl_bootstrap > 0)
     e.pl_bootstrap_p = bootstrap_gof_pvalue(pl.nonzero, pl.fit, opt.pl_bootstrap, opt.seed);
 
-  const SpectralSummary s = summarize_spectrum(eigs);
-  if (s.hill.valid) e.alpha_hill = s.hill.alpha;
-  if (s.mle_ks.valid) e.alpha_mle_ks = s.mle_ks.alpha;
-  if (s.peak.valid) e.alpha_xmin_peak = s.peak.alpha;
+  if (opt.reference_alphas) {
+    const SpectralSummary s = summarize_spectrum(eigs);
+    if (s.hill.valid) e.alpha_hill = s.hill.alpha;
+    if (s.mle_ks.valid) e.alpha_mle_ks = s.mle_ks.alpha;
+    if (s.peak.valid) e.alpha_xmin_peak = s.peak.alpha;
+  }
   return e;
 }
 

@@ -203,6 +203,7 @@ class Checkpointer {
       o.N = std::max(o.h, o.d);
       o.M = std::min(o.h, o.d);
       o.init_variance = init_variance_;
+      o.reference_alphas = false;  // summarize_spectrum above has them
       o.pl_bootstrap = c_.pl_bootstrap;
       o.seed = derive_seed(c_.seed, "pl-bootstrap", static_cast<std::uint64_t>(step));
       const EsdDiagnostics e = esd_diagnostics(eigs, o);

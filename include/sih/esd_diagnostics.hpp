@@ -110,6 +110,8 @@ struct EsdDiagnosticsOptions {
   int pl_bootstrap = 0;  // K bootstrap samples, 0 = off
   std::uint64_t seed = 0;
   bool tail_tests = true;
+  // sih's own alphas (alpha_hill, alpha_mle_ks, alpha_xmin_peak); the trainer has them already.
+  bool reference_alphas = true;
   TailTestOptions tail;
 };
 
