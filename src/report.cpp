@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sih/array_io.hpp"
+#include "sih/csv_table.hpp"
 #include "sih/metrics_schema.hpp"
 #include "sih/plot.hpp"
 #include "sih/sweep.hpp"
@@ -60,46 +61,13 @@ bool is_file(const fs::path& p) {
   return fs::is_regular_file(p, ec);
 }
 
-struct Table {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  int col(const std::string& name) const {
-    for (std::size_t i = 0; i < header.size(); ++i)
-      if (header[i] == name) return static_cast<int>(i);
-    return -1;
-  }
-  std::string at(std::size_t r, int c) const {
-    return c >= 0 && static_cast<std::size_t>(c) < rows[r].size() ? rows[r][c] : "";
-  }
-};
-
-std::vector<std::string> split_commas(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  for (const char c : line) {
-    if (c == ',') {
-      out.push_back(cell);
-      cell.clear();
-    } else if (c != '\r') {
-      cell += c;
-    }
-  }
-  out.push_back(cell);
-  return out;
-}
+using Table = CsvTable;
 
 Table read_table(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw InputError(p.string() + ": cannot be read");
-  Table t;
-  std::string line;
-  if (!std::getline(in, line)) throw InputError(p.string() + ": empty (no header line)");
-  t.header = split_commas(line);
-  while (std::getline(in, line)) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    t.rows.push_back(split_commas(line));
-  }
-  return t;
+  std::optional<CsvTable> t = read_csv_table(p.string());
+  if (!t) throw InputError(p.string() + ": cannot be read");
+  if (t->header.empty()) throw InputError(p.string() + ": empty (no header line)");
+  return std::move(*t);
 }
 
 json read_json(const fs::path& p) {

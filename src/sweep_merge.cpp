@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "sih/array_io.hpp"
+#include "sih/csv_table.hpp"
 #include "sih/metrics_schema.hpp"
 #include "sih/output.hpp"
 #include "sih/sweep.hpp"
@@ -19,35 +20,10 @@ namespace fs = std::filesystem;
 namespace sih {
 namespace {
 
-struct CsvTable {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  int col(const std::string& name) const {
-    const auto it = std::find(header.begin(), header.end(), name);
-    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
-  }
-};
-
-CsvTable read_csv_table(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  CsvTable t;
-  std::string line;
-  auto split = [](const std::string& s) {
-    std::vector<std::string> out;
-    std::size_t pos = 0;
-    for (;;) {
-      const auto c = s.find(',', pos);
-      out.push_back(s.substr(pos, c == std::string::npos ? std::string::npos : c - pos));
-      if (c == std::string::npos) break;
-      pos = c + 1;
-    }
-    return out;
-  };
-  if (std::getline(in, line)) t.header = split(line);
-  while (std::getline(in, line))
-    if (!line.empty()) t.rows.push_back(split(line));
-  return t;
+CsvTable read_metrics(const std::string& path) {
+  std::optional<CsvTable> t = read_csv_table(path);
+  if (!t) throw std::runtime_error(path + ": cannot open");
+  return std::move(*t);
 }
 
 // Mean and population standard deviation (ddof = 0, as np.std in the reference's plots).
@@ -414,7 +390,7 @@ MergeOutcome merge_sweep(const std::string& sweep_dir) {
     if (status != "ok") continue;  // diverged runs are listed, not aggregated
     g.finals.push_back(fin);
     finals.push_back(fin);
-    if (needs_tables) g.tables.push_back(read_csv_table((dir / "metrics.csv").string()));
+    if (needs_tables) g.tables.push_back(read_metrics((dir / "metrics.csv").string()));
   }
 
   std::string agg;

@@ -1,0 +1,23 @@
+#pragma once
+// A CSV file as sih writes it (a header line, comma-separated cells, no quoting), read whole:
+// the sweep merge reads run folders' metrics.csv with it, the report every table it shows.
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sih {
+
+struct CsvTable {
+  std::vector<std::string> header;  // empty when the file has no line at all
+  std::vector<std::vector<std::string>> rows;
+  // Index of a column, -1 when absent.
+  int col(const std::string& name) const;
+  // The cell of row r in column c, "" when the column is absent or the row short.
+  std::string at(std::size_t r, int c) const;
+};
+
+// nullopt when the file cannot be opened. Carriage returns are dropped and blank lines
+// skipped.
+std::optional<CsvTable> read_csv_table(const std::string& path);
+
+}  // namespace sih
