@@ -15,6 +15,7 @@
 #include "sih/config_input.hpp"
 #include "sih/plot.hpp"
 #include "sih/report.hpp"
+#include "sih/reproduce.hpp"
 #include "sih/run.hpp"
 #include "sih/sweep.hpp"
 #include "sih/trainer.hpp"
@@ -31,8 +32,15 @@ std::atomic<int>& cli_interrupt_signal() { return g_interrupt; }
 
 namespace {
 
-sih::Config load_config(const std::string& path, const std::vector<std::string>& sets) {
+// A config file, its `reproduce:` section (paper experiments, read by sih reproduce) set aside.
+YAML::Node load_config_tree(const std::string& path) {
   YAML::Node root = sih::load_yaml_file(path);
+  sih::take_reproduce_section(root);
+  return root;
+}
+
+sih::Config load_config(const std::string& path, const std::vector<std::string>& sets) {
+  YAML::Node root = load_config_tree(path);
   for (const auto& s : sets) sih::apply_override(root, s);
   return sih::config_from_yaml(root);
 }
@@ -65,7 +73,7 @@ struct SweepArgs {
 int cmd_sweep(const sih::SweepKind& kind, const std::string& path,
               const std::vector<std::string>& sets, const SweepArgs& args, bool force, bool quiet,
               std::ostream& out, std::ostream& err) {
-  YAML::Node root = sih::load_yaml_file(path);
+  YAML::Node root = load_config_tree(path);
   for (const auto& s : sets) sih::apply_override(root, s);
   sih::SweepOptions opt;
   if (!args.shard.empty()) opt.shard = sih::parse_shard(args.shard);
@@ -116,6 +124,17 @@ int cmd_plot(const std::string& dir, std::ostream& out, std::ostream& err) {
   for (const auto& f : r.files) out << f << '\n';
   out << std::flush;
   return 0;
+}
+
+int cmd_reproduce(sih::ReproduceOptions opt, std::ostream& out, std::ostream& err) {
+  if (opt.jobs < 0) throw sih::InputError("--jobs: " + std::to_string(opt.jobs) + ": must be >= 0");
+  opt.cancel = &g_interrupt;
+  const sih::ReproduceOutcome r = sih::reproduce(opt, err);
+  err << "[sih] reproduce: " << r.claims_held << " of " << r.claims_checked << " claims hold; page "
+      << r.index_path << ", table " << r.claims_csv << '\n';
+  out << r.index_path << std::endl;
+  if (r.failed) return 1;
+  return r.claims_held < r.claims_checked ? 4 : 0;
 }
 
 int cmd_report(const std::string& dir, std::ostream& out, std::ostream& err) {
@@ -192,6 +211,27 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   report->footer(
       "Draws the figures first (sih plot) when DIR/plots/ holds none. Prints the page's path.");
 
+  sih::ReproduceOptions ropt;
+  auto* reproduce = app.add_subcommand(
+      "reproduce",
+      "Re-run the paper's experiments (configs/paper/), check their claims, write a page");
+  reproduce->add_flag("--quick", ropt.quick,
+                      "Every experiment at its reduced size (a first look, CI)");
+  reproduce
+      ->add_option("--only", ropt.only,
+                   "Run only this experiment (repeatable; the page covers all)")
+      ->type_name("NAME");
+  reproduce->add_option("--configs", ropt.configs_dir,
+                        "Folder of paper configs (default: configs/paper)");
+  reproduce->add_option("--out", ropt.out_dir,
+                        "Output folder (default: out/reproduce, or out/reproduce-quick)");
+  reproduce->add_option("--jobs", ropt.jobs,
+                        "Parallel runs within a sweep (default: from the cores)");
+  reproduce->add_flag("--force", ropt.force, "Recompute runs whose folders are already complete");
+  reproduce->footer(
+      "Resumable: finished runs are reused. Prints the page (index.html) as the last line of\n"
+      "stdout. Exit status 0 when every claim holds, 4 when one does not, 2 on bad input.");
+
   auto* analyze = app.add_subcommand(
       "analyze", "ESD diagnostics (weightwatcher/powerlaw conventions) of weight matrices");
   analyze->add_option("paths", aopt.paths, ".npy, .csv, .safetensors files or sih run folders")
@@ -245,6 +285,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (*merge) return cmd_merge(dir, out, err);
     if (*plot) return cmd_plot(dir, out, err);
     if (*report) return cmd_report(dir, out, err);
+    if (*reproduce) return cmd_reproduce(ropt, out, err);
     if (*analyze) {
       if (!init_std.empty()) {
         try {

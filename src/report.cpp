@@ -568,4 +568,6 @@ ReportResult write_report(const std::string& dir_arg, const std::string& scripts
   return result;
 }
 
+std::string report_page_head(const std::string& title) { return page_head(title); }
+
 }  // namespace sih

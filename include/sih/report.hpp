@@ -20,6 +20,9 @@ struct ReportResult {
 // writes DIR/report.html atomically (a page is complete or absent).
 ReportResult write_report(const std::string& dir, const std::string& scripts_dir);
 
+// The head of every sih page: doctype, title and the shared inline style, up to <body>.
+std::string report_page_head(const std::string& title);
+
 // HTML-escapes & < > " ' (exposed for tests).
 std::string html_escape(const std::string& s);
 

@@ -1,0 +1,310 @@
+#include "sih/reproduce.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+
+#include "sih/array_io.hpp"
+#include "sih/config_input.hpp"
+#include "sih/output.hpp"
+#include "sih/plot.hpp"
+#include "sih/report.hpp"
+#include "sih/run.hpp"
+#include "sih/sweep.hpp"
+#include "sih/types.hpp"
+
+namespace sih {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kSection = "reproduce";
+
+std::string text_of(const YAML::Node& section, const char* key, const std::string& origin,
+                    bool required) {
+  const YAML::Node v = section[key];
+  if (!v.IsDefined() || v.IsNull()) {
+    if (required)
+      throw InputError(
+          fmt::format("{}: reproduce.{}: missing: every paper experiment needs it", origin, key));
+    return "";
+  }
+  if (!v.IsScalar())
+    throw InputError(fmt::format("{}: reproduce.{}: {}: must be text", origin, key, yaml_text(v)));
+  return v.Scalar();
+}
+
+// "03_bulk_lr" -> "bulk_lr": the ordering prefix is not part of the name.
+std::string experiment_name(const fs::path& file) {
+  const std::string stem = file.stem().string();
+  std::size_t i = 0;
+  while (i < stem.size() && std::isdigit(static_cast<unsigned char>(stem[i]))) ++i;
+  if (i > 0 && i < stem.size() && stem[i] == '_') return stem.substr(i + 1);
+  return stem;
+}
+
+PaperExperiment load_experiment(const fs::path& file, bool quick, const std::string& out_dir) {
+  const std::string origin = file.string();
+  PaperExperiment e;
+  e.file = origin;
+  e.name = experiment_name(file);
+  YAML::Node root = load_yaml_file(origin);
+  const YAML::Node section = take_reproduce_section(root);
+  if (!section.IsDefined() || section.IsNull())
+    throw InputError(origin +
+                     ": reproduce: missing: a paper experiment states its title, "
+                     "about, kind and claims there");
+  if (!section.IsMap())
+    throw InputError(
+        fmt::format("{}: reproduce: {}: must be a mapping", origin, yaml_text(section)));
+  static const std::vector<std::string> kKeys = {"title", "about",   "paper", "kind",
+                                                 "quick", "figures", "claims"};
+  for (const auto& kv : section)
+    if (std::find(kKeys.begin(), kKeys.end(), kv.first.Scalar()) == kKeys.end())
+      throw InputError(fmt::format(
+          "{}: reproduce.{}: unknown key (known: title, about, paper, kind, quick, figures, "
+          "claims)",
+          origin, kv.first.Scalar()));
+  e.title = text_of(section, "title", origin, true);
+  e.about = text_of(section, "about", origin, true);
+  e.paper = text_of(section, "paper", origin, false);
+  e.kind = text_of(section, "kind", origin, false);
+  if (e.kind.empty()) e.kind = "run";
+  if (e.kind != "run") sweep_kind(e.kind);  // InputError naming the known kinds
+  const YAML::Node figures = section["figures"];
+  if (figures.IsDefined() && !figures.IsNull()) {
+    if (!figures.IsSequence())
+      throw InputError(fmt::format("{}: reproduce.figures: {}: must be a list of plots/ files",
+                                   origin, yaml_text(figures)));
+    for (const auto& f : figures) e.figures.push_back(f.Scalar());
+  }
+  e.claims = parse_claims(section["claims"], origin);
+  const YAML::Node quick_overrides = section["quick"];
+  if (quick && quick_overrides.IsDefined() && !quick_overrides.IsNull()) {
+    if (!quick_overrides.IsMap())
+      throw InputError(fmt::format("{}: reproduce.quick: {}: must be a mapping of overrides",
+                                   origin, yaml_text(quick_overrides)));
+    for (const auto& kv : quick_overrides) yaml_set(root, kv.first.Scalar(), kv.second);
+  }
+  yaml_set(root, "out_dir", YAML::Node((fs::path(out_dir) / e.name).string()));
+  e.config = root;
+  return e;
+}
+
+// What an experiment will run, worked out before anything runs.
+struct Planned {
+  std::optional<Config> run;  // kind run
+  std::optional<SweepPlan> sweep;
+  std::string dir;
+  ExperimentTable grid;  // the points, without values
+  long runs = 0;
+};
+
+Planned plan_experiment(const PaperExperiment& e) {
+  Planned p;
+  if (e.kind == "run") {
+    p.run = config_from_yaml(e.config);
+    p.dir = (fs::path(p.run->out_dir) / run_id(*p.run, std::nullopt)).string();
+    p.grid.points.emplace_back();
+    p.runs = 1;
+  } else {
+    p.sweep = plan_sweep(sweep_kind(e.kind), e.config);
+    p.dir = p.sweep->dir;
+    p.grid.axes = p.sweep->swept;
+    for (const PlannedRun& r : p.sweep->runs) {
+      ExperimentPoint point;
+      for (const auto& a : p.grid.axes) point.coords[a] = r.coords.at(a);
+      const bool seen =
+          std::any_of(p.grid.points.begin(), p.grid.points.end(),
+                      [&](const ExperimentPoint& q) { return q.coords == point.coords; });
+      if (!seen) p.grid.points.push_back(std::move(point));
+    }
+    p.runs = static_cast<long>(p.sweep->runs.size());
+  }
+  check_claims_against(e.claims, p.grid, e.file);
+  return p;
+}
+
+bool complete(const Planned& p) {
+  if (p.run) return run_folder_complete(p.dir);
+  for (const PlannedRun& r : p.sweep->runs)
+    if (!run_folder_complete((fs::path(p.dir) / "runs" / r.id).string())) return false;
+  return fs::exists(fs::path(p.dir) / "runs.csv");
+}
+
+std::string seconds_text(double s) {
+  return s < 120 ? fmt::format("{:.1f} s", s) : fmt::format("{:.1f} min", s / 60);
+}
+
+}  // namespace
+
+ExperimentTable plan_grid(const PaperExperiment& e) { return plan_experiment(e).grid; }
+
+YAML::Node take_reproduce_section(YAML::Node& root) {
+  if (!root.IsMap() || !root[kSection].IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
+  YAML::Node section = YAML::Clone(root[kSection]);
+  root.remove(kSection);
+  return section;
+}
+
+std::vector<PaperExperiment> load_paper_experiments(const std::string& dir, bool quick,
+                                                    const std::string& out_dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw InputError(fmt::format("--configs: {}: not a folder of paper configs", dir));
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".yml") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw InputError(fmt::format("--configs: {}: holds no .yml config", dir));
+  std::vector<PaperExperiment> out;
+  for (const auto& f : files) {
+    out.push_back(load_experiment(f, quick, out_dir));
+    for (std::size_t i = 0; i + 1 < out.size(); ++i)
+      if (out[i].name == out.back().name)
+        throw InputError(fmt::format("{}: experiment name '{}' also used by {}", f.string(),
+                                     out.back().name, out[i].file));
+  }
+  return out;
+}
+
+std::string default_paper_configs_dir() {
+  if (const char* env = std::getenv("SIH_PAPER_CONFIGS"); env != nullptr && *env != '\0')
+    return env;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const char* rel : {"../configs/paper", "../share/sih/configs/paper"}) {
+      const fs::path candidate = (exe.parent_path() / rel).lexically_normal();
+      if (fs::is_directory(candidate, ec)) return candidate.string();
+    }
+  }
+#ifdef SIH_SOURCE_DIR
+  return std::string(SIH_SOURCE_DIR) + "/configs/paper";
+#else
+  return "configs/paper";
+#endif
+}
+
+ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& progress) {
+  using Clock = std::chrono::steady_clock;
+  const auto started = Clock::now();
+  ReproduceOptions options = options_in;
+  if (options.configs_dir.empty()) options.configs_dir = default_paper_configs_dir();
+  if (options.out_dir.empty())
+    options.out_dir = options.quick ? "out/reproduce-quick" : "out/reproduce";
+
+  ReproduceOutcome result;
+  result.experiments = load_paper_experiments(options.configs_dir, options.quick, options.out_dir);
+  for (const auto& name : options.only) {
+    const bool known = std::any_of(result.experiments.begin(), result.experiments.end(),
+                                   [&](const PaperExperiment& e) { return e.name == name; });
+    if (!known) {
+      std::string names;
+      for (const auto& e : result.experiments) names += (names.empty() ? "" : ", ") + e.name;
+      throw InputError(fmt::format("--only: '{}': no such experiment (known: {})", name, names));
+    }
+  }
+  std::vector<Planned> plans;
+  for (const auto& e : result.experiments) plans.push_back(plan_experiment(e));
+
+  const std::string scripts = default_plot_scripts_dir();
+  const std::size_t total = result.experiments.size();
+  for (std::size_t k = 0; k < total; ++k) {
+    const PaperExperiment& e = result.experiments[k];
+    const Planned& plan = plans[k];
+    ExperimentOutcome out;
+    out.experiment = &e;
+    out.runs = plan.runs;
+    const bool selected =
+        options.only.empty() ||
+        std::find(options.only.begin(), options.only.end(), e.name) != options.only.end();
+    const bool was_complete = complete(plan);
+    const std::string head = fmt::format("[sih] reproduce {}/{} {}", k + 1, total, e.name);
+    if (!selected && !was_complete) {
+      out.state = "not run";
+      result.outcomes.push_back(std::move(out));
+      continue;
+    }
+    const auto t0 = Clock::now();
+    try {
+      bool replot = false;
+      if (selected && (options.force || !was_complete)) {
+        progress << fmt::format("{} ({}, {} run{}): {}\n", head, e.kind, plan.runs,
+                                plan.runs == 1 ? "" : "s", e.title)
+                 << std::flush;
+        if (plan.run) {
+          RunRequest req;
+          req.config = *plan.run;
+          req.force = options.force;
+          req.cancel = options.cancel;
+          run_experiment(req);
+        } else {
+          SweepOptions so;
+          so.jobs = options.jobs;
+          so.force = options.force;
+          so.cancel = options.cancel;
+          execute_sweep(*plan.sweep, so);
+          merge_sweep(plan.dir);
+        }
+        replot = true;
+        out.state = "run";
+      } else {
+        out.state = "reused";
+      }
+      out.dir = plan.dir;
+      if (replot) plot_folder(plan.dir, scripts);
+      const ReportResult report = write_report(plan.dir, scripts);
+      const fs::path rel = fs::path(plan.dir).lexically_relative(options.out_dir);
+      std::vector<std::string> shown = e.figures;
+      if (shown.empty())
+        for (std::size_t i = 0; i < report.images.size() && i < 2; ++i)
+          shown.push_back(fs::path(report.images[i]).filename().string());
+      for (const auto& f : shown) {
+        if (fs::exists(fs::path(plan.dir) / "plots" / f))
+          out.figures.push_back((rel / "plots" / f).string());
+        else
+          progress << fmt::format(
+              "{}: note: reproduce.figures: {}: not drawn (no such file in "
+              "plots/)\n",
+              head, f);
+      }
+      const ExperimentTable table = load_experiment_table(plan.dir);
+      for (const Claim& c : e.claims) out.claims.push_back(evaluate_claim(c, table));
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const std::exception& ex) {
+      out.state = "failed";
+      out.error = ex.what();
+      result.failed = true;
+    }
+    out.wall_time_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    long held = 0;
+    for (const auto& c : out.claims) held += c.holds ? 1 : 0;
+    result.claims_checked += static_cast<long>(out.claims.size());
+    result.claims_held += held;
+    if (out.state == "failed")
+      progress << fmt::format("{}: failed: {}\n", head, out.error);
+    else
+      progress << fmt::format("{}: {} ({}): {}/{} claims hold\n", head, out.state,
+                              seconds_text(out.wall_time_s), held, out.claims.size());
+    for (const auto& c : out.claims)
+      if (!c.holds) progress << fmt::format("[sih]   does not hold: {}\n", c.claim->says);
+    progress << std::flush;
+    result.outcomes.push_back(std::move(out));
+  }
+  result.wall_time_s = std::chrono::duration<double>(Clock::now() - started).count();
+  fs::create_directories(options.out_dir);
+  result.index_path = (fs::path(options.out_dir) / "index.html").string();
+  result.claims_csv = (fs::path(options.out_dir) / "claims.csv").string();
+  write_file_atomic(result.claims_csv, reproduce_claims_csv(result));
+  write_file_atomic(result.index_path, reproduce_index_html(result, options));
+  return result;
+}
+
+}  // namespace sih
