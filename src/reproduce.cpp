@@ -6,10 +6,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "sih/array_io.hpp"
 #include "sih/config_input.hpp"
+#include "sih/csv_table.hpp"
 #include "sih/output.hpp"
 #include "sih/plot.hpp"
 #include "sih/report.hpp"
@@ -135,6 +138,29 @@ bool complete(const Planned& p) {
   for (const PlannedRun& r : p.sweep->runs)
     if (!run_folder_complete((fs::path(p.dir) / "runs" / r.id).string())) return false;
   return fs::exists(fs::path(p.dir) / "runs.csv");
+}
+
+// The runs' wall times as the folder records them (summary.json, or runs.csv of a sweep),
+// summed: what an experiment cost when it ran, also when this invocation reused it.
+double recorded_run_time(const std::string& dir) {
+  const fs::path root(dir);
+  if (const auto runs = read_csv_table((root / "runs.csv").string())) {
+    const int c = runs->col("wall_time_s");
+    double sum = 0;
+    for (std::size_t r = 0; r < runs->rows.size(); ++r) {
+      const std::string cell = runs->at(r, c);
+      if (!cell.empty()) sum += std::strtod(cell.c_str(), nullptr);
+    }
+    return sum;
+  }
+  std::ifstream in(root / "summary.json");
+  try {
+    nlohmann::json summary;
+    in >> summary;
+    return summary.value("wall_time_s", 0.0);
+  } catch (const std::exception&) {
+    return 0;
+  }
 }
 
 std::string seconds_text(double s) {
@@ -274,6 +300,7 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
               "plots/)\n",
               head, f);
       }
+      out.run_time_s = recorded_run_time(plan.dir);
       const ExperimentTable table = load_experiment_table(plan.dir);
       for (const Claim& c : e.claims) out.claims.push_back(evaluate_claim(c, table));
     } catch (const Interrupted&) {

@@ -134,12 +134,20 @@ std::string reproduce_index_html(const ReproduceOutcome& r, const ReproduceOptio
       << "</h2>\n<p>" << html_escape(e.about) << "</p>\n";
     o << "<table class=\"meta\">\n";
     row("name", e.name);
-    row("config", e.file);
+    std::error_code ec;
+    const std::string shown = std::filesystem::proximate(e.file, ec).string();
+    row("config", ec || shown.rfind("..", 0) == 0 ? e.file : shown);
     row("kind", e.kind + " (" + std::to_string(out.runs) + (out.runs == 1 ? " run)" : " runs)"));
     if (!e.paper.empty()) row("in the paper", e.paper);
     row("state", out.state == "run"      ? "run now, " + seconds_text(out.wall_time_s)
                  : out.state == "failed" ? "failed: " + out.error
+                 : out.state == "reused" ? "reused (complete from an earlier invocation)"
                                          : out.state);
+    if (out.run_time_s > 0)
+      row("run time", seconds_text(out.run_time_s) +
+                          (out.runs > 1 ? " (the runs' wall times summed; a sweep runs them in "
+                                          "parallel)"
+                                        : ""));
     o << "</table>\n";
     if (!out.dir.empty()) {
       const std::string rel =

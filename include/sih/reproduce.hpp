@@ -61,6 +61,7 @@ struct ExperimentOutcome {
   std::string state;       // "run", "reused" (complete before), "not run", "failed"
   std::string error;       // why it failed
   double wall_time_s = 0;  // this invocation
+  double run_time_s = 0;   // the runs' own wall times as recorded in the folder, summed
   long runs = 0;
   std::vector<std::string> figures;  // paths relative to the index page
   std::vector<ClaimResult> claims;
