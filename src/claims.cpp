@@ -159,6 +159,12 @@ class ExprParser {
     }
   }
   std::shared_ptr<const ClaimExpr> factor() {
+    // Bounded nesting: a config is data, and a deep one must not exhaust the stack.
+    if (++depth_ > 64) fail("nested more than 64 deep");
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{depth_};
     if (eat('(')) {
       auto e = sum();
       if (!eat(')')) fail("missing ')'");
@@ -240,6 +246,7 @@ class ExprParser {
   std::string s_;
   std::string where_;
   std::size_t i_ = 0;
+  int depth_ = 0;
 };
 
 void collect_refs(const ClaimExpr& e, std::vector<const ClaimExpr*>& out) {

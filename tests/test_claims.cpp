@@ -185,6 +185,11 @@ TEST(Claims, MalformedClaimsNameTheKey) {
       {R"y([{says: s, value: "alpha_hill@1", holds_if: "> 0", wher: {}}])y", "unknown key 'wher'"},
       {R"y([{says: s, value: "alpha_hill@1", holds_if: "> 0", for: some}])y", "must be all or any"},
       {R"y({says: s})y", "must be a list of claims"},
+      {"[{says: s, value: \"" + std::string(100, '(') + "1" + std::string(100, ')') +
+           "\", holds_if: \"> 0\"}]",
+       "nested more than 64 deep"},
+      {"[{says: s, value: \"" + std::string(100, '-') + "1\", holds_if: \"> 0\"}]",
+       "nested more than 64 deep"},
   };
   for (const auto& [yaml, expected] : cases) {
     try {
