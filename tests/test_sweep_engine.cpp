@@ -2,6 +2,8 @@
 // config table's flags, aggregates and rank correlations against hand computations, dry run,
 // shard + merge of a two-axis sweep, and the bulk-lr / bulk-losses presets against the
 // folders sih 0.3.0 wrote before the engine existed (tests/data/sweep_golden/).
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -279,10 +281,23 @@ TEST(SweepEngine, RefusesTooManyRunsUnlessRaised) {
 }
 
 // ---- The presets against sih 0.3.0 -------------------------------------------------------
-// Byte for byte, except that metrics.csv, runs.csv and summary.json may carry columns added
-// since (the spikes, bulk and tail tests of W): every column and key of 0.3.0 is compared.
+// The same folders, run ids and files as 0.3.0; every column and key of 0.3.0 has the same
+// value (metrics.csv, runs.csv and summary.json may carry columns added since: the spikes,
+// bulk and tail tests of W). Numbers are compared to float32 precision, not bit for bit: the
+// golden folders (float32 runs) were written on another CPU, and -march=native code on a
+// different AVX-512 generation rounds the last float32 digits differently.
 
 namespace {
+
+// Cells or JSON numbers equal up to float32 rounding carried through a few training steps and
+// the aggregates: |got - want| <= 1e-5 |want| + 1e-6. Text must match exactly.
+bool same_value_text(const std::string& got, const std::string& want) {
+  if (got == want) return true;
+  char *eg = nullptr, *ew = nullptr;
+  const double g = std::strtod(got.c_str(), &eg), w = std::strtod(want.c_str(), &ew);
+  if (got.empty() || want.empty() || *eg != '\0' || *ew != '\0') return false;
+  return std::abs(g - w) <= 1e-5 * std::abs(w) + 1e-6;
+}
 
 // JSON without what differs between two executions of the same run: the version, the
 // output folder and timings.
@@ -308,8 +323,10 @@ bool json_superset(const nlohmann::json& got, const nlohmann::json& want, std::s
     }
     return true;
   }
-  if (got != want) where = "value " + got.dump() + " != " + want.dump();
-  return got == want;
+  const bool same =
+      got.is_number() && want.is_number() ? same_value_text(got.dump(), want.dump()) : got == want;
+  if (!same) where = "value " + got.dump() + " != " + want.dump();
+  return same;
 }
 
 std::vector<std::vector<std::string>> csv_cells(const std::string& text) {
@@ -337,7 +354,7 @@ std::string csv_superset_diff(const std::string& got, const std::string& want) {
     if (at == g[0].end()) return "column " + w[0][c] + " missing";
     const std::size_t gc = static_cast<std::size_t>(at - g[0].begin());
     for (std::size_t r = 1; r < w.size(); ++r)
-      if (w[r].at(c) != g[r].at(gc))
+      if (!same_value_text(g[r].at(gc), w[r].at(c)))
         return "row " + std::to_string(r) + " column " + w[0][c] + ": " + g[r].at(gc) +
                " != " + w[r].at(c);
   }
@@ -347,9 +364,9 @@ std::string csv_superset_diff(const std::string& got, const std::string& want) {
 }  // namespace
 
 #ifdef SIH_GOLDEN_EXACT
-constexpr bool kGoldenBitsExact = true;
+constexpr bool kGoldenValuesCompared = true;
 #else
-constexpr bool kGoldenBitsExact = false;
+constexpr bool kGoldenValuesCompared = false;
 #endif
 
 class PresetGolden : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
@@ -377,9 +394,9 @@ TEST_P(PresetGolden, WritesTheSameFoldersAsSih030) {
     const std::string got = test::read_text(actual_path);
     ++files;
     // The numbers are those of GCC's release build (the golden folders were written by one);
-    // another compiler or the sanitizers round differently in the last float32 digits, so
-    // there only the plan (folder and run ids, files) is held to 0.3.0.
-    if (!kGoldenBitsExact) continue;
+    // another compiler or the sanitizers may round differently through the runs' float32
+    // steps, so there only the plan (folder and run ids, files) is held to 0.3.0.
+    if (!kGoldenValuesCompared) continue;
     if (rel.extension() == ".json") {
       std::string where;
       EXPECT_TRUE(json_superset(normalized(nlohmann::json::parse(got)),
@@ -388,7 +405,8 @@ TEST_P(PresetGolden, WritesTheSameFoldersAsSih030) {
     } else if (rel.extension() == ".csv" && want.rfind("step,", 0) == 0) {
       // metrics.csv: the columns of 0.3.0, cell for cell, new columns after them.
       EXPECT_EQ(csv_superset_diff(got, want), "") << rel;
-    } else if (rel.filename() == "runs.csv") {
+    } else if (rel.extension() == ".csv") {
+      // runs.csv (a superset too) and the aggregates.
       EXPECT_EQ(csv_superset_diff(got, want), "") << rel;
     } else {
       EXPECT_EQ(got, want) << rel;
