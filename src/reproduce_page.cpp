@@ -106,6 +106,9 @@ std::string reproduce_index_html(const ReproduceOutcome& r, const ReproduceOptio
   if (r.claims_held < r.claims_checked)
     o << "; where a claim does not hold, sih's measurement disagrees with the statement as "
          "written (the checks are never tuned to pass)";
+  if (options.quick)
+    o << ". These are the reduced sizes of --quick: a claim about the paper's sizes may hold "
+         "there and not here, or the reverse; the full run (sih reproduce) decides";
   if (not_run > 0) o << "; " << not_run << " experiment(s) not run yet";
   o << ".</p>\n";
 
