@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "sih/resource_dir.hpp"
 #include "sih/sweep.hpp"
 #include "sih/types.hpp"
 
@@ -302,22 +303,7 @@ PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_di
 }
 
 std::string default_plot_scripts_dir() {
-  if (const char* env = std::getenv("SIH_PLOT_SCRIPTS"); env != nullptr && *env != '\0') {
-    return env;
-  }
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (const char* rel : {"../scripts/plot", "../share/sih/scripts/plot"}) {
-      const fs::path candidate = (exe.parent_path() / rel).lexically_normal();
-      if (is_file(candidate / "common.gp")) return candidate.string();
-    }
-  }
-#ifdef SIH_SOURCE_DIR
-  return std::string(SIH_SOURCE_DIR) + "/scripts/plot";
-#else
-  return "scripts/plot";
-#endif
+  return resource_dir("SIH_PLOT_SCRIPTS", "scripts/plot", "common.gp");
 }
 
 }  // namespace sih

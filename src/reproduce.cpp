@@ -16,6 +16,7 @@
 #include "sih/output.hpp"
 #include "sih/plot.hpp"
 #include "sih/report.hpp"
+#include "sih/resource_dir.hpp"
 #include "sih/run.hpp"
 #include "sih/sweep.hpp"
 #include "sih/types.hpp"
@@ -200,21 +201,7 @@ std::vector<PaperExperiment> load_paper_experiments(const std::string& dir, bool
 }
 
 std::string default_paper_configs_dir() {
-  if (const char* env = std::getenv("SIH_PAPER_CONFIGS"); env != nullptr && *env != '\0')
-    return env;
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (const char* rel : {"../configs/paper", "../share/sih/configs/paper"}) {
-      const fs::path candidate = (exe.parent_path() / rel).lexically_normal();
-      if (fs::is_directory(candidate, ec)) return candidate.string();
-    }
-  }
-#ifdef SIH_SOURCE_DIR
-  return std::string(SIH_SOURCE_DIR) + "/configs/paper";
-#else
-  return "configs/paper";
-#endif
+  return resource_dir("SIH_PAPER_CONFIGS", "configs/paper", "");
 }
 
 ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& progress) {
