@@ -164,10 +164,6 @@ double recorded_run_time(const std::string& dir) {
   }
 }
 
-std::string seconds_text(double s) {
-  return s < 120 ? fmt::format("{:.1f} s", s) : fmt::format("{:.1f} min", s / 60);
-}
-
 }  // namespace
 
 ExperimentTable plan_grid(const PaperExperiment& e) { return plan_experiment(e).grid; }
@@ -306,7 +302,7 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
       progress << fmt::format("{}: failed: {}\n", head, out.error);
     else
       progress << fmt::format("{}: {} ({}): {}/{} claims hold\n", head, out.state,
-                              seconds_text(out.wall_time_s), held, out.claims.size());
+                              duration_text(out.wall_time_s), held, out.claims.size());
     for (const auto& c : out.claims)
       if (!c.holds) progress << fmt::format("[sih]   does not hold: {}\n", c.claim->says);
     progress << std::flush;

@@ -54,11 +54,11 @@ std::string now_utc() {
   return buf;
 }
 
-std::string seconds_text(double s) {
+}  // namespace
+
+std::string duration_text(double s) {
   return s < 120 ? fmt::format("{:.1f} s", s) : fmt::format("{:.1f} min", s / 60);
 }
-
-}  // namespace
 
 std::string reproduce_claims_csv(const ReproduceOutcome& r) {
   std::string out = "experiment,claim,says,value,holds_if,point,measured,point_holds,claim_holds\n";
@@ -99,7 +99,7 @@ std::string reproduce_index_html(const ReproduceOutcome& r, const ReproduceOptio
                             : "full (the paper's sizes)");
   row("sih version", kVersion);
   row("written", now_utc());
-  row("wall time of this invocation", seconds_text(r.wall_time_s));
+  row("wall time of this invocation", duration_text(r.wall_time_s));
   row("cores", std::to_string(std::thread::hardware_concurrency()));
   o << "</table>\n";
   o << "<p class=\"summary\">" << r.claims_held << " of " << r.claims_checked << " claims hold";
@@ -142,12 +142,12 @@ std::string reproduce_index_html(const ReproduceOutcome& r, const ReproduceOptio
     row("config", ec || shown.rfind("..", 0) == 0 ? e.file : shown);
     row("kind", e.kind + " (" + std::to_string(out.runs) + (out.runs == 1 ? " run)" : " runs)"));
     if (!e.paper.empty()) row("in the paper", e.paper);
-    row("state", out.state == "run"      ? "run now, " + seconds_text(out.wall_time_s)
+    row("state", out.state == "run"      ? "run now, " + duration_text(out.wall_time_s)
                  : out.state == "failed" ? "failed: " + out.error
                  : out.state == "reused" ? "reused (complete from an earlier invocation)"
                                          : out.state);
     if (out.run_time_s > 0)
-      row("run time", seconds_text(out.run_time_s) +
+      row("run time", duration_text(out.run_time_s) +
                           (out.runs > 1 ? " (the runs' wall times summed; a sweep runs them in "
                                           "parallel)"
                                         : ""));

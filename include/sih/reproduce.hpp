@@ -88,5 +88,7 @@ std::string default_paper_configs_dir();
 // The index page (reproduce_page.cpp).
 std::string reproduce_index_html(const ReproduceOutcome& outcome, const ReproduceOptions& options);
 std::string reproduce_claims_csv(const ReproduceOutcome& outcome);
+// "12.3 s" below two minutes, else "20.5 min": the page's and the progress lines' durations.
+std::string duration_text(double seconds);
 
 }  // namespace sih
