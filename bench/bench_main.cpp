@@ -15,15 +15,15 @@
 #include <string>
 #include <vector>
 
-#include "sih/checkpoint_writer.hpp"
-#include "sih/data.hpp"
-#include "sih/metrics.hpp"
-#include "sih/model.hpp"
-#include "sih/optim.hpp"
-#include "sih/rng.hpp"
-#include "sih/run.hpp"
-#include "sih/spectral.hpp"
-#include "sih/trainer.hpp"
+#include "sih/core/data.hpp"
+#include "sih/core/metrics.hpp"
+#include "sih/core/model.hpp"
+#include "sih/core/optim.hpp"
+#include "sih/core/rng.hpp"
+#include "sih/experiments/run.hpp"
+#include "sih/rundir/checkpoint_writer.hpp"
+#include "sih/spectra/spectral.hpp"
+#include "sih/train/trainer.hpp"
 
 using namespace sih;
 using Clock = std::chrono::steady_clock;

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "sih/cli.hpp"
+#include "sih/commands/cli.hpp"
 
 namespace {
 // Only records the signal: the training loop and sweep workers poll it between steps and

@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "sih/array_io.hpp"
+#include "sih/formats/array_io.hpp"
 
 namespace {
 

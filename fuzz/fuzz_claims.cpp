@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "sih/claims.hpp"
-#include "sih/config_input.hpp"
-#include "sih/types.hpp"
+#include "sih/base/types.hpp"
+#include "sih/config/config_input.hpp"
+#include "sih/experiments/claims.hpp"
 
 namespace {
 

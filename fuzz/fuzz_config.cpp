@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <string>
 
-#include "sih/config.hpp"
-#include "sih/config_fields.hpp"
-#include "sih/config_input.hpp"
-#include "sih/memory_model.hpp"
+#include "sih/config/config_fields.hpp"
+#include "sih/config/config_input.hpp"
+#include "sih/core/config.hpp"
+#include "sih/core/memory_model.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "sih/array_io.hpp"
-#include "sih/config_input.hpp"
-#include "sih/data.hpp"
-#include "sih/run.hpp"
+#include "sih/config/config_input.hpp"
+#include "sih/core/data.hpp"
+#include "sih/experiments/run.hpp"
+#include "sih/formats/array_io.hpp"
 
 #ifndef SIH_REFERENCE_DIR
 #error "SIH_REFERENCE_DIR (tests/data/reference in the source tree) is set by CMakeLists.txt"

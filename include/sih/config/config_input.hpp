@@ -1,0 +1,46 @@
+#pragma once
+// Config input: YAML files and `--set` overrides into a validated Config, and the dotted-path
+// walker over YAML trees that validation, overrides and the sweep engine share.
+#include <yaml-cpp/yaml.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sih/core/config.hpp"
+
+namespace sih {
+
+// Reads a YAML file into a node. InputError for: missing/unreadable/empty file, YAML syntax
+// error (with line and column), a top level that is not a mapping.
+YAML::Node load_yaml_file(const std::string& path);
+YAML::Node load_yaml_string(const std::string& text, const std::string& origin);
+
+// Applies one `--set key=value` override: `key` may be dotted (lr_scheduler_kwargs.gamma),
+// `value` is parsed as YAML (`[0.1, 1]` is a list). InputError on bad syntax.
+void apply_override(YAML::Node& root, const std::string& assignment);
+
+// Validates a node whose values are all scalars (sweeps substitute one list item per key
+// before calling this) and returns the config. Unknown keys -> did-you-mean; a list -> says
+// that lists belong to sweeps (or that the key cannot be swept); every rule of the table.
+Config config_from_yaml(const YAML::Node& root);
+
+// Keys (dotted) whose value in `root` is a YAML sequence, in file order.
+std::vector<std::string> list_keys(const YAML::Node& root);
+
+// The dotted-path walker: the node at `dotted` (an undefined node when a parent is missing
+// or not a mapping), and assignment through the path (creating parent mappings).
+YAML::Node yaml_at(const YAML::Node& root, const std::string& dotted);
+void yaml_set(YAML::Node& root, const std::string& dotted, const YAML::Node& value);
+
+// A node as the user wrote it, one line, bounded length (for error messages).
+std::string yaml_text(const YAML::Node& node);
+// A YAML scalar as JSON: unquoted integers, floats and booleans as such, else a string.
+nlohmann::json yaml_scalar_json(const YAML::Node& node);
+nlohmann::json yaml_to_json(const YAML::Node& node);
+
+// Removes and returns the `reproduce:` section of a config tree (undefined when absent): the
+// paper experiments' section (experiments/reproduce.hpp), which every other command ignores.
+YAML::Node take_reproduce_section(YAML::Node& root);
+
+}  // namespace sih

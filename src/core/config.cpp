@@ -1,0 +1,27 @@
+#include "sih/core/config.hpp"
+
+#include <algorithm>
+
+namespace sih {
+
+ScheduleSettings Config::schedule_settings() const {
+  ScheduleSettings s;
+  s.kind = parse_schedule(lr_scheduler_cls);
+  s.step_size = step_size;
+  s.gamma = gamma;
+  s.T_max = T_max > 0 ? T_max : std::max(total_steps(), 1L);
+  s.eta_min = eta_min;
+  s.start_factor = start_factor;
+  s.end_factor = end_factor;
+  s.total_iters = total_iters;
+  return s;
+}
+
+double Config::lr_at(long step) const {
+  if (lr_scheduler_cls.empty()) return lr;
+  // PyTorch's schedulers update the current lr (their chainable forms), so the lr is formed
+  // the same way rather than from a closed form, which can differ in the last bits.
+  return LrSchedule(schedule_settings(), lr).at(step);
+}
+
+}  // namespace sih

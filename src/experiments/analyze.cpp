@@ -1,0 +1,390 @@
+#include "sih/experiments/analyze.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "sih/formats/array_io.hpp"
+#include "sih/formats/mapped_file.hpp"
+#include "sih/spectra/spectral.hpp"
+#include "sih/spectra/weight_gram.hpp"
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace sih {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// weightwatcher's min_evals: fewer eigenvalues than this make no ESD.
+constexpr long kMinEvals = 10;
+
+bool ends_with_nocase(const std::string& s, const std::string& suffix) {
+  if (s.size() < suffix.size()) return false;
+  return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
+                    [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+}
+
+std::string shape_string(const std::vector<std::int64_t>& s) {
+  std::string r;
+  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? "x" : "") + std::to_string(s[i]);
+  return r;
+}
+
+// Reads one path into inputs; throws InputError for a bad one.
+void collect_one(const std::string& path, const AnalyzeOptions& opt, std::ostream& err,
+                 std::vector<AnalyzeInput>& out) {
+  const double s2 = opt.init_std * opt.init_std;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    const fs::path weights = fs::path(path) / "weights";
+    if (!fs::is_directory(weights, ec))
+      throw InputError(path +
+                       ": a folder but not a sih run folder (no weights/; run with "
+                       "save_weights: true)");
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(weights))
+      if (ends_with_nocase(e.path().string(), ".npy")) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      AnalyzeInput in;
+      in.tensor = read_npy_tensor(f.string());
+      if (in.tensor.shape.size() < 2) continue;  // the second layer a: a vector
+      in.name = f.stem().string();
+      in.source = f.string();
+      // sih initialises W with N(0, 1) entries (docs/MODEL.md §2)
+      const bool is_w = in.name.size() >= 2 && in.name.compare(in.name.size() - 2, 2, "_W") == 0;
+      in.init_variance = !std::isnan(s2) ? s2 : (is_w ? 1.0 : s2);
+      out.push_back(std::move(in));
+    }
+    if (files.empty()) throw InputError(weights.string() + ": no .npy weights in the folder");
+    return;
+  }
+  if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
+  if (ends_with_nocase(path, ".safetensors")) {
+    std::vector<std::string> skipped;
+    auto tensors = read_safetensors(path, &skipped);
+    if (!opt.quiet)
+      for (const auto& s : skipped) err << "[sih] " << path << ": skipped " << s << '\n';
+    for (auto& t : tensors) {
+      AnalyzeInput in;
+      in.name = t.name;
+      in.source = path;
+      in.tensor = std::move(t);
+      in.init_variance = s2;
+      out.push_back(std::move(in));
+    }
+    return;
+  }
+  AnalyzeInput in;
+  if (ends_with_nocase(path, ".npy")) {
+    // read by the worker that analyses it: the files are not all in memory at once
+    in.lazy_npy = true;
+    in.name = fs::path(path).stem().string();
+    in.source = path;
+    in.init_variance = s2;
+    out.push_back(std::move(in));
+    return;
+  } else if (ends_with_nocase(path, ".csv")) {
+    const MatD m = read_array(path);
+    in.tensor.shape = {m.rows(), m.cols()};
+    in.tensor.dtype = "float64";
+    in.tensor.data.resize(static_cast<std::size_t>(m.size()));
+    for (Eigen::Index r = 0; r < m.rows(); ++r)
+      for (Eigen::Index c = 0; c < m.cols(); ++c)
+        in.tensor.data[static_cast<std::size_t>(r * m.cols() + c)] = m(r, c);
+  } else {
+    throw InputError(path +
+                     ": unknown file type (analyze reads .npy, .csv, .safetensors or a "
+                     "sih run folder)");
+  }
+  if (in.tensor.shape.size() < 2)
+    throw InputError(path + ": a 1-D array (shape " + shape_string(in.tensor.shape) +
+                     "); analyze needs a matrix");
+  in.name = fs::path(path).stem().string();
+  in.source = path;
+  in.init_variance = s2;
+  out.push_back(std::move(in));
+}
+
+// The diagnostics of row.eigs (N, M, rf already set).
+void finish_row(AnalyzeRow& row, const AnalyzeInput& in, const AnalyzeOptions& opt) {
+  EsdDiagnosticsOptions o;
+  o.N = row.N;
+  o.M = row.M;
+  o.h = row.N;
+  o.d = row.M;
+  o.init_variance = in.init_variance;
+  o.pl_bootstrap = opt.pl_bootstrap;
+  o.seed = opt.seed;
+  o.tail.tpl_alpha_max = opt.tpl_alpha_max;
+  row.diag = esd_diagnostics(row.eigs, o);
+}
+
+// A row from eigenvalues computed elsewhere (the mapped .npy path: a plain h x d matrix).
+AnalyzeRow analyze_eigenvalues(const AnalyzeInput& in, VecD eigs, const AnalyzeOptions& opt) {
+  AnalyzeRow row;
+  row.name = in.name;
+  row.source = in.source;
+  row.shape = shape_string(in.tensor.shape);
+  row.dtype = in.tensor.dtype;
+  row.N = static_cast<double>(std::max(in.tensor.shape[0], in.tensor.shape[1]));
+  row.M = static_cast<double>(std::min(in.tensor.shape[0], in.tensor.shape[1]));
+  row.eigs = std::move(eigs);
+  finish_row(row, in, opt);
+  return row;
+}
+
+// Fast path for the common input, a 2-D little-endian C-order float32/float64 .npy: the file
+// is mapped, and the Gram product accumulated by dsyrk over blocks of 256 rows (or columns)
+// converted to float64, so W is never copied whole (for the bench's 24 matrices the
+// float64 copies and their page faults were ~15% of the CPU time). NaN/Inf entries are
+// rejected while converting. Returns false (nothing done) for any other layout, which then
+// takes the general path; bad files throw the same InputErrors as read_npy_tensor.
+bool mapped_npy_eigenvalues(const std::string& path, std::vector<std::int64_t>& shape,
+                            std::string& dtype, VecD& eigs, bool& too_small) {
+  const MappedFile file(path);
+  if (!file.ok()) return false;
+  const char* bytes = file.data();
+  const std::size_t size = file.size();
+  const NpyLayout l = parse_npy_header(bytes, size, path);
+  if (l.shape.size() != 2 || l.fortran || l.big_endian || l.item == 2) return false;
+  shape = l.shape;
+  dtype = l.dtype;
+  const Eigen::Index h = l.shape[0], d = l.shape[1], n = std::min(h, d);
+  too_small = n < kMinEvals;
+  if (too_small) return true;
+  const char* base = bytes + l.data_offset;
+  // numpy pads headers so the data is 64-byte aligned; anything else takes the general path
+  if (reinterpret_cast<std::uintptr_t>(base) % l.item != 0) return false;
+  MatD g(n, n);
+  if (l.item == 4)
+    row_major_gram(reinterpret_cast<const float*>(base), h, d, g, path);
+  else
+    row_major_gram(reinterpret_cast<const double*>(base), h, d, g, path);
+  eigs = gram_eigenvalues(g);
+  return true;
+}
+
+// M x rf of weightwatcher's matrices of a tensor (see weight_matrices).
+long num_eigenvalues(const std::vector<std::int64_t>& sh) {
+  if (sh.size() == 4) {
+    const bool torch_layout = sh[0] + sh[1] >= sh[2] + sh[3];
+    return static_cast<long>(torch_layout ? std::min(sh[0], sh[1]) * sh[2] * sh[3]
+                                          : std::min(sh[2], sh[3]) * sh[0] * sh[1]);
+  }
+  long rest = 1;
+  for (std::size_t k = 1; k < sh.size(); ++k) rest *= static_cast<long>(sh[k]);
+  return std::min<long>(static_cast<long>(sh[0]), rest);
+}
+
+std::string cell(double v) {
+  if (std::isnan(v)) return "";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == std::floor(v) && std::abs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
+  return fmt::format("{:.17g}", v);
+}
+
+std::string csv_text(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string r = "\"";
+  for (char c : s) r += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return r + "\"";
+}
+
+}  // namespace
+
+std::vector<AnalyzeInput> collect_analyze_inputs(const AnalyzeOptions& opt, std::ostream& err,
+                                                 int* errors) {
+  std::vector<AnalyzeInput> out;
+  for (const auto& p : opt.paths) {
+    try {
+      collect_one(p, opt, err, out);
+    } catch (const InputError& e) {
+      if (!opt.keep_going) throw;
+      err << "sih: error: " << e.what() << std::endl;
+      if (errors) ++*errors;
+    }
+  }
+  return out;
+}
+
+AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
+  if (in.lazy_npy && in.tensor.shape.empty()) {
+    AnalyzeInput loaded = in;
+    loaded.tensor = read_npy_tensor(in.source);
+    if (loaded.tensor.shape.size() < 2)
+      throw InputError(in.source + ": a 1-D array (shape " + shape_string(loaded.tensor.shape) +
+                       "); analyze needs a matrix");
+    return analyze_input(loaded, opt);
+  }
+  AnalyzeRow row;
+  row.name = in.name;
+  row.source = in.source;
+  row.shape = shape_string(in.tensor.shape);
+  row.dtype = in.tensor.dtype;
+  const auto& s = in.tensor.shape;
+  if (s.size() != 4) {
+    // a matrix (or a flattened tensor): straight from the row-major buffer
+    const Eigen::Index h = s[0];
+    Eigen::Index d = 1;
+    for (std::size_t k = 1; k < s.size(); ++k) d *= s[k];
+    row.N = static_cast<double>(std::max(h, d));
+    row.M = static_cast<double>(std::min(h, d));
+    row.eigs = eigenvalues_row_major(in.tensor.data.data(), h, d);
+  } else {
+    const WeightMatrices w = weight_matrices(in.tensor);
+    row.N = w.N;
+    row.M = w.M;
+    row.rf = w.rf;
+    std::vector<double> all;
+    for (const MatD& m : w.slices) {
+      const VecD e = esd_eigenvalues(m);
+      all.insert(all.end(), e.data(), e.data() + e.size());
+    }
+    std::sort(all.begin(), all.end());
+    row.eigs = Eigen::Map<const VecD>(all.data(), static_cast<Eigen::Index>(all.size()));
+  }
+  finish_row(row, in, opt);
+  return row;
+}
+
+std::string analyze_csv(const std::vector<AnalyzeRow>& rows) {
+  std::string s = "name,source,shape,dtype,N,M,rf";
+  const auto cols = EsdDiagnostics{}.columns();
+  for (const auto& [k, v] : cols) s += "," + k;
+  s += '\n';
+  for (const auto& r : rows) {
+    s += csv_text(r.name) + "," + csv_text(r.source) + "," + r.shape + "," + r.dtype + "," +
+         cell(r.N) + "," + cell(r.M) + "," + std::to_string(r.rf);
+    for (const auto& [k, v] : r.diag.columns()) s += "," + cell(v);
+    s += '\n';
+  }
+  return s;
+}
+
+std::string analyze_json(const std::vector<AnalyzeRow>& rows) {
+  std::string s = "[\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    nlohmann::ordered_json j;
+    const auto& r = rows[i];
+    j["name"] = r.name;
+    j["source"] = r.source;
+    j["shape"] = r.shape;
+    j["dtype"] = r.dtype;
+    j["N"] = r.N;
+    j["M"] = r.M;
+    j["rf"] = r.rf;
+    for (const auto& [k, v] : r.diag.columns()) {
+      if (std::isfinite(v))
+        j[k] = v;
+      else
+        j[k] = nullptr;
+    }
+    s += "  " + j.dump() + (i + 1 < rows.size() ? ",\n" : "\n");
+  }
+  return s + "]\n";
+}
+
+std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err, int* bad_inputs) {
+  if (opt.format != "csv" && opt.format != "json")
+    throw InputError("--format: " + opt.format + ": must be csv or json");
+  if (opt.jobs < 0) throw InputError("--jobs: " + std::to_string(opt.jobs) + ": must be >= 0");
+  if (opt.pl_bootstrap < 0)
+    throw InputError("--pl-bootstrap: " + std::to_string(opt.pl_bootstrap) + ": must be >= 0");
+  if (opt.paths.empty())
+    throw InputError("analyze: no input (give .npy, .csv, .safetensors files or run folders)");
+  int errors = 0;
+  std::vector<AnalyzeInput> inputs = collect_analyze_inputs(opt, err, &errors);
+  const int n = static_cast<int>(inputs.size());
+  int jobs = opt.jobs > 0 ? opt.jobs : std::max(1, std::min(n, omp_get_max_threads()));
+  jobs = std::max(1, std::min(jobs, std::max(n, 1)));
+  // parallel across matrices, each BLAS/LAPACK call single-threaded: also makes the output
+  // independent of --jobs (a threaded Gram product rounds differently)
+  openblas_set_num_threads(1);
+  std::vector<AnalyzeRow> rows(static_cast<std::size_t>(n));
+  // per input: "" analysed, else a note (skipped) or an error, reported in input order
+  std::vector<std::string> notes(static_cast<std::size_t>(n)), bad(static_cast<std::size_t>(n));
+  std::vector<char> ok(static_cast<std::size_t>(n), 0);
+  std::mutex mu;
+  int done = 0;
+  const bool progress = !opt.quiet && n > 1;
+  std::string internal_error;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(jobs)
+  for (int i = 0; i < n; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    AnalyzeInput& in = inputs[k];
+    try {
+      std::vector<std::int64_t> shape;
+      std::string dtype;
+      VecD eigs;
+      bool too_small = false;
+      if (in.lazy_npy && mapped_npy_eigenvalues(in.source, shape, dtype, eigs, too_small)) {
+        in.tensor.shape = shape;
+        in.tensor.dtype = dtype;
+        if (too_small) {
+          notes[k] = in.source + ": skipped, shape " + shape_string(shape) + " gives fewer than " +
+                     std::to_string(kMinEvals) + " eigenvalues";
+        } else {
+          rows[k] = analyze_eigenvalues(in, std::move(eigs), opt);
+          ok[k] = 1;
+        }
+      } else {
+        if (in.lazy_npy) {
+          in.tensor = read_npy_tensor(in.source);
+          if (in.tensor.shape.size() < 2)
+            throw InputError(in.source + ": a 1-D array (shape " + shape_string(in.tensor.shape) +
+                             "); analyze needs a matrix");
+        }
+        if (num_eigenvalues(in.tensor.shape) < kMinEvals) {
+          // weightwatcher's min_evals: too few eigenvalues for an ESD
+          notes[k] = in.source + (in.name.empty() ? "" : ": " + in.name) + ": skipped, shape " +
+                     shape_string(in.tensor.shape) + " gives fewer than " +
+                     std::to_string(kMinEvals) + " eigenvalues";
+        } else {
+          rows[k] = analyze_input(in, opt);
+          ok[k] = 1;
+        }
+      }
+    } catch (const InputError& e) {
+      bad[k] = e.what();
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (internal_error.empty()) internal_error = in.source + ": " + e.what();
+    }
+    in.tensor.data = std::vector<double>();  // free the matrix as soon as it is done
+    if (progress) {
+      std::lock_guard<std::mutex> lock(mu);
+      ++done;
+      const int width = 30, filled = done * width / n;
+      err << "\r[sih] analyze [" << std::string(static_cast<std::size_t>(filled), '#')
+          << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << n
+          << std::flush;
+    }
+  }
+  if (progress) err << '\n';
+  if (!internal_error.empty()) throw std::runtime_error(internal_error);
+  for (std::size_t k = 0; k < static_cast<std::size_t>(n); ++k) {
+    if (!bad[k].empty()) {
+      if (!opt.keep_going) throw InputError(bad[k]);
+      err << "sih: error: " << bad[k] << std::endl;
+      ++errors;
+    } else if (!notes[k].empty() && !opt.quiet) {
+      err << "[sih] " << notes[k] << '\n';
+    }
+  }
+  std::vector<AnalyzeRow> good;
+  for (std::size_t k = 0; k < static_cast<std::size_t>(n); ++k)
+    if (ok[k]) good.push_back(std::move(rows[k]));
+  if (bad_inputs != nullptr) *bad_inputs = errors;
+  return good;
+}
+
+}  // namespace sih

@@ -1,0 +1,72 @@
+#include "sih/experiments/init_from.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "sih/formats/array_io.hpp"
+
+namespace sih {
+
+namespace {
+
+// Finds `<dir>/<name>.npy` or `<dir>/<name>.csv`.
+std::string find_array(const std::string& dir, const std::string& name, bool required) {
+  for (const char* ext : {".npy", ".csv"}) {
+    const std::string path = (std::filesystem::path(dir) / (name + ext)).string();
+    if (std::filesystem::exists(path)) return path;
+  }
+  if (required)
+    throw InputError(
+        fmt::format("init_from: {}: no {}.npy or {}.csv in this folder", dir, name, name));
+  return {};
+}
+
+template <typename T>
+Mat<T> load_checked(const std::string& dir, const std::string& name, long rows, long cols,
+                    const char* shape_text) {
+  const std::string path = find_array(dir, name, true);
+  MatD m = read_array(path);
+  if (m.rows() != rows || m.cols() != cols) {
+    throw InputError(fmt::format("init_from: {}: shape {}x{}, expected {} = {}x{}", path, m.rows(),
+                                 m.cols(), shape_text, rows, cols));
+  }
+  // A double that float32 cannot hold would become Inf and fail deep inside LAPACK.
+  Mat<T> out = m.cast<T>();
+  if (!out.allFinite() || !std::isfinite(out.squaredNorm()))
+    throw InputError(
+        fmt::format("init_from: {}: values too large for {} (largest |x| = {:g}; "
+                    "the sum of squares must stay below {:g})",
+                    path, sizeof(T) == 4 ? "float32" : "float64", m.cwiseAbs().maxCoeff(),
+                    double(std::numeric_limits<T>::max())));
+  return out;
+}
+
+}  // namespace
+
+template <typename T>
+Problem<T> load_problem(const std::string& dir, const Config& c) {
+  if (!std::filesystem::is_directory(dir))
+    throw InputError(fmt::format("init_from: {}: not a folder", dir));
+  Problem<T> p;
+  p.beta = load_checked<T>(dir, "beta", c.d, 1, "d x 1");
+  p.W0 = load_checked<T>(dir, "W0", c.h, c.d, "h x d");
+  p.a0 = load_checked<T>(dir, "a0", c.h, 1, "h x 1");
+  if (c.bias) p.b0 = load_checked<T>(dir, "b0", c.h, 1, "h x 1");
+  p.train.X = load_checked<T>(dir, "X_train", c.n, c.d, "n x d");
+  p.train.y = load_checked<T>(dir, "y_train", c.n, 1, "n x 1");
+  if (c.fix_last_layer) {
+    p.probe.X = load_checked<T>(dir, "X_probe", c.n, c.d, "n x d");
+    p.probe.y = load_checked<T>(dir, "y_probe", c.n, 1, "n x 1");
+  }
+  p.test.X = load_checked<T>(dir, "X_test", c.n_test, c.d, "n_test x d");
+  p.test.y = load_checked<T>(dir, "y_test", c.n_test, 1, "n_test x 1");
+  return p;
+}
+
+template Problem<float> load_problem<float>(const std::string&, const Config&);
+template Problem<double> load_problem<double>(const std::string&, const Config&);
+
+}  // namespace sih

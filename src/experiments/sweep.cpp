@@ -1,0 +1,439 @@
+// Planning and executing a sweep (sweep.hpp): the Cartesian product of the axes x repeat,
+// seeded by the kind, executed longest first on parallel workers.
+#include "sih/experiments/sweep.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <thread>
+
+#include "sih/base/version.hpp"
+#include "sih/config/config_fields.hpp"
+#include "sih/config/config_input.hpp"
+#include "sih/core/memory_model.hpp"
+#include "sih/experiments/init_from.hpp"
+#include "sih/experiments/run.hpp"
+#include "sih/formats/array_io.hpp"
+#include "sih/rundir/output.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sih {
+namespace {
+
+nlohmann::json json_at(const nlohmann::json& j, const std::string& dotted) {
+  const nlohmann::json* at = &j;
+  std::size_t start = 0;
+  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1) {
+    const auto it = at->find(dotted.substr(start, dot - start));
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  const auto it = at->find(dotted.substr(start));
+  return it == at->end() ? nlohmann::json(nullptr) : *it;
+}
+
+// Odometer over the axes' value indices, the last axis fastest.
+bool next_index(std::vector<std::size_t>& index, const std::vector<SweepAxis>& axes) {
+  for (std::size_t k = axes.size(); k-- > 0;) {
+    if (++index[k] < axes[k].values.size()) return true;
+    index[k] = 0;
+  }
+  return false;
+}
+
+std::size_t grid_size(const std::vector<SweepAxis>& axes) {
+  std::size_t n = 1;
+  for (const auto& a : axes) n *= a.values.size();
+  return n;
+}
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const long t = std::lround(s);
+  if (t >= 3600) return fmt::format("{}h{:02d}m", t / 3600, (t % 3600) / 60);
+  return fmt::format("{}m{:02d}s", t / 60, t % 60);
+}
+
+// Sustained training-product rate per core measured on these machines (docs/PERFORMANCE.md):
+// the float32 kernel runs at ~200 GFLOP/s per AVX-512 core, float64 at about half.
+double flops_per_second_per_core(Precision p) { return p == Precision::kFloat64 ? 1e11 : 2e11; }
+
+int cores_of(const Config& c) { return c.threads > 0 ? c.threads : omp_get_num_procs(); }
+
+// Fixed costs that the flop count misses, measured on small sweeps here: starting a run and
+// writing its folder (~5 ms), and a checkpoint's serial work and files (~2 ms).
+double overhead_seconds(const Config& c) {
+  const double checkpoints =
+      std::floor(static_cast<double>(c.total_steps()) / static_cast<double>(c.probe_freq_steps)) +
+      1;
+  return 0.005 + 0.002 * checkpoints;
+}
+
+}  // namespace
+
+double estimated_training_flops(const Config& c) {
+  // Forward X W^T and gradient G^T X: two products of nb x d x h per step.
+  return static_cast<double>(c.total_steps()) * 4 * static_cast<double>(c.batch_size) *
+         static_cast<double>(c.d) * static_cast<double>(c.h);
+}
+
+double estimated_run_flops(const Config& c) {
+  const double n = static_cast<double>(c.n), d = static_cast<double>(c.d),
+               h = static_cast<double>(c.h);
+  const double steps = static_cast<double>(c.total_steps());
+  double flops = estimated_training_flops(c);
+  const double checkpoints = std::floor(steps / static_cast<double>(c.probe_freq_steps)) + 1;
+  double per_checkpoint = 0;
+  const double m = std::min(h, d), big = std::max(h, d);
+  if (c.probe_weights) per_checkpoint += m * m * big + 4 * m * m * m;  // Gram, eigensolve
+  if (c.probe_features || c.fix_last_layer) per_checkpoint += 2 * n * d * h + n * h * h;
+  if (c.fix_last_layer) per_checkpoint += h * h * h / 3 + 2 * c.n_test * d * h;
+  flops += checkpoints * per_checkpoint;
+  return flops;
+}
+
+SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const PlanLimits& limits) {
+  SweepPlan plan;
+  plan.kind = &kind;
+  YAML::Node root = YAML::Clone(root_in);
+  plan.axes = kind.axes(root);
+  for (const auto& a : plan.axes) plan.swept.push_back(a.column);
+
+  // The sweep-level scalars (seed, repeat, out_dir) are read through the config of the first
+  // grid point.
+  YAML::Node probe = YAML::Clone(root);
+  for (const auto& a : plan.axes)
+    if (a.values[0].IsDefined()) yaml_set(probe, a.key, YAML::Clone(a.values[0]));
+  const Config first = config_from_yaml(probe);
+  const long repeat = first.repeat;
+  const std::size_t grid = grid_size(plan.axes);
+  const double total = static_cast<double>(grid) * static_cast<double>(repeat);
+  if (total > static_cast<double>(limits.max_runs))
+    throw InputError(fmt::format(
+        "sweep: {} runs ({} grid points x repeat {}): more than --max-runs {} (raise it to run "
+        "them all)",
+        static_cast<long long>(total), grid, repeat, limits.max_runs));
+
+  const bool repeat_inner = kind.repeat_innermost(plan.axes);
+  auto add_run = [&](const std::vector<std::size_t>& index, long r) {
+    YAML::Node node = YAML::Clone(root);
+    for (std::size_t k = 0; k < plan.axes.size(); ++k) {
+      const YAML::Node& v = plan.axes[k].values[index[k]];
+      if (v.IsDefined()) yaml_set(node, plan.axes[k].key, YAML::Clone(v));
+    }
+    PlannedRun run;
+    run.config = config_from_yaml(node);
+    check_memory_fits(run.config);  // refuse a sweep with an impossible run before any starts
+    const nlohmann::json resolved = config_to_json(run.config);
+    run.coords = nlohmann::json::object();
+    SeedInput in;
+    in.sweep_seed = first.seed;
+    in.axes = &plan.axes;
+    in.index = index;
+    in.start_coords = nlohmann::json::object();
+    in.repeat = r;
+    for (const auto& a : plan.axes) {
+      run.coords[a.column] = json_at(resolved, a.key);
+      if (a.changes_start) in.start_coords[a.key] = run.coords[a.column];
+    }
+    run.seeds = kind.seeds(in);
+    run.id = run_id(run.config, run.seeds);
+    run.repeat = r;
+    run.start_group = start_group_key(run.config, run.seeds);
+    plan.runs.push_back(std::move(run));
+  };
+  std::vector<std::size_t> index(plan.axes.size(), 0);
+  if (repeat_inner) {
+    do {
+      for (long r = 0; r < repeat; ++r) add_run(index, r);
+    } while (next_index(index, plan.axes));
+  } else {
+    for (long r = 0; r < repeat; ++r) {
+      std::fill(index.begin(), index.end(), 0);
+      do {
+        add_run(index, r);
+      } while (next_index(index, plan.axes));
+    }
+  }
+
+  std::string ids;
+  for (const auto& r : plan.runs) ids += r.id + ",";
+  plan.id = stable_hash_hex(kind.name + ":" + ids);
+  plan.dir = (fs::path(first.out_dir) / plan.id).string();
+  nlohmann::json runs = nlohmann::json::array();
+  for (const auto& r : plan.runs) {
+    nlohmann::json e = r.coords;
+    e["id"] = r.id;
+    e["repeat"] = r.repeat;
+    runs.push_back(e);
+  }
+  nlohmann::json cfg = yaml_to_json(root_in);
+  cfg.erase("threads");
+  plan.config = {{"command", kind.name}, {"id", plan.id},       {"sih_version", kVersion},
+                 {"config", cfg},        {"swept", plan.swept}, {"runs", runs}};
+  return plan;
+}
+
+std::string describe_plan(const SweepPlan& plan, int jobs) {
+  std::string out =
+      fmt::format("sweep {} ({}): {} runs", plan.id, plan.kind->name, plan.runs.size());
+  std::string shape;
+  for (const auto& a : plan.axes)
+    shape += fmt::format("{}{} ({})", shape.empty() ? " = " : " x ", a.column, a.values.size());
+  const long repeat = plan.runs.empty() ? 1 : plan.runs[0].config.repeat;
+  out += shape + fmt::format(" x repeat {}\n", repeat);
+  for (const auto& a : plan.axes) {
+    std::set<std::string> seen;
+    std::string values;
+    for (const auto& r : plan.runs) {
+      const std::string v = r.coords[a.column].is_string() ? r.coords[a.column].get<std::string>()
+                                                           : r.coords[a.column].dump();
+      if (seen.insert(v).second) values += (values.empty() ? "" : ", ") + v;
+    }
+    out += fmt::format("axis {}: {}  [{}]\n", a.column, values,
+                       a.changes_start ? "changes the start: a fresh teacher, student and data "
+                                         "per value"
+                                       : "same start for every value");
+  }
+  std::map<std::string, long> groups;
+  for (const auto& r : plan.runs) ++groups[r.start_group];
+  long most = 0, least = plan.runs.empty() ? 0 : static_cast<long>(plan.runs.size());
+  for (const auto& [g, n] : groups) {
+    most = std::max(most, n);
+    least = std::min(least, n);
+  }
+  const bool shareable = !plan.runs.empty() && plan.runs[0].config.lightweight &&
+                         !plan.runs[0].config.plot_overlaps && !plan.runs[0].config.save_weights;
+  out += fmt::format(
+      "starts: {} distinct (teacher, student, data) sets, {}-{} runs each; step-0 checkpoint "
+      "{}\n",
+      groups.size(), least, most,
+      shareable ? "computed once per start" : "computed per run (needs lightweight)");
+  double flops = 0, training = 0;
+  double cores = plan.runs.empty() ? 1 : cores_of(plan.runs[0].config);
+  double seconds = 0;
+  std::vector<std::size_t> memory;
+  for (const auto& r : plan.runs) {
+    const double f = estimated_run_flops(r.config);
+    flops += f;
+    training += estimated_training_flops(r.config);
+    seconds +=
+        (f / flops_per_second_per_core(r.config.precision) + overhead_seconds(r.config)) / cores;
+    memory.push_back(estimate_run_memory_bytes(r.config));
+  }
+  const int parallel = std::max(1, std::min<int>(jobs > 0 ? jobs : static_cast<int>(cores),
+                                                 static_cast<int>(plan.runs.size())));
+  std::sort(memory.rbegin(), memory.rend());
+  double peak = 0;
+  for (int j = 0; j < parallel && j < static_cast<int>(memory.size()); ++j) peak += memory[j];
+  out += fmt::format(
+      "estimated time: ~{} on {} cores ({:.3g} TFLOP: {:.3g} of training products, {:.3g} of "
+      "checkpoints)\n",
+      format_duration(seconds), cores, flops / 1e12, training / 1e12, (flops - training) / 1e12);
+  out += fmt::format("peak memory: ~{:.0f} MB ({} runs in flight, up to {:.0f} MB each)\n",
+                     peak / 1e6, parallel, memory.empty() ? 0.0 : memory[0] / 1e6);
+  out += fmt::format("folder: {} (dry run: nothing written)\n", plan.dir);
+  return out;
+}
+
+Shard parse_shard(const std::string& text) {
+  Shard s;
+  const auto slash = text.find('/');
+  auto bad = [&] {
+    return InputError(fmt::format("--shard: '{}': must be K/N with 1 <= K <= N (e.g. 2/4)", text));
+  };
+  if (slash == std::string::npos) throw bad();
+  char* end = nullptr;
+  const std::string k = text.substr(0, slash), n = text.substr(slash + 1);
+  if (k.empty() || n.empty()) throw bad();
+  s.index = std::strtol(k.c_str(), &end, 10);
+  if (*end) throw bad();
+  s.count = std::strtol(n.c_str(), &end, 10);
+  if (*end) throw bad();
+  if (s.count < 1 || s.index < 1 || s.index > s.count) throw bad();
+  return s;
+}
+
+SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
+  SweepOutcome outcome;
+  auto cancelled = [&] { return opt.cancel ? opt.cancel->load() : 0; };
+  // Bad input is refused before anything is written: a run too big for the memory, and
+  // init_from arrays of the wrong shape (loaded once per distinct set of sizes).
+  std::vector<std::string> checked;
+  for (const auto& run : plan.runs) {
+    const Config& c = run.config;
+    check_memory_fits(c);
+    if (c.init_from.empty()) continue;
+    const std::string key = fmt::format("{}|{}|{}|{}|{}|{}", c.n, c.d, c.h, c.n_test,
+                                        c.fix_last_layer, c.precision == Precision::kFloat32);
+    if (std::find(checked.begin(), checked.end(), key) != checked.end()) continue;
+    checked.push_back(key);
+    if (c.precision == Precision::kFloat32)
+      (void)load_problem<float>(c.init_from, c);
+    else
+      (void)load_problem<double>(c.init_from, c);
+  }
+
+  // The shard's slice is taken in plan order (so every shard agrees on it whatever the
+  // schedule); within it, the longest runs start first.
+  std::vector<const PlannedRun*> pending;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    if (static_cast<long>(i % static_cast<std::size_t>(opt.shard.count)) != opt.shard.index - 1)
+      continue;
+    ++outcome.in_shard;
+    const std::string dir = (fs::path(plan.dir) / "runs" / plan.runs[i].id).string();
+    if (!opt.force && run_folder_complete(dir)) {
+      ++outcome.skipped;
+      continue;
+    }
+    pending.push_back(&plan.runs[i]);
+  }
+  std::stable_sort(pending.begin(), pending.end(), [](const PlannedRun* a, const PlannedRun* b) {
+    return estimated_run_flops(a->config) > estimated_run_flops(b->config);
+  });
+  const int cores = plan.runs.empty() ? omp_get_num_procs() : cores_of(plan.runs[0].config);
+  // Parallel runs x threads per run <= cores: independent runs scale better than threads
+  // inside one run (its eigen solve and fits are serial), so prefer runs.
+  const int jobs =
+      opt.jobs > 0 ? opt.jobs : std::max(1, std::min<int>(cores, static_cast<int>(pending.size())));
+  const int threads_per_run = std::max(1, cores / jobs);
+  // The `jobs` largest runs may be in flight together.
+  {
+    std::vector<const Config*> largest;
+    for (const auto* r : pending) largest.push_back(&r->config);
+    std::sort(largest.begin(), largest.end(), [](const Config* a, const Config* b) {
+      return estimate_run_memory_bytes(*a) > estimate_run_memory_bytes(*b);
+    });
+    if (largest.size() > static_cast<std::size_t>(jobs)) largest.resize(jobs);
+    check_memory_fits_together(largest, available_memory_bytes());
+  }
+
+  std::error_code ec;
+  fs::create_directories(fs::path(plan.dir) / "runs", ec);
+  if (ec)
+    throw InputError(fmt::format("out_dir: {}: cannot create folder: {}", plan.dir, ec.message()));
+  write_file_atomic((fs::path(plan.dir) / "config.json").string(), plan.config.dump(2) + "\n");
+  if (!opt.quiet)
+    std::cerr << fmt::format(
+        "[sih] sweep {} ({}): {} runs, {} in this shard, {} already complete; "
+        "{} parallel x {} thread(s)\n",
+        plan.id, plan.kind->name, plan.runs.size(), outcome.in_shard, outcome.skipped, jobs,
+        threads_per_run);
+
+  StartCache start_cache;
+  std::vector<std::string> keys(pending.size());
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    keys[i] = start_key(pending[i]->config, pending[i]->seeds);
+    if (!keys[i].empty()) start_cache.expect(keys[i], 1);
+  }
+
+  std::atomic<std::size_t> next{0};
+  std::atomic<long> done{0}, diverged{0};
+  std::mutex mu;
+  std::vector<std::string> failures;
+  int interrupt = 0;
+  std::string output_error;  // the first OutputError of a run
+  const auto start = std::chrono::steady_clock::now();
+  const bool tty = ::isatty(STDERR_FILENO);
+  auto report = [&] {
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const long d = done.load();
+    const long total = static_cast<long>(pending.size());
+    const double eta = d > 0 ? elapsed / d * (total - d) : NAN;
+    const int width = 30;
+    const int filled = total > 0 ? static_cast<int>(width * d / total) : width;
+    std::cerr << fmt::format("{}[sih] [{}{}] {}/{} runs, elapsed {}, left ~{}{}", tty ? "\r" : "",
+                             std::string(filled, '#'), std::string(width - filled, '.'), d, total,
+                             format_duration(elapsed), format_duration(eta),
+                             tty && d < total ? "" : "\n")
+              << std::flush;
+  };
+  auto worker = [&] {
+    for (;;) {
+      if (cancelled()) return;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!output_error.empty()) return;
+      }
+      const std::size_t i = next.fetch_add(1);
+      if (i >= pending.size()) return;
+      const PlannedRun& run = *pending[i];
+      RunRequest req;
+      req.config = run.config;
+      req.config.threads = threads_per_run;
+      req.seeds = run.seeds;
+      req.out_parent = (fs::path(plan.dir) / "runs").string();
+      req.force = opt.force;
+      req.quiet = true;
+      req.progress = false;
+      req.cancel = opt.cancel;
+      nlohmann::json extra = run.coords;
+      extra["repeat"] = run.repeat;
+      extra["sweep_id"] = plan.id;
+      req.extra_config = {{"sweep", extra}};
+      req.start_cache = &start_cache;
+      req.start_key = keys[i];
+      struct Release {
+        StartCache& cache;
+        const std::string& key;
+        ~Release() {
+          if (!key.empty()) cache.release(key);
+        }
+      } release{start_cache, keys[i]};
+      try {
+        const RunOutcome out = run_experiment(req);
+        if (out.status == RunStatus::kDiverged) ++diverged;
+      } catch (const Interrupted& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        interrupt = e.signal;
+        return;
+      } catch (const OutputError& e) {
+        // Disk full: every further run would fail the same way; stop taking new ones.
+        std::lock_guard<std::mutex> lock(mu);
+        if (output_error.empty()) output_error = e.what();
+        return;
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        failures.push_back(fmt::format("run {} ({}): {}", run.id, run.coords.dump(), e.what()));
+      }
+      const long d = ++done;
+      const long total = static_cast<long>(pending.size());
+      // On a terminal the bar redraws in place; in a log file, one line per 5% of the runs.
+      if (!opt.quiet && (tty || d == total || (d * 20 / total) != ((d - 1) * 20 / total))) {
+        std::lock_guard<std::mutex> lock(mu);
+        report();
+      }
+    }
+  };
+  if (!opt.quiet && !pending.empty()) report();
+  std::vector<std::thread> pool;
+  for (int j = 0; j < jobs; ++j) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  outcome.executed = done.load();
+  outcome.diverged = diverged.load();
+  if (interrupt || cancelled()) throw Interrupted(interrupt ? interrupt : cancelled());
+  if (!output_error.empty())
+    throw OutputError(output_error + " (completed runs are kept; re-run to resume)");
+  if (!failures.empty()) {
+    for (const auto& f : failures) std::cerr << "[sih] error: " << f << '\n';
+    throw std::runtime_error(
+        fmt::format("{} of {} runs failed (see above); completed runs are kept", failures.size(),
+                    pending.size()));
+  }
+  return outcome;
+}
+
+}  // namespace sih

@@ -1,0 +1,49 @@
+#include "sih/formats/csv_table.hpp"
+
+#include <fstream>
+
+namespace sih {
+namespace {
+
+std::vector<std::string> split_commas(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cell;
+  for (const char c : line) {
+    if (c == ',') {
+      out.push_back(cell);
+      cell.clear();
+    } else if (c != '\r') {
+      cell += c;
+    }
+  }
+  out.push_back(cell);
+  return out;
+}
+
+}  // namespace
+
+int CsvTable::col(const std::string& name) const {
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::string CsvTable::at(std::size_t r, int c) const {
+  return c >= 0 && static_cast<std::size_t>(c) < rows[r].size() ? rows[r][c] : "";
+}
+
+std::optional<CsvTable> read_csv_table(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  CsvTable t;
+  std::string line;
+  if (!std::getline(in, line)) return t;
+  t.header = split_commas(line);
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    t.rows.push_back(split_commas(line));
+  }
+  return t;
+}
+
+}  // namespace sih

@@ -1,0 +1,309 @@
+#include "sih/pages/plot.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sih/base/resource_dir.hpp"
+#include "sih/base/types.hpp"
+#include "sih/experiments/sweep.hpp"
+
+extern char** environ;
+
+namespace sih {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A run folder (kind == nullptr) or a sweep folder of the given kind.
+struct Folder {
+  const SweepKind* kind = nullptr;
+};
+
+bool is_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);
+}
+
+bool is_dir(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+
+// The header and whether at least one non-empty line follows it.
+struct CsvHead {
+  std::string header;
+  bool has_rows = false;
+};
+
+CsvHead read_csv_head(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) throw InputError(p.string() + ": cannot be read");
+  CsvHead head;
+  std::getline(in, head.header);
+  if (!head.header.empty() && head.header.back() == '\r') head.header.pop_back();
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos) {
+      head.has_rows = true;
+      break;
+    }
+  }
+  return head;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cell;
+  std::istringstream in(s);
+  while (std::getline(in, cell, ',')) out.push_back(cell);
+  return out;
+}
+
+// Names the first of `required` absent from the CSV header.
+void require_columns(const fs::path& p, const CsvHead& head,
+                     const std::vector<std::string>& required) {
+  const auto cols = split_commas(head.header);
+  for (const auto& r : required) {
+    bool found = false;
+    for (const auto& c : cols) found = found || c == r;
+    if (!found) throw InputError(p.string() + ": no column \"" + r + "\" in its header");
+  }
+  if (!head.has_rows) throw InputError(p.string() + ": header only, no rows");
+}
+
+nlohmann::json read_config(const fs::path& dir) {
+  const fs::path p = dir / "config.json";
+  if (!is_file(p)) throw InputError(dir.string() + ": no config.json (not a complete sih folder)");
+  std::ifstream in(p);
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(p.string() + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!j.is_object()) throw InputError(p.string() + ": not a JSON object");
+  return j;
+}
+
+Folder classify(const fs::path& dir) {
+  const std::string d = dir.string();
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) throw InputError(d + ": no such folder");
+  if (!is_dir(dir)) throw InputError(d + ": not a folder");
+  const bool has_metrics = is_file(dir / "metrics.csv");
+  const bool has_aggregate = is_file(dir / "aggregate.csv");
+  const bool has_config = is_file(dir / "config.json");
+  if (!has_metrics && !has_aggregate && !has_config) {
+    std::string msg = d + ": not a sih run or sweep folder (no metrics.csv or aggregate.csv)";
+    // Plotting the out/ folder itself is the likely slip: point at a folder inside it.
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (is_file(entry.path() / "metrics.csv") || is_file(entry.path() / "aggregate.csv")) {
+        msg += "; plot a folder inside it, e.g. " + entry.path().string();
+        break;
+      }
+    }
+    throw InputError(msg);
+  }
+  const nlohmann::json config = read_config(dir);
+  // A sweep's config says which sweep it was; a run's config has no "command".
+  if (config.contains("command")) {
+    const std::string command =
+        config["command"].is_string() ? config["command"].get<std::string>() : "";
+    const SweepKind* kind = nullptr;
+    std::string known;
+    for (const SweepKind& k : sweep_kinds()) {
+      if (k.name == command) kind = &k;
+      known += (known.empty() ? "\"" : ", \"") + k.name + "\"";
+    }
+    if (!kind) {
+      throw InputError(d + "/config.json: command " + config["command"].dump() +
+                       " has no figures (expected " + known + ")");
+    }
+    const fs::path agg = dir / "aggregate.csv";
+    if (!has_aggregate) {
+      throw InputError(d + ": no aggregate.csv (an unfinished " + command + " sweep?)");
+    }
+    const CsvHead head = read_csv_head(agg);
+    switch (kind->aggregate) {
+      case AggregateShape::kFinalPerPoint:
+        require_columns(agg, head, {"optimizer", "lr", "train_loss_mean", "train_loss_std"});
+        break;
+      case AggregateShape::kLossesPerStep: {
+        const auto cols = split_commas(head.header);
+        if (cols.size() < 2 || cols[1] != "step") {
+          throw InputError(agg.string() + ": header must start with <varying_param>,step");
+        }
+        require_columns(agg, head, {"train_loss_mean", "val_loss_mean"});
+        break;
+      }
+      case AggregateShape::kAllPerStep:
+        require_columns(agg, head, {"step", "runs_used", "runs_total"});
+        break;
+    }
+    return {kind};
+  }
+  if (!has_metrics) {
+    throw InputError(has_aggregate ? d + "/config.json: no \"command\" (a sweep folder needs it)"
+                                   : d + ": no metrics.csv (an unfinished run?)");
+  }
+  require_columns(dir / "metrics.csv", read_csv_head(dir / "metrics.csv"), {"step"});
+  return {};
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") != std::string::npos) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::vector<std::string> scripts_for(const Folder& folder, const fs::path& dir) {
+  if (folder.kind) return folder.kind->plot_scripts;
+  std::vector<std::string> scripts = {"losses.gp", "kta.gp", "alignment.gp", "alpha.gp",
+                                      "spikes.gp"};
+  if (is_file(dir / "init_pc_beta_alignment.csv")) scripts.push_back("init_alignment.gp");
+  if (is_dir(dir / "spectra")) {
+    scripts.push_back("spectra.gp");
+    scripts.push_back("powerlaw.gp");
+  }
+  if (is_dir(dir / "overlaps")) scripts.push_back("overlaps.gp");
+  return scripts;
+}
+
+}  // namespace
+
+std::string find_gnuplot() {
+  const char* path = std::getenv("PATH");
+  std::istringstream in(path ? path : "");
+  std::string entry;
+  while (std::getline(in, entry, ':')) {
+    if (entry.empty()) entry = ".";
+    const std::string candidate = entry + "/gnuplot";
+    if (is_file(candidate) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  throw InputError("gnuplot not found: install gnuplot-nox (scripts/setup-deps.sh)");
+}
+
+ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
+                         const std::string& dir) {
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    ::close(out_pipe[0]);
+    ::close(out_pipe[1]);
+    throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  std::vector<std::string> args = {gnuplot, "-c", script, dir};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, gnuplot.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  if (rc != 0) {
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    throw std::runtime_error("cannot start " + gnuplot + ": " + std::strerror(rc));
+  }
+
+  // Both pipes are drained together: a child blocked on a full stderr pipe would otherwise
+  // never close stdout.
+  ScriptOutput result;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open_fds = 2;
+  char buf[4096];
+  while (open_fds > 0) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (auto& f : fds) {
+    if (f.fd >= 0) ::close(f.fd);
+  }
+  while (::waitpid(pid, &result.status, 0) < 0 && errno == EINTR) {
+  }
+  return result;
+}
+
+PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_dir) {
+  const fs::path dir(out_dir);
+  const Folder kind = classify(dir);
+  if (!is_file(fs::path(scripts_dir) / "common.gp")) {
+    throw InputError(scripts_dir +
+                     ": no sih plot scripts there (no common.gp); set SIH_PLOT_SCRIPTS");
+  }
+  const std::string gnuplot = find_gnuplot();
+
+  PlotResult result;
+  for (const auto& name : scripts_for(kind, dir)) {
+    const std::string script = (fs::path(scripts_dir) / name).string();
+    if (!is_file(script)) throw InputError(script + ": plot script missing");
+    const ScriptOutput out = run_gnuplot(gnuplot, script, out_dir);
+    const auto err_lines = lines_of(out.err);
+    if (!WIFEXITED(out.status) || WEXITSTATUS(out.status) != 0) {
+      const std::string why =
+          err_lines.empty() ? (WIFSIGNALED(out.status)
+                                   ? "killed by signal " + std::to_string(WTERMSIG(out.status))
+                                   : "exit status " + std::to_string(WEXITSTATUS(out.status)))
+                            : err_lines.back();
+      throw std::runtime_error("plot script " + name + " failed on " + out_dir + ": " + why);
+    }
+    for (const auto& file : lines_of(out.out)) {
+      // A reported file that is not there means a script broke the stdout protocol.
+      if (!is_file(file)) {
+        throw std::runtime_error("plot script " + name + " reported " + file +
+                                 ", which does not exist");
+      }
+      result.files.push_back(file);
+    }
+    for (const auto& line : err_lines) {
+      if (line.rfind("note: ", 0) == 0) result.notes.push_back(line.substr(6));
+    }
+  }
+  return result;
+}
+
+std::string default_plot_scripts_dir() {
+  return resource_dir("SIH_PLOT_SCRIPTS", "scripts/plot", "common.gp");
+}
+
+}  // namespace sih

@@ -1,0 +1,192 @@
+// The page and the table of `sih reproduce`: <out>/index.html (static, no script, figures
+// referenced beside it) and <out>/claims.csv (one row per claim and grid point).
+#include "sih/pages/reproduce_page.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <ctime>
+#include <sstream>
+#include <thread>
+
+#include "sih/base/version.hpp"
+#include "sih/pages/report.hpp"
+
+namespace sih {
+
+namespace {
+
+const char* kExtraStyle =
+    R"(<style>.holds{color:#1a7f37;font-weight:bold}.fails{color:#b42318;font-weight:bold}
+.claims td,.claims th{text-align:left;white-space:normal;vertical-align:top}.claims td.v{font-family:monospace}
+.summary{font-size:1.1em;padding:.5em;border:1px solid #ccc;background:#fafafa}
+.missing{color:#666}</style>
+)";
+
+std::string verdict(const ClaimResult& c) {
+  return c.holds ? "<span class=\"holds\">holds</span>"
+                 : "<span class=\"fails\">does not hold</span>";
+}
+
+std::string measured_html(const ClaimResult& c) {
+  std::ostringstream o;
+  for (const auto& p : c.points) {
+    o << "<div>" << (p.holds ? "&#10003; " : "&#10007; ");
+    if (!p.coords.empty()) o << "<b>" << html_escape(point_label(p.coords)) << "</b>: ";
+    o << html_escape(std::isfinite(p.value) ? fmt::format("{:.4g}", p.value) : "n/a") << " ("
+      << html_escape(p.detail) << ")</div>";
+  }
+  return o.str();
+}
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string now_utc() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string duration_text(double s) {
+  return s < 120 ? fmt::format("{:.1f} s", s) : fmt::format("{:.1f} min", s / 60);
+}
+
+std::string reproduce_claims_csv(const ReproduceOutcome& r) {
+  std::string out = "experiment,claim,says,value,holds_if,point,measured,point_holds,claim_holds\n";
+  for (const auto& o : r.outcomes) {
+    for (std::size_t i = 0; i < o.claims.size(); ++i) {
+      const ClaimResult& c = o.claims[i];
+      for (const auto& p : c.points) {
+        out += csv_cell(o.experiment->name) + "," + std::to_string(i) + "," +
+               csv_cell(c.claim->says) + "," + csv_cell(c.claim->value_text) + "," +
+               csv_cell(c.claim->holds_if_text) + "," +
+               csv_cell(p.coords.empty() ? "" : point_label(p.coords)) + "," +
+               (std::isfinite(p.value) ? fmt::format("{:.17g}", p.value) : std::string()) + "," +
+               (p.holds ? "true" : "false") + "," + (c.holds ? "true" : "false") + "\n";
+      }
+    }
+  }
+  return out;
+}
+
+std::string reproduce_index_html(const ReproduceOutcome& r, const ReproduceOptions& options) {
+  std::ostringstream o;
+  const std::string title = "From Spikes to Heavy Tails, re-run by sih";
+  std::string head = report_page_head(title);
+  head.insert(head.find("</head>"), kExtraStyle);
+  o << head;
+  o << "<h1>" << html_escape(title) << "</h1>\n";
+  o << "<p>Every experiment of <code>configs/paper/</code>: the paper's seven configs and the "
+       "settings its text adds, each with the claims it checks, as data in its config "
+       "(docs/REPRODUCE.md). A claim holds when the measurement, the mean over the runs of a "
+       "grid point, passes its test at every point it is about.</p>\n";
+  long not_run = 0;
+  for (const auto& out : r.outcomes) not_run += out.state == "not run" ? 1 : 0;
+  o << "<table class=\"meta\">\n";
+  const auto row = [&](const std::string& k, const std::string& v) {
+    o << "<tr><th>" << html_escape(k) << "</th><td>" << html_escape(v) << "</td></tr>\n";
+  };
+  row("mode", options.quick ? "quick (--quick: reduced sizes, for a first look and CI)"
+                            : "full (the paper's sizes)");
+  row("sih version", kVersion);
+  row("written", now_utc());
+  row("wall time of this invocation", duration_text(r.wall_time_s));
+  row("cores", std::to_string(std::thread::hardware_concurrency()));
+  o << "</table>\n";
+  o << "<p class=\"summary\">" << r.claims_held << " of " << r.claims_checked << " claims hold";
+  if (r.claims_held < r.claims_checked)
+    o << "; where a claim does not hold, sih's measurement disagrees with the statement as "
+         "written (the checks are never tuned to pass)";
+  if (options.quick)
+    o << ". These are the reduced sizes of --quick: a claim about the paper's sizes may hold "
+         "there and not here, or the reverse; the full run (sih reproduce) decides";
+  if (not_run > 0) o << "; " << not_run << " experiment(s) not run yet";
+  o << ".</p>\n";
+
+  o << "<h2 id=\"claims\">Claims</h2>\n<table class=\"claims\">\n"
+       "<tr><th>experiment</th><th>claim</th><th>verdict</th></tr>\n";
+  for (const auto& out : r.outcomes) {
+    const PaperExperiment& e = *out.experiment;
+    if (out.claims.empty()) {
+      o << "<tr><td><a href=\"#" << html_escape(e.name) << "\">" << html_escape(e.name)
+        << "</a></td><td class=\"missing\">" << e.claims.size() << " claim(s)</td><td>"
+        << html_escape(out.state == "failed" ? "failed: " + out.error : out.state)
+        << "</td></tr>\n";
+      continue;
+    }
+    for (const auto& c : out.claims)
+      o << "<tr><td><a href=\"#" << html_escape(e.name) << "\">" << html_escape(e.name)
+        << "</a></td><td>" << html_escape(c.claim->says) << "</td><td>" << verdict(c)
+        << "</td></tr>\n";
+  }
+  o << "</table>\n";
+
+  for (std::size_t k = 0; k < r.outcomes.size(); ++k) {
+    const ExperimentOutcome& out = r.outcomes[k];
+    const PaperExperiment& e = *out.experiment;
+    o << "<h2 id=\"" << html_escape(e.name) << "\">" << k + 1 << ". " << html_escape(e.title)
+      << "</h2>\n<p>" << html_escape(e.about) << "</p>\n";
+    o << "<table class=\"meta\">\n";
+    row("name", e.name);
+    std::error_code ec;
+    const std::string shown = std::filesystem::proximate(e.file, ec).string();
+    row("config", ec || shown.rfind("..", 0) == 0 ? e.file : shown);
+    row("kind", e.kind + " (" + std::to_string(out.runs) + (out.runs == 1 ? " run)" : " runs)"));
+    if (!e.paper.empty()) row("in the paper", e.paper);
+    row("state", out.state == "run"      ? "run now, " + duration_text(out.wall_time_s)
+                 : out.state == "failed" ? "failed: " + out.error
+                 : out.state == "reused" ? "reused (complete from an earlier invocation)"
+                                         : out.state);
+    if (out.run_time_s > 0)
+      row("run time", duration_text(out.run_time_s) +
+                          (out.runs > 1 ? " (the runs' wall times summed; a sweep runs them in "
+                                          "parallel)"
+                                        : ""));
+    o << "</table>\n";
+    if (!out.dir.empty()) {
+      const std::string rel =
+          std::filesystem::path(out.dir).lexically_relative(options.out_dir).string();
+      o << "<p><a href=\"" << html_escape(rel + "/report.html") << "\">Full report</a> (every "
+        << "figure and table of <code>" << html_escape(rel) << "</code>)</p>\n";
+    }
+    if (!out.claims.empty()) {
+      o << "<table class=\"claims\">\n<tr><th>claim</th><th>value</th><th>holds if</th>"
+           "<th>measured</th><th>verdict</th></tr>\n";
+      for (const auto& c : out.claims) {
+        o << "<tr><td>" << html_escape(c.claim->says);
+        if (!c.claim->paper.empty())
+          o << "<br><span class=\"note\">" << html_escape(c.claim->paper) << "</span>";
+        o << "</td><td class=\"v\">" << html_escape(c.claim->value_text) << "</td><td class=\"v\">"
+          << html_escape(c.claim->holds_if_text) << (c.claim->for_any ? " (any point)" : "")
+          << "</td><td>" << measured_html(c) << "</td><td>" << verdict(c);
+        if (!c.holds) o << "<br><span class=\"note\">sih's measurement disagrees</span>";
+        o << "</td></tr>\n";
+      }
+      o << "</table>\n";
+    }
+    if (!out.figures.empty()) {
+      o << "<div class=\"figs\">\n";
+      for (const auto& f : out.figures) {
+        const std::string name = std::filesystem::path(f).filename().string();
+        o << "<figure><img src=\"" << html_escape(f) << "\" alt=\""
+          << html_escape(figure_caption(name)) << "\"><figcaption><b>" << html_escape(name)
+          << "</b>: " << html_escape(figure_caption(name)) << "</figcaption></figure>\n";
+      }
+      o << "</div>\n";
+    }
+  }
+  o << "</body>\n</html>\n";
+  return o.str();
+}
+
+}  // namespace sih
