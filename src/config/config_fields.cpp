@@ -130,13 +130,6 @@ FieldSpec choice(std::string key, E Config::*member, std::vector<std::pair<std::
   return f;
 }
 
-template <typename E>
-std::vector<std::string> names_of(const std::vector<std::pair<std::string, E>>& names) {
-  std::vector<std::string> words;
-  for (const auto& entry : names) words.push_back(entry.first);
-  return words;
-}
-
 Rule in_closed(double low, double high, bool open_low = false) {
   std::string text = fmt::format("in {}{}, {}]", open_low ? "(" : "[", low, high);
   return {text, [=](const json& v, const Config&) {
@@ -189,9 +182,9 @@ const std::vector<FieldSpec>& field_table() {
       real("label_noise_std", &Config::label_noise_std, at_least(0),
            "standard deviation of the label noise")
           .changes_start(),
-      text("optimizer", &Config::optimizer, one_of(names_of(optimizer_names())),
-           "PyTorch semantics (torch.optim SGD, Adam, AdamW, RMSprop; signgd: theta -= lr "
-           "sign(g)); sgd with batch_size = n is full-batch GD")
+      choice("optimizer", &Config::optimizer, optimizer_names(),
+             "PyTorch semantics (torch.optim SGD, Adam, AdamW, RMSprop; signgd: theta -= lr "
+             "sign(g)); sgd with batch_size = n is full-batch GD")
           .after_start(),
       real("momentum", &Config::momentum, in_half_open(0, 1), "sgd and rmsprop momentum")
           .after_start(),
@@ -226,8 +219,8 @@ const std::vector<FieldSpec>& field_table() {
           .after_start()
           .in_id_unless_default_value(),
       real("lr", &Config::lr, greater_than(0), "learning rate").after_start(),
-      text("lr_scheduler_cls", &Config::lr_scheduler_cls, one_of(names_of(schedule_names())),
-           "torch.optim.lr_scheduler class, stepped after every update; absent: constant lr")
+      choice("lr_scheduler_cls", &Config::lr_scheduler, schedule_names(),
+             "torch.optim.lr_scheduler class, stepped after every update; absent: constant lr")
           .may_be_null()
           .after_start(),
       integer("lr_scheduler_kwargs.step_size", &Config::step_size, greater_than(0),

@@ -6,7 +6,7 @@ namespace sih {
 
 ScheduleSettings Config::schedule_settings() const {
   ScheduleSettings s;
-  s.kind = parse_schedule(lr_scheduler_cls);
+  s.kind = lr_scheduler;
   s.step_size = step_size;
   s.gamma = gamma;
   s.T_max = T_max > 0 ? T_max : std::max(total_steps(), 1L);
@@ -18,7 +18,7 @@ ScheduleSettings Config::schedule_settings() const {
 }
 
 double Config::lr_at(long step) const {
-  if (lr_scheduler_cls.empty()) return lr;
+  if (lr_scheduler == ScheduleKind::kNone) return lr;
   // PyTorch's schedulers update the current lr (their chainable forms), so the lr is formed
   // the same way rather than from a closed form, which can differ in the last bits.
   return LrSchedule(schedule_settings(), lr).at(step);

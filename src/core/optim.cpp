@@ -14,6 +14,12 @@ const std::vector<std::pair<std::string, OptimizerKind>>& optimizer_names() {
   return names;
 }
 
+const std::string& optimizer_name(OptimizerKind kind) {
+  for (const auto& [word, k] : optimizer_names())
+    if (k == kind) return word;
+  return optimizer_names().front().first;  // every enumerator has a name (optimizer_names)
+}
+
 OptimizerKind parse_optimizer(const std::string& name) {
   std::string all;
   for (const auto& [word, kind] : optimizer_names()) {

@@ -179,7 +179,7 @@ RunOutcome run_experiment(const RunRequest& req) {
     cfg[it.key()] = it.value();
   writer.write_json("config.json", cfg);
   writer.log(fmt::format("sih {} run {}: n={} d={} h={} {} lr={} {} steps, {}", kVersion, out.id,
-                         c.n, c.d, c.h, c.optimizer, c.lr, c.total_steps(),
+                         c.n, c.d, c.h, optimizer_name(c.optimizer), c.lr, c.total_steps(),
                          c.precision == Precision::kFloat32 ? "float32" : "float64"));
 
   TrainResult r = c.precision == Precision::kFloat32 ? run_typed<float>(req, seeds, writer)

@@ -266,11 +266,11 @@ Shard parse_shard(const std::string& text) {
   return s;
 }
 
-SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
-  SweepOutcome outcome;
-  auto cancelled = [&] { return opt.cancel ? opt.cancel->load() : 0; };
-  // Bad input is refused before anything is written: a run too big for the memory, and
-  // init_from arrays of the wrong shape (loaded once per distinct set of sizes).
+namespace {
+
+// Plan checks: bad input is refused before anything is written: a run too big for the
+// memory, and init_from arrays of the wrong shape (loaded once per distinct set of sizes).
+void check_runs_can_start(const SweepPlan& plan) {
   std::vector<std::string> checked;
   for (const auto& run : plan.runs) {
     const Config& c = run.config;
@@ -285,9 +285,13 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
     else
       (void)load_problem<double>(c.init_from, c);
   }
+}
 
-  // The shard's slice is taken in plan order (so every shard agrees on it whatever the
-  // schedule); within it, the longest runs start first.
+// Sharding and resume: the shard's slice is taken in plan order (so every shard agrees on it
+// whatever the schedule), complete runs are left out unless forced, and within the slice the
+// longest runs start first.
+std::vector<const PlannedRun*> runs_to_do(const SweepPlan& plan, const SweepOptions& opt,
+                                          SweepOutcome& outcome) {
   std::vector<const PlannedRun*> pending;
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
     if (static_cast<long>(i % static_cast<std::size_t>(opt.shard.count)) != opt.shard.index - 1)
@@ -303,22 +307,142 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
   std::stable_sort(pending.begin(), pending.end(), [](const PlannedRun* a, const PlannedRun* b) {
     return estimated_run_flops(a->config) > estimated_run_flops(b->config);
   });
+  return pending;
+}
+
+struct Parallelism {
+  int jobs = 1;             // runs in flight
+  int threads_per_run = 1;  // jobs x threads_per_run <= cores
+};
+
+// Admission: how many runs go in parallel, and the check that the `jobs` largest of them fit
+// in memory together. Independent runs scale better than threads inside one run (its eigen
+// solve and fits are serial), so runs are preferred to threads.
+Parallelism admit(const SweepPlan& plan, const std::vector<const PlannedRun*>& pending,
+                  int jobs_asked) {
   const int cores = plan.runs.empty() ? omp_get_num_procs() : cores_of(plan.runs[0].config);
-  // Parallel runs x threads per run <= cores: independent runs scale better than threads
-  // inside one run (its eigen solve and fits are serial), so prefer runs.
-  const int jobs =
-      opt.jobs > 0 ? opt.jobs : std::max(1, std::min<int>(cores, static_cast<int>(pending.size())));
-  const int threads_per_run = std::max(1, cores / jobs);
-  // The `jobs` largest runs may be in flight together.
-  {
-    std::vector<const Config*> largest;
-    for (const auto* r : pending) largest.push_back(&r->config);
-    std::sort(largest.begin(), largest.end(), [](const Config* a, const Config* b) {
-      return estimate_run_memory_bytes(*a) > estimate_run_memory_bytes(*b);
-    });
-    if (largest.size() > static_cast<std::size_t>(jobs)) largest.resize(jobs);
-    check_memory_fits_together(largest, available_memory_bytes());
+  Parallelism p;
+  p.jobs = jobs_asked > 0 ? jobs_asked
+                          : std::max(1, std::min<int>(cores, static_cast<int>(pending.size())));
+  p.threads_per_run = std::max(1, cores / p.jobs);
+  std::vector<const Config*> largest;
+  for (const auto* r : pending) largest.push_back(&r->config);
+  std::sort(largest.begin(), largest.end(), [](const Config* a, const Config* b) {
+    return estimate_run_memory_bytes(*a) > estimate_run_memory_bytes(*b);
+  });
+  if (largest.size() > static_cast<std::size_t>(p.jobs)) largest.resize(p.jobs);
+  check_memory_fits_together(largest, available_memory_bytes());
+  return p;
+}
+
+// Progress on stderr: on a terminal a bar redrawn in place; in a log file, one line per 5% of
+// the runs. Thread-safe.
+class SweepProgress {
+ public:
+  SweepProgress(long total, bool quiet)
+      : total_(total), quiet_(quiet), tty_(::isatty(STDERR_FILENO) != 0) {}
+  void begin() {
+    if (quiet_ || total_ == 0) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    draw();
   }
+  void run_done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    const long d = ++done_;
+    if (!quiet_ && (tty_ || d == total_ || (d * 20 / total_) != ((d - 1) * 20 / total_))) draw();
+  }
+  long done() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_;
+  }
+
+ private:
+  void draw() const {
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double eta = done_ > 0 ? elapsed / done_ * (total_ - done_) : NAN;
+    const int width = 30;
+    const int filled = total_ > 0 ? static_cast<int>(width * done_ / total_) : width;
+    std::cerr << fmt::format("{}[sih] [{}{}] {}/{} runs, elapsed {}, left ~{}{}", tty_ ? "\r" : "",
+                             std::string(filled, '#'), std::string(width - filled, '.'), done_,
+                             total_, format_duration(elapsed), format_duration(eta),
+                             tty_ && done_ < total_ ? "" : "\n")
+              << std::flush;
+  }
+  const long total_;
+  const bool quiet_, tty_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  mutable std::mutex mu_;
+  long done_ = 0;
+};
+
+// What ends the workers early, and the failures of single runs (the other runs go on).
+class SweepStop {
+ public:
+  explicit SweepStop(const std::atomic<int>* cancel) : cancel_(cancel) {}
+  int cancelled() const { return cancel_ ? cancel_->load() : 0; }
+  bool should_stop() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cancelled() || interrupt_ || !output_error_.empty();
+  }
+  void interrupted(int signal) {
+    std::lock_guard<std::mutex> lock(mu_);
+    interrupt_ = signal;
+  }
+  // A full disk: every further run would fail the same way; no new run starts.
+  void output_failed(const std::string& what) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (output_error_.empty()) output_error_ = what;
+  }
+  void run_failed(const std::string& what) {
+    std::lock_guard<std::mutex> lock(mu_);
+    failures_.push_back(what);
+  }
+  // Throws what ended the sweep (interruption, output error, failed runs), in that order.
+  void rethrow(std::size_t runs) const {
+    if (interrupt_ || cancelled()) throw Interrupted(interrupt_ ? interrupt_ : cancelled());
+    if (!output_error_.empty())
+      throw OutputError(output_error_ + " (completed runs are kept; re-run to resume)");
+    if (!failures_.empty()) {
+      for (const auto& f : failures_) std::cerr << "[sih] error: " << f << '\n';
+      throw std::runtime_error(fmt::format(
+          "{} of {} runs failed (see above); completed runs are kept", failures_.size(), runs));
+    }
+  }
+
+ private:
+  const std::atomic<int>* cancel_;
+  mutable std::mutex mu_;
+  int interrupt_ = 0;
+  std::string output_error_;
+  std::vector<std::string> failures_;
+};
+
+RunRequest request_for(const SweepPlan& plan, const PlannedRun& run, const SweepOptions& opt,
+                       int threads) {
+  RunRequest req;
+  req.config = run.config;
+  req.config.threads = threads;
+  req.seeds = run.seeds;
+  req.out_parent = (fs::path(plan.dir) / "runs").string();
+  req.force = opt.force;
+  req.quiet = true;
+  req.progress = false;
+  req.cancel = opt.cancel;
+  nlohmann::json extra = run.coords;
+  extra["repeat"] = run.repeat;
+  extra["sweep_id"] = plan.id;
+  req.extra_config = {{"sweep", extra}};
+  return req;
+}
+
+}  // namespace
+
+SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
+  SweepOutcome outcome;
+  check_runs_can_start(plan);
+  const std::vector<const PlannedRun*> pending = runs_to_do(plan, opt, outcome);
+  const Parallelism par = admit(plan, pending, opt.jobs);
 
   std::error_code ec;
   fs::create_directories(fs::path(plan.dir) / "runs", ec);
@@ -329,9 +453,10 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
     std::cerr << fmt::format(
         "[sih] sweep {} ({}): {} runs, {} in this shard, {} already complete; "
         "{} parallel x {} thread(s)\n",
-        plan.id, plan.kind->name, plan.runs.size(), outcome.in_shard, outcome.skipped, jobs,
-        threads_per_run);
+        plan.id, plan.kind->name, plan.runs.size(), outcome.in_shard, outcome.skipped, par.jobs,
+        par.threads_per_run);
 
+  // Runs from the same start share its step-0 checkpoint.
   StartCache start_cache;
   std::vector<std::string> keys(pending.size());
   for (std::size_t i = 0; i < pending.size(); ++i) {
@@ -340,50 +465,15 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
   }
 
   std::atomic<std::size_t> next{0};
-  std::atomic<long> done{0}, diverged{0};
-  std::mutex mu;
-  std::vector<std::string> failures;
-  int interrupt = 0;
-  std::string output_error;  // the first OutputError of a run
-  const auto start = std::chrono::steady_clock::now();
-  const bool tty = ::isatty(STDERR_FILENO);
-  auto report = [&] {
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const long d = done.load();
-    const long total = static_cast<long>(pending.size());
-    const double eta = d > 0 ? elapsed / d * (total - d) : NAN;
-    const int width = 30;
-    const int filled = total > 0 ? static_cast<int>(width * d / total) : width;
-    std::cerr << fmt::format("{}[sih] [{}{}] {}/{} runs, elapsed {}, left ~{}{}", tty ? "\r" : "",
-                             std::string(filled, '#'), std::string(width - filled, '.'), d, total,
-                             format_duration(elapsed), format_duration(eta),
-                             tty && d < total ? "" : "\n")
-              << std::flush;
-  };
+  std::atomic<long> diverged{0};
+  SweepProgress progress(static_cast<long>(pending.size()), opt.quiet);
+  SweepStop stop(opt.cancel);
   auto worker = [&] {
-    for (;;) {
-      if (cancelled()) return;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!output_error.empty()) return;
-      }
+    while (!stop.should_stop()) {
       const std::size_t i = next.fetch_add(1);
       if (i >= pending.size()) return;
       const PlannedRun& run = *pending[i];
-      RunRequest req;
-      req.config = run.config;
-      req.config.threads = threads_per_run;
-      req.seeds = run.seeds;
-      req.out_parent = (fs::path(plan.dir) / "runs").string();
-      req.force = opt.force;
-      req.quiet = true;
-      req.progress = false;
-      req.cancel = opt.cancel;
-      nlohmann::json extra = run.coords;
-      extra["repeat"] = run.repeat;
-      extra["sweep_id"] = plan.id;
-      req.extra_config = {{"sweep", extra}};
+      RunRequest req = request_for(plan, run, opt, par.threads_per_run);
       req.start_cache = &start_cache;
       req.start_key = keys[i];
       struct Release {
@@ -394,45 +484,26 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
         }
       } release{start_cache, keys[i]};
       try {
-        const RunOutcome out = run_experiment(req);
-        if (out.status == RunStatus::kDiverged) ++diverged;
+        if (run_experiment(req).status == RunStatus::kDiverged) ++diverged;
       } catch (const Interrupted& e) {
-        std::lock_guard<std::mutex> lock(mu);
-        interrupt = e.signal;
+        stop.interrupted(e.signal);
         return;
       } catch (const OutputError& e) {
-        // Disk full: every further run would fail the same way; stop taking new ones.
-        std::lock_guard<std::mutex> lock(mu);
-        if (output_error.empty()) output_error = e.what();
+        stop.output_failed(e.what());
         return;
       } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(mu);
-        failures.push_back(fmt::format("run {} ({}): {}", run.id, run.coords.dump(), e.what()));
+        stop.run_failed(fmt::format("run {} ({}): {}", run.id, run.coords.dump(), e.what()));
       }
-      const long d = ++done;
-      const long total = static_cast<long>(pending.size());
-      // On a terminal the bar redraws in place; in a log file, one line per 5% of the runs.
-      if (!opt.quiet && (tty || d == total || (d * 20 / total) != ((d - 1) * 20 / total))) {
-        std::lock_guard<std::mutex> lock(mu);
-        report();
-      }
+      progress.run_done();
     }
   };
-  if (!opt.quiet && !pending.empty()) report();
+  progress.begin();
   std::vector<std::thread> pool;
-  for (int j = 0; j < jobs; ++j) pool.emplace_back(worker);
+  for (int j = 0; j < par.jobs; ++j) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
-  outcome.executed = done.load();
+  outcome.executed = progress.done();
   outcome.diverged = diverged.load();
-  if (interrupt || cancelled()) throw Interrupted(interrupt ? interrupt : cancelled());
-  if (!output_error.empty())
-    throw OutputError(output_error + " (completed runs are kept; re-run to resume)");
-  if (!failures.empty()) {
-    for (const auto& f : failures) std::cerr << "[sih] error: " << f << '\n';
-    throw std::runtime_error(
-        fmt::format("{} of {} runs failed (see above); completed runs are kept", failures.size(),
-                    pending.size()));
-  }
+  stop.rethrow(pending.size());
   return outcome;
 }
 

@@ -115,12 +115,13 @@ class Checkpointer {
   // to the sink); then the alpha fits and the other results. At step 0 stream A (the
   // tridiagonal solve for the |V^T beta| curve, ~2x the values-only one) is as long as the
   // whole feature side, so the probe features move into stream B there too.
-  void run(long step, const Mat<T>& W, const Vec<T>& a, std::optional<double> batch_loss,
+  // `lr` is the rate of the update that produced `step`, from the loop's own schedule.
+  void run(long step, double lr, const Mat<T>& W, const Vec<T>& a, std::optional<double> batch_loss,
            VecD* init_curve = nullptr) {
     PhaseTimer total(r_.timings_s, "checkpoint_total");
     MetricsRow row;
     row.step = step;
-    row.lr = c_.lr_at(step);
+    row.lr = lr;
     // Without a frozen read-out the reference's probe loader is the train loader.
     const Dataset<T>& probe = c_.fix_last_layer ? p_.probe : p_.train;
     VecD eigs;
@@ -400,15 +401,17 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
   Vec<T>* bias_ptr = c.bias ? &bias : nullptr;
   checkpointer.set_bias(bias_ptr);
 
+  // Stepped along with the loop (O(1) per step): the one source of every lr of the run.
+  LrSchedule schedule(c.schedule_settings(), c.lr);
   if (options.reuse_start) {
     MetricsRow row = options.reuse_start->row0;
-    row.lr = c.lr_at(0);
+    row.lr = schedule.at(0);
     sink.init_alignment(options.reuse_start->init_curve);
     sink.log("step 0: checkpoint shared with the other runs from the same start");
     sink.metrics(row);
   } else {
     StartCheckpoint start;
-    checkpointer.run(0, W, a, std::nullopt, &start.init_curve);
+    checkpointer.run(0, schedule.at(0), W, a, std::nullopt, &start.init_curve);
     sink.init_alignment(start.init_curve);
     if (options.publish_start) {
       start.row0 = checkpointer.last_row();
@@ -417,7 +420,7 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
   }
 
   OptimizerSettings os;
-  os.kind = parse_optimizer(c.optimizer);
+  os.kind = c.optimizer;
   os.momentum = c.momentum;
   os.nesterov = c.nesterov;
   os.weight_decay = c.weight_decay;
@@ -426,8 +429,6 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
   os.eps = os.kind == OptimizerKind::kRmsprop ? c.rmsprop_eps : c.adam_eps;
   os.alpha = c.rmsprop_alpha;
   ParamOptimizer<T> opt_W(os), opt_a(os), opt_b(os);
-  // Stepped along with the loop (O(1) per step; lr_at(step) would recount from step 0).
-  LrSchedule schedule(c.schedule_settings(), c.lr);
 
   StepWorkspace<T> ws;
   Mat<T> grad_W(c.h, c.d);
@@ -488,7 +489,7 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
         return result;
       }
       if (options.on_step) options.on_step(step, total, loss);
-      if (step % c.probe_freq_steps == 0) checkpointer.run(step, W, a, loss);
+      if (step % c.probe_freq_steps == 0) checkpointer.run(step, schedule.at(step), W, a, loss);
       if (options.cancel)
         if (const int sig = options.cancel->load()) throw Interrupted(sig);
     }

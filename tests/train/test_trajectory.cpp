@@ -29,7 +29,7 @@ Config config_from_case(const nlohmann::json& j, const std::string& dtype) {
   c.h = j["h"];
   c.d = j["d"];
   c.label_noise_std = j["label_noise_std"];
-  c.optimizer = j["optimizer"];
+  c.optimizer = parse_optimizer(j["optimizer"].get<std::string>());
   c.momentum = j["momentum"];
   c.weight_decay = j["weight_decay"];
   c.lr = j["lr"];

@@ -9,6 +9,7 @@
 
 #include "sih/base/types.hpp"
 #include "sih/core/activation.hpp"
+#include "sih/core/optim.hpp"
 #include "sih/core/schedule.hpp"
 
 namespace sih {
@@ -26,12 +27,12 @@ struct Config {
   long h = 1500;
   long d = 1000;
   double label_noise_std = 0.3;
-  std::string optimizer = "adam";  // sgd | adam | adamw | rmsprop | signgd
+  OptimizerKind optimizer = OptimizerKind::kAdam;  // optimizer_names() (optim.hpp)
   double momentum = 0;
   double weight_decay = 0;
   double lr = 1;
-  // "" (none) | StepLR | CosineAnnealingLR | ExponentialLR | LinearLR
-  std::string lr_scheduler_cls;
+  // lr_scheduler_cls: schedule_names() (schedule.hpp); kNone when absent
+  ScheduleKind lr_scheduler = ScheduleKind::kNone;
   long step_size = 1;  // lr_scheduler_kwargs.step_size
   double gamma = 0.1;  // lr_scheduler_kwargs.gamma
   double reg_lambda = 0.01;
@@ -75,8 +76,8 @@ struct Config {
   long steps_per_epoch() const { return (n + batch_size - 1) / batch_size; }
   long total_steps() const { return num_epochs * steps_per_epoch(); }
   // Learning rate used by the update that produces step t (t >= 1); the schedule stepped
-  // after every optimizer step. lr_at(0) is the initial lr. O(t) per call: loops use
-  // LrSchedule (schedule.hpp) through schedule_settings().
+  // after every optimizer step. lr_at(0) is the initial lr. O(t) per call: loops (the
+  // trainer) step one LrSchedule (schedule.hpp) built from schedule_settings().
   double lr_at(long step) const;
   ScheduleSettings schedule_settings() const;
 };

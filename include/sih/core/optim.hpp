@@ -15,6 +15,7 @@ enum class OptimizerKind { kSgd, kAdam, kAdamW, kRmsprop, kSignGd };
 // Config spellings, in enum order.
 const std::vector<std::pair<std::string, OptimizerKind>>& optimizer_names();
 OptimizerKind parse_optimizer(const std::string& name);
+const std::string& optimizer_name(OptimizerKind kind);
 
 struct OptimizerSettings {
   OptimizerKind kind = OptimizerKind::kAdam;

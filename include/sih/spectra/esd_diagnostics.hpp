@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "sih/base/types.hpp"
+#include "sih/spectra/nelder_mead.hpp"
 #include "sih/spectra/spectral.hpp"
 
 namespace sih {
@@ -28,20 +29,6 @@ namespace sih {
 // Sum as numpy's np.sum does it for a contiguous float64 array (pairwise, 8 accumulators,
 // blocks of 128), so sums that decide comparisons round like the anchors'.
 double numpy_sum(const double* x, std::ptrdiff_t n);
-
-// ---- Nelder-Mead, as scipy 1.10's minimize(method='Nelder-Mead', bounds=..., tol=tol) -------
-struct NelderMeadResult {
-  std::vector<double> x;
-  double fun = 0;
-  int nfev = 0;
-  int nit = 0;
-  bool success = false;  // false when maxiter/maxfev (200 x dimension) stopped it
-};
-// Bounds: lower/upper per coordinate (+-inf = none; empty vectors = unbounded); vertices are
-// clipped to them as scipy does. xatol = fatol = tol.
-NelderMeadResult nelder_mead(const std::function<double(const std::vector<double>&)>& f,
-                             std::vector<double> x0, const std::vector<double>& lower,
-                             const std::vector<double>& upper, double tol);
 
 // ---- Marchenko-Pastur bulk ---------------------------------------------------------------
 // The MP edge of the ESD of an h x d matrix with i.i.d. N(0, s2) entries, in sih's convention
