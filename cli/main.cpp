@@ -1,4 +1,4 @@
-// The `sih` executable: signal handling around the in-process command line (src/cli.cpp).
+// The `sih` executable: signal handling around the in-process command line (src/commands/cli.cpp).
 #include <unistd.h>
 
 #include <csignal>

@@ -1,4 +1,4 @@
-// sih's AVX-512 float GEMM (src/sgemm.cpp) against a double-precision product of the same
+// sih's AVX-512 float GEMM (src/core/sgemm.cpp) against a double-precision product of the same
 // operands (an independent reference: Eigen's double GEMM), over shapes that exercise every
 // edge of its blocking (rows not a multiple of 32, columns not a multiple of 12, depths below
 // and above its 512 block), all four transpose combinations, strided blocks, and the same

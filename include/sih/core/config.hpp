@@ -1,6 +1,6 @@
 #pragma once
 // The run configuration as plain data. Every field is declared once, in the field table of
-// src/config_fields.cpp (name, type, default, rule, doc, and what it acts on); YAML input
+// src/config/config_fields.cpp (name, type, default, rule, doc, and what it acts on); YAML input
 // (config_input.hpp), the resolved-config JSON and id (config_fields.hpp), `sih config
 // --describe` and the sweep engine's rules are all derived from that table. This header has
 // no YAML or JSON dependency, so the numerical core can use Config without them.

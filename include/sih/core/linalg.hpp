@@ -16,7 +16,7 @@ namespace sih {
 // `threads: 2` rounded differently. Here the depth is cut into chunks that neither heuristic
 // cuts further (asked from Eigen itself, for this machine's caches), summed in a fixed order;
 // Eigen splits rows and columns across threads on register-block boundaries, which does not
-// change any element's sum. tests/test_determinism.cpp checks it.
+// change any element's sum. tests/train/test_determinism.cpp checks it.
 template <typename T>
 Eigen::Index fixed_depth_chunk() {
   static const Eigen::Index chunk = [] {
