@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "sih/base/text.hpp"
 #include "sih/base/version.hpp"
 #include "sih/config/config_fields.hpp"
 #include "sih/config/config_input.hpp"
@@ -57,13 +58,6 @@ std::size_t grid_size(const std::vector<SweepAxis>& axes) {
   std::size_t n = 1;
   for (const auto& a : axes) n *= a.values.size();
   return n;
-}
-
-std::string format_duration(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
-  const long t = std::lround(s);
-  if (t >= 3600) return fmt::format("{}h{:02d}m", t / 3600, (t % 3600) / 60);
-  return fmt::format("{}m{:02d}s", t / 60, t % 60);
 }
 
 // Sustained training-product rate per core measured on these machines (docs/PERFORMANCE.md):
@@ -241,7 +235,7 @@ std::string describe_plan(const SweepPlan& plan, int jobs) {
   out += fmt::format(
       "estimated time: ~{} on {} cores ({:.3g} TFLOP: {:.3g} of training products, {:.3g} of "
       "checkpoints)\n",
-      format_duration(seconds), cores, flops / 1e12, training / 1e12, (flops - training) / 1e12);
+      duration_text(seconds), cores, flops / 1e12, training / 1e12, (flops - training) / 1e12);
   out += fmt::format("peak memory: ~{:.0f} MB ({} runs in flight, up to {:.0f} MB each)\n",
                      peak / 1e6, parallel, memory.empty() ? 0.0 : memory[0] / 1e6);
   out += fmt::format("folder: {} (dry run: nothing written)\n", plan.dir);
@@ -357,7 +351,7 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
     const int filled = total > 0 ? static_cast<int>(width * d / total) : width;
     std::cerr << fmt::format("{}[sih] [{}{}] {}/{} runs, elapsed {}, left ~{}{}", tty ? "\r" : "",
                              std::string(filled, '#'), std::string(width - filled, '.'), d, total,
-                             format_duration(elapsed), format_duration(eta),
+                             duration_text(elapsed), duration_text(eta),
                              tty && d < total ? "" : "\n")
               << std::flush;
   };

@@ -9,6 +9,8 @@
 #include <regex>
 #include <sstream>
 
+#include "sih/base/text.hpp"
+
 namespace sih {
 
 namespace {
@@ -118,12 +120,6 @@ std::size_t checked_count(const std::vector<std::int64_t>& shape, const std::str
   return n;
 }
 
-std::string shape_str(const std::vector<std::int64_t>& s) {
-  std::string r = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
 }  // namespace
 
 double half_to_double(std::uint16_t h) {
@@ -193,11 +189,11 @@ NpyLayout parse_npy_header(const char* bytes, std::size_t size, const std::strin
   l.item = static_cast<std::size_t>(descr[2] - '0');
   l.dtype = l.item == 2 ? "float16" : l.item == 4 ? "float32" : "float64";
   if (l.shape.empty() || l.shape.size() > 2)
-    fail(path, "shape " + shape_str(l.shape) + ": analyze reads 1-D or 2-D .npy arrays");
+    fail(path, "shape " + shape_text(l.shape) + ": analyze reads 1-D or 2-D .npy arrays");
   const std::size_t count = checked_count(l.shape, path);
   l.data_offset = hstart + hlen;
   if (size - l.data_offset < count * l.item)
-    fail(path, "truncated: shape " + shape_str(l.shape) + " needs " +
+    fail(path, "truncated: shape " + shape_text(l.shape) + " needs " +
                    std::to_string(count * l.item) + " data bytes, the file has " +
                    std::to_string(size - l.data_offset));
   return l;
@@ -276,7 +272,7 @@ std::vector<Tensor> parse_safetensors(const std::string& bytes, const std::strin
                       " bytes): header lies or file is truncated");
     if (e - b != count * static_cast<std::size_t>(item))
       fail(where, "data_offsets span " + std::to_string(e - b) + " bytes but dtype " + dt +
-                      " x shape " + shape_str(shape) + " needs " +
+                      " x shape " + shape_text(shape) + " needs " +
                       std::to_string(count * static_cast<std::size_t>(item)));
     const bool floating = dt == "F16" || dt == "BF16" || dt == "F32" || dt == "F64";
     if (shape.size() < 2) continue;
