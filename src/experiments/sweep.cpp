@@ -22,6 +22,7 @@
 #include "sih/base/version.hpp"
 #include "sih/config/config_fields.hpp"
 #include "sih/config/config_input.hpp"
+#include "sih/config/dotted_key.hpp"
 #include "sih/core/memory_model.hpp"
 #include "sih/experiments/init_from.hpp"
 #include "sih/experiments/run.hpp"
@@ -32,18 +33,6 @@ namespace fs = std::filesystem;
 
 namespace sih {
 namespace {
-
-nlohmann::json json_at(const nlohmann::json& j, const std::string& dotted) {
-  const nlohmann::json* at = &j;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1) {
-    const auto it = at->find(dotted.substr(start, dot - start));
-    if (it == at->end()) return nullptr;
-    at = &*it;
-  }
-  const auto it = at->find(dotted.substr(start));
-  return it == at->end() ? nlohmann::json(nullptr) : *it;
-}
 
 // Odometer over the axes' value indices, the last axis fastest.
 bool next_index(std::vector<std::size_t>& index, const std::vector<SweepAxis>& axes) {
@@ -139,7 +128,8 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
     in.start_coords = nlohmann::json::object();
     in.repeat = r;
     for (const auto& a : plan.axes) {
-      run.coords[a.column] = json_at(resolved, a.key);
+      const nlohmann::json* value = json_find(resolved, a.key);
+      run.coords[a.column] = value ? *value : nlohmann::json(nullptr);
       if (a.changes_start) in.start_coords[a.key] = run.coords[a.column];
     }
     run.seeds = kind.seeds(in);
