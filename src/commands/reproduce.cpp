@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "sih/base/text.hpp"
 #include "sih/experiments/run.hpp"
 #include "sih/experiments/sweep.hpp"
 #include "sih/formats/array_io.hpp"

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "config_table.hpp"
+#include "sih/config/dotted_key.hpp"
 #include "sih/core/optim.hpp"
 
 namespace sih {
@@ -361,10 +362,9 @@ std::vector<std::string> child_names(const std::string& parent) {
 std::vector<std::string> known_keys() {
   std::vector<std::string> keys;
   for (const FieldSpec& f : field_table()) {
-    std::size_t dot = f.key.find('.');
-    if (dot != std::string::npos) {
-      std::string parent = f.key.substr(0, dot);
-      if (std::find(keys.begin(), keys.end(), parent) == keys.end()) keys.push_back(parent);
+    const std::vector<std::string> parts = key_parts(f.key);
+    if (parts.size() > 1 && std::find(keys.begin(), keys.end(), parts.front()) == keys.end()) {
+      keys.push_back(parts.front());
     }
     keys.push_back(f.key);
   }
@@ -373,30 +373,6 @@ std::vector<std::string> known_keys() {
 }  // namespace config_table
 
 using namespace config_table;
-
-namespace {
-
-void set_path(json& object, const std::string& dotted, json value) {
-  json* at = &object;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1) {
-    at = &(*at)[dotted.substr(start, dot - start)];
-  }
-  (*at)[dotted.substr(start)] = std::move(value);
-}
-
-void erase_path(json& object, const std::string& dotted) {
-  json* at = &object;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1) {
-    auto child = at->find(dotted.substr(start, dot - start));
-    if (child == at->end()) return;
-    at = &*child;
-  }
-  at->erase(dotted.substr(start));
-}
-
-}  // namespace
 
 const std::vector<ConfigFieldInfo>& config_fields() {
   static const std::vector<ConfigFieldInfo> fields = [] {
@@ -419,7 +395,7 @@ nlohmann::json config_to_json(const Config& config) {
   for (const FieldSpec& f : field_table()) {
     json value = f.get(config);
     if (f.optional && value.is_string() && value.get<std::string>().empty()) value = nullptr;
-    set_path(out, f.key, std::move(value));
+    json_set(out, f.key, std::move(value));
   }
   return out;
 }
@@ -438,12 +414,11 @@ std::string config_id(const Config& config) {
   const Config defaults;
   for (const FieldSpec& f : field_table()) {
     if (!f.in_id || (f.in_id_unless_default && f.get(config) == f.get(defaults))) {
-      erase_path(resolved, f.key);
+      json_erase(resolved, f.key);
       // A parent left empty (adam_betas at its defaults) goes too: it was not in older ids.
-      const std::size_t dot = f.key.find('.');
-      if (dot != std::string::npos) {
-        const std::string parent = f.key.substr(0, dot);
-        auto it = resolved.find(parent);
+      const std::vector<std::string> parts = key_parts(f.key);
+      if (parts.size() > 1) {
+        auto it = resolved.find(parts.front());
         if (it != resolved.end() && it->is_object() && it->empty()) resolved.erase(it);
       }
     }
@@ -491,7 +466,7 @@ std::string describe_config_fields() {
 json config_start_json(const Config& config) {
   json resolved = config_to_json(config);
   for (const FieldSpec& f : field_table())
-    if (!f.in_id || f.start == StartEffect::kAfterStart) erase_path(resolved, f.key);
+    if (!f.in_id || f.start == StartEffect::kAfterStart) json_erase(resolved, f.key);
   return resolved;
 }
 

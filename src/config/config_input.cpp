@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "config_table.hpp"
+#include "sih/config/dotted_key.hpp"
 
 namespace sih {
 namespace {
@@ -139,10 +140,7 @@ std::size_t levenshtein(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-std::string last_part(const std::string& key) {
-  std::size_t dot = key.rfind('.');
-  return dot == std::string::npos ? key : key.substr(dot + 1);
-}
+std::string last_part(const std::string& key) { return key_parts(key).back(); }
 
 std::vector<std::string> words_of(const std::string& key) {
   std::vector<std::string> words;
@@ -546,12 +544,7 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
   key.erase(0, std::min(key.size(), key.find_first_not_of(blanks)));
   key.erase(key.find_last_not_of(blanks) + 1);
   if (key.empty()) throw InputError(where + ": empty key");
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = key.find('.', start)) != std::string::npos; start = dot + 1) {
-    parts.push_back(key.substr(start, dot - start));
-  }
-  parts.push_back(key.substr(start));
+  const std::vector<std::string> parts = key_parts(key);
   for (const std::string& part : parts) {
     if (part.empty()) throw InputError(fmt::format("{}: empty part in key '{}'", where, key));
   }
@@ -564,21 +557,16 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
     }
     // A default-constructed Node has no storage yet: a copy of it would not share with root.
     if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-    // Node assignment writes through to the tree; reset() only moves the cursor.
-    YAML::Node cursor = root;
+    // yaml_set replaces a parent that is not a mapping; an override must not drop a value.
+    std::string prefix;
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-      YAML::Node child = cursor[parts[i]];
-      if (!child.IsDefined() || child.IsNull()) {
-        cursor[parts[i]] = YAML::Node(YAML::NodeType::Map);
-        child.reset(cursor[parts[i]]);
-      } else if (!child.IsMap()) {
-        std::string prefix =
-            join(std::vector<std::string>(parts.begin(), parts.begin() + i + 1), ".");
+      prefix += (i ? "." : "") + parts[i];
+      const YAML::Node parent = yaml_at(root, prefix);
+      if (parent.IsDefined() && !parent.IsNull() && !parent.IsMap()) {
         throw InputError(fmt::format("{}: '{}' holds a value, not a mapping", where, prefix));
       }
-      cursor.reset(child);
     }
-    cursor[parts.back()] = value;
+    yaml_set(root, key, value);
   } catch (const YAML::Exception& e) {
     throw InputError(fmt::format("{}: {}", where, e.what()));
   }
@@ -608,28 +596,6 @@ std::vector<std::string> list_keys(const YAML::Node& root) {
   }
   return keys;
 }
-YAML::Node yaml_at(const YAML::Node& root, const std::string& dotted) {
-  YAML::Node at = root;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1) {
-    if (!at.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-    at.reset(at[dotted.substr(start, dot - start)]);
-  }
-  if (!at.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-  return at[dotted.substr(start)];
-}
-
-void yaml_set(YAML::Node& root, const std::string& dotted, const YAML::Node& value) {
-  YAML::Node at = root;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1) {
-    const std::string part = dotted.substr(start, dot - start);
-    if (!at[part].IsMap()) at[part] = YAML::Node(YAML::NodeType::Map);
-    at.reset(at[part]);
-  }
-  at[dotted.substr(start)] = value;
-}
-
 std::string yaml_text(const YAML::Node& node) { return render(node); }
 
 nlohmann::json yaml_scalar_json(const YAML::Node& n) {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "sih/base/text.hpp"
 #include "sih/formats/array_io.hpp"
 #include "sih/formats/mapped_file.hpp"
 #include "sih/spectra/spectral.hpp"
@@ -30,12 +31,6 @@ bool ends_with_nocase(const std::string& s, const std::string& suffix) {
   if (s.size() < suffix.size()) return false;
   return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
                     [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-}
-
-std::string shape_string(const std::vector<std::int64_t>& s) {
-  std::string r;
-  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? "x" : "") + std::to_string(s[i]);
-  return r;
 }
 
 // Reads one path into inputs; throws InputError for a bad one.
@@ -106,7 +101,7 @@ void collect_one(const std::string& path, const AnalyzeOptions& opt, std::ostrea
                      "sih run folder)");
   }
   if (in.tensor.shape.size() < 2)
-    throw InputError(path + ": a 1-D array (shape " + shape_string(in.tensor.shape) +
+    throw InputError(path + ": a 1-D array (shape " + shape_text(in.tensor.shape) +
                      "); analyze needs a matrix");
   in.name = fs::path(path).stem().string();
   in.source = path;
@@ -133,7 +128,7 @@ AnalyzeRow analyze_eigenvalues(const AnalyzeInput& in, VecD eigs, const AnalyzeO
   AnalyzeRow row;
   row.name = in.name;
   row.source = in.source;
-  row.shape = shape_string(in.tensor.shape);
+  row.shape = shape_text(in.tensor.shape);
   row.dtype = in.tensor.dtype;
   row.N = static_cast<double>(std::max(in.tensor.shape[0], in.tensor.shape[1]));
   row.M = static_cast<double>(std::min(in.tensor.shape[0], in.tensor.shape[1]));
@@ -221,14 +216,14 @@ AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
     AnalyzeInput loaded = in;
     loaded.tensor = read_npy_tensor(in.source);
     if (loaded.tensor.shape.size() < 2)
-      throw InputError(in.source + ": a 1-D array (shape " + shape_string(loaded.tensor.shape) +
+      throw InputError(in.source + ": a 1-D array (shape " + shape_text(loaded.tensor.shape) +
                        "); analyze needs a matrix");
     return analyze_input(loaded, opt);
   }
   AnalyzeRow row;
   row.name = in.name;
   row.source = in.source;
-  row.shape = shape_string(in.tensor.shape);
+  row.shape = shape_text(in.tensor.shape);
   row.dtype = in.tensor.dtype;
   const auto& s = in.tensor.shape;
   if (s.size() != 4) {
@@ -330,7 +325,7 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
         in.tensor.shape = shape;
         in.tensor.dtype = dtype;
         if (too_small) {
-          notes[k] = in.source + ": skipped, shape " + shape_string(shape) + " gives fewer than " +
+          notes[k] = in.source + ": skipped, shape " + shape_text(shape) + " gives fewer than " +
                      std::to_string(kMinEvals) + " eigenvalues";
         } else {
           rows[k] = analyze_eigenvalues(in, std::move(eigs), opt);
@@ -340,13 +335,13 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
         if (in.lazy_npy) {
           in.tensor = read_npy_tensor(in.source);
           if (in.tensor.shape.size() < 2)
-            throw InputError(in.source + ": a 1-D array (shape " + shape_string(in.tensor.shape) +
+            throw InputError(in.source + ": a 1-D array (shape " + shape_text(in.tensor.shape) +
                              "); analyze needs a matrix");
         }
         if (num_eigenvalues(in.tensor.shape) < kMinEvals) {
           // weightwatcher's min_evals: too few eigenvalues for an ESD
           notes[k] = in.source + (in.name.empty() ? "" : ": " + in.name) + ": skipped, shape " +
-                     shape_string(in.tensor.shape) + " gives fewer than " +
+                     shape_text(in.tensor.shape) + " gives fewer than " +
                      std::to_string(kMinEvals) + " eigenvalues";
         } else {
           rows[k] = analyze_input(in, opt);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "sih/base/text.hpp"
 #include "sih/formats/array_io.hpp"
 
 namespace sih {
@@ -26,12 +27,13 @@ std::string find_array(const std::string& dir, const std::string& name, bool req
 
 template <typename T>
 Mat<T> load_checked(const std::string& dir, const std::string& name, long rows, long cols,
-                    const char* shape_text) {
+                    const char* shape_name) {
   const std::string path = find_array(dir, name, true);
   MatD m = read_array(path);
   if (m.rows() != rows || m.cols() != cols) {
-    throw InputError(fmt::format("init_from: {}: shape {}x{}, expected {} = {}x{}", path, m.rows(),
-                                 m.cols(), shape_text, rows, cols));
+    throw InputError(fmt::format("init_from: {}: shape {}, expected {} = {}", path,
+                                 sih::shape_text(m.rows(), m.cols()), shape_name,
+                                 sih::shape_text(rows, cols)));
   }
   // A double that float32 cannot hold would become Inf and fail deep inside LAPACK.
   Mat<T> out = m.cast<T>();

@@ -13,6 +13,7 @@
 #include "sih/base/resource_dir.hpp"
 #include "sih/base/types.hpp"
 #include "sih/config/config_input.hpp"
+#include "sih/config/dotted_key.hpp"
 #include "sih/experiments/run.hpp"
 #include "sih/experiments/sweep.hpp"
 #include "sih/formats/array_io.hpp"

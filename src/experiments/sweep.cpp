@@ -18,9 +18,11 @@
 #include <set>
 #include <thread>
 
+#include "sih/base/text.hpp"
 #include "sih/base/version.hpp"
 #include "sih/config/config_fields.hpp"
 #include "sih/config/config_input.hpp"
+#include "sih/config/dotted_key.hpp"
 #include "sih/core/memory_model.hpp"
 #include "sih/experiments/init_from.hpp"
 #include "sih/experiments/run.hpp"
@@ -31,18 +33,6 @@ namespace fs = std::filesystem;
 
 namespace sih {
 namespace {
-
-nlohmann::json json_at(const nlohmann::json& j, const std::string& dotted) {
-  const nlohmann::json* at = &j;
-  std::size_t start = 0;
-  for (std::size_t dot; (dot = dotted.find('.', start)) != std::string::npos; start = dot + 1) {
-    const auto it = at->find(dotted.substr(start, dot - start));
-    if (it == at->end()) return nullptr;
-    at = &*it;
-  }
-  const auto it = at->find(dotted.substr(start));
-  return it == at->end() ? nlohmann::json(nullptr) : *it;
-}
 
 // Odometer over the axes' value indices, the last axis fastest.
 bool next_index(std::vector<std::size_t>& index, const std::vector<SweepAxis>& axes) {
@@ -57,13 +47,6 @@ std::size_t grid_size(const std::vector<SweepAxis>& axes) {
   std::size_t n = 1;
   for (const auto& a : axes) n *= a.values.size();
   return n;
-}
-
-std::string format_duration(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
-  const long t = std::lround(s);
-  if (t >= 3600) return fmt::format("{}h{:02d}m", t / 3600, (t % 3600) / 60);
-  return fmt::format("{}m{:02d}s", t / 60, t % 60);
 }
 
 // Sustained training-product rate per core measured on these machines (docs/PERFORMANCE.md):
@@ -145,7 +128,8 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
     in.start_coords = nlohmann::json::object();
     in.repeat = r;
     for (const auto& a : plan.axes) {
-      run.coords[a.column] = json_at(resolved, a.key);
+      const nlohmann::json* value = json_find(resolved, a.key);
+      run.coords[a.column] = value ? *value : nlohmann::json(nullptr);
       if (a.changes_start) in.start_coords[a.key] = run.coords[a.column];
     }
     run.seeds = kind.seeds(in);
@@ -241,7 +225,7 @@ std::string describe_plan(const SweepPlan& plan, int jobs) {
   out += fmt::format(
       "estimated time: ~{} on {} cores ({:.3g} TFLOP: {:.3g} of training products, {:.3g} of "
       "checkpoints)\n",
-      format_duration(seconds), cores, flops / 1e12, training / 1e12, (flops - training) / 1e12);
+      duration_text(seconds), cores, flops / 1e12, training / 1e12, (flops - training) / 1e12);
   out += fmt::format("peak memory: ~{:.0f} MB ({} runs in flight, up to {:.0f} MB each)\n",
                      peak / 1e6, parallel, memory.empty() ? 0.0 : memory[0] / 1e6);
   out += fmt::format("folder: {} (dry run: nothing written)\n", plan.dir);
@@ -365,7 +349,7 @@ class SweepProgress {
     const int filled = total_ > 0 ? static_cast<int>(width * done_ / total_) : width;
     std::cerr << fmt::format("{}[sih] [{}{}] {}/{} runs, elapsed {}, left ~{}{}", tty_ ? "\r" : "",
                              std::string(filled, '#'), std::string(width - filled, '.'), done_,
-                             total_, format_duration(elapsed), format_duration(eta),
+                             total_, duration_text(elapsed), duration_text(eta),
                              tty_ && done_ < total_ ? "" : "\n")
               << std::flush;
   }

@@ -7,6 +7,7 @@
 
 #include "sih/config/config_fields.hpp"
 #include "sih/config/config_input.hpp"
+#include "sih/config/dotted_key.hpp"
 #include "sih/core/rng.hpp"
 #include "sih/experiments/sweep.hpp"
 

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -20,6 +21,7 @@
 #include "sih/base/resource_dir.hpp"
 #include "sih/base/types.hpp"
 #include "sih/experiments/sweep.hpp"
+#include "sih/formats/csv_table.hpp"
 
 extern char** environ;
 
@@ -43,46 +45,19 @@ bool is_dir(const fs::path& p) {
   return fs::is_directory(p, ec);
 }
 
-// The header and whether at least one non-empty line follows it.
-struct CsvHead {
-  std::string header;
-  bool has_rows = false;
-};
-
-CsvHead read_csv_head(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw InputError(p.string() + ": cannot be read");
-  CsvHead head;
-  std::getline(in, head.header);
-  if (!head.header.empty() && head.header.back() == '\r') head.header.pop_back();
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find_first_not_of(" \t\r") != std::string::npos) {
-      head.has_rows = true;
-      break;
-    }
-  }
-  return head;
-}
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cell;
-  std::istringstream in(s);
-  while (std::getline(in, cell, ',')) out.push_back(cell);
-  return out;
+CsvTable read_csv(const fs::path& p) {
+  std::optional<CsvTable> table = read_csv_table(p.string());
+  if (!table) throw InputError(p.string() + ": cannot be read");
+  return std::move(*table);
 }
 
 // Names the first of `required` absent from the CSV header.
-void require_columns(const fs::path& p, const CsvHead& head,
+void require_columns(const fs::path& p, const CsvTable& table,
                      const std::vector<std::string>& required) {
-  const auto cols = split_commas(head.header);
   for (const auto& r : required) {
-    bool found = false;
-    for (const auto& c : cols) found = found || c == r;
-    if (!found) throw InputError(p.string() + ": no column \"" + r + "\" in its header");
+    if (table.col(r) < 0) throw InputError(p.string() + ": no column \"" + r + "\" in its header");
   }
-  if (!head.has_rows) throw InputError(p.string() + ": header only, no rows");
+  if (table.rows.empty()) throw InputError(p.string() + ": header only, no rows");
 }
 
 nlohmann::json read_config(const fs::path& dir) {
@@ -137,14 +112,13 @@ Folder classify(const fs::path& dir) {
     if (!has_aggregate) {
       throw InputError(d + ": no aggregate.csv (an unfinished " + command + " sweep?)");
     }
-    const CsvHead head = read_csv_head(agg);
+    const CsvTable head = read_csv(agg);
     switch (kind->aggregate) {
       case AggregateShape::kFinalPerPoint:
         require_columns(agg, head, {"optimizer", "lr", "train_loss_mean", "train_loss_std"});
         break;
       case AggregateShape::kLossesPerStep: {
-        const auto cols = split_commas(head.header);
-        if (cols.size() < 2 || cols[1] != "step") {
+        if (head.header.size() < 2 || head.header[1] != "step") {
           throw InputError(agg.string() + ": header must start with <varying_param>,step");
         }
         require_columns(agg, head, {"train_loss_mean", "val_loss_mean"});
@@ -160,7 +134,7 @@ Folder classify(const fs::path& dir) {
     throw InputError(has_aggregate ? d + "/config.json: no \"command\" (a sweep folder needs it)"
                                    : d + ": no metrics.csv (an unfinished run?)");
   }
-  require_columns(dir / "metrics.csv", read_csv_head(dir / "metrics.csv"), {"step"});
+  require_columns(dir / "metrics.csv", read_csv(dir / "metrics.csv"), {"step"});
   return {};
 }
 

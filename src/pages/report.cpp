@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sih/base/text.hpp"
 #include "sih/base/types.hpp"
 #include "sih/base/version.hpp"
 #include "sih/core/metrics_schema.hpp"
@@ -305,12 +306,6 @@ std::string meta_table(const std::vector<std::pair<std::string, std::string>>& r
   return o.str();
 }
 
-std::string fmt_seconds(double s) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.4g s", s);
-  return buf;
-}
-
 std::string run_page(const fs::path& dir, const json& config,
                      const std::vector<std::string>& pngs) {
   const json summary =
@@ -328,7 +323,7 @@ std::string run_page(const fs::path& dir, const json& config,
        config.contains("sih_version") ? json_value_text(config["sih_version"]) : "unknown"},
       {"sih version (report)", kVersion}};
   if (summary.contains("wall_time_s") && summary["wall_time_s"].is_number())
-    meta.emplace_back("wall time", fmt_seconds(summary["wall_time_s"].get<double>()));
+    meta.emplace_back("wall time", duration_text(summary["wall_time_s"].get<double>()));
   if (summary.contains("steps")) meta.emplace_back("steps", json_value_text(summary["steps"]));
   if (summary.contains("diverged_step") && !summary["diverged_step"].is_null())
     meta.emplace_back("diverged at step", json_value_text(summary["diverged_step"]));
@@ -399,7 +394,7 @@ std::string sweep_page(const fs::path& dir, const json& config, std::vector<std:
       {"sih version (sweep)",
        config.contains("sih_version") ? json_value_text(config["sih_version"]) : "unknown"},
       {"sih version (report)", kVersion},
-      {"wall time (sum over runs)", fmt_seconds(wall)}};
+      {"wall time (sum over runs)", duration_text(wall)}};
   o << meta_table(meta);
 
   // The axes: swept columns and their distinct values in plan order.

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sih/base/text.hpp"
 #include "sih/base/version.hpp"
 #include "sih/pages/report.hpp"
 
@@ -56,10 +57,6 @@ std::string now_utc() {
 }
 
 }  // namespace
-
-std::string duration_text(double s) {
-  return s < 120 ? fmt::format("{:.1f} s", s) : fmt::format("{:.1f} min", s / 60);
-}
 
 std::string reproduce_claims_csv(const ReproduceOutcome& r) {
   std::string out = "experiment,claim,says,value,holds_if,point,measured,point_holds,claim_holds\n";

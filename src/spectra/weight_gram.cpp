@@ -43,8 +43,10 @@ void row_major_gram(const T* w, Eigen::Index h, Eigen::Index d, MatD& g, const s
   auto reject = [&](Eigen::Index r, Eigen::Index c) {
     const auto flat = static_cast<std::size_t>(r * d + c);
     const double v = static_cast<double>(w[flat]);
+    // worded as sih::require_finite (formats/npy.hpp) words it for the other .npy paths
     throw InputError(path + ": " + (std::isnan(v) ? "NaN" : "infinite") + " entry at flat index " +
-                     std::to_string(flat) + " (weights must be finite)");
+                     std::to_string(flat) + ", row " + std::to_string(r + 1) + ", column " +
+                     std::to_string(c + 1) + " (values must be finite)");
   };
   if (d <= h) {
     // W^T W = sum over rows r of w_r w_r^T; a block of rows is a d x kc column-major buffer

@@ -343,5 +343,35 @@ TEST(AnalyzeCli, RunFolderAndCsv) {
                  1e-12);
 }
 
+// The fixture is float32 in C order, which analyze maps and reads in place; the same matrix
+// big-endian or in Fortran order (written by numpy) goes through the decoder of npy.cpp and
+// must give the same row.
+TEST(AnalyzeCli, BigEndianAndFortranNpyGiveTheMappedPathsRow) {
+  const char* python = "/usr/bin/python3";
+  if (std::system((std::string(python) + " -c 'import numpy' >/dev/null 2>&1").c_str()) != 0)
+    GTEST_SKIP() << python << " with numpy is not available";
+  test::TempDir tmp;
+  const std::string src = fixture("gaussian_300x200.npy");
+  const std::string script = "import numpy as np; a=np.load('" + src + "'); np.save('" +
+                             std::string(tmp / "be.npy") + "', a.astype('>f4')); np.save('" +
+                             std::string(tmp / "fortran.npy") + "', np.asfortranarray(a))";
+  ASSERT_EQ(std::system((std::string(python) + " -c \"" + script + "\"").c_str()), 0) << script;
+  std::ostringstream out, err;
+  const int s =
+      run_cli({"analyze", src, tmp / "be.npy", tmp / "fortran.npy", "--format", "json", "--quiet"},
+              out, err);
+  ASSERT_EQ(s, 0) << err.str();
+  const json j = json::parse(out.str());
+  ASSERT_EQ(j.size(), 3u) << out.str();
+  for (std::size_t k = 1; k < 3; ++k) {
+    SCOPED_TRACE(j[k].at("name").get<std::string>());
+    EXPECT_EQ(j[k].at("shape"), "300x200");
+    EXPECT_EQ(j[k].at("dtype"), "float32");
+    for (const char* c : {"alpha", "xmin", "xmax", "sigma_mp", "entropy", "log_norm",
+                          "log_spectral_norm", "R_lognormal"})
+      expect_close(c, j[0].at(c).get<double>(), j[k].at(c).get<double>(), 1e-9);
+  }
+}
+
 }  // namespace
 }  // namespace sih

@@ -15,6 +15,7 @@
 
 #include "sih/config/config_fields.hpp"
 #include "sih/config/config_input.hpp"
+#include "sih/config/dotted_key.hpp"
 #include "sih/core/config.hpp"
 #include "sih/core/memory_model.hpp"
 
@@ -441,6 +442,54 @@ TEST(ApplyOverride, BadAssignments) {
   apply_override(root, "lr_scheduler_kwargs.gama=0.5");
   EXPECT_EQ(error_of([&] { config_from_yaml(root); }),
             "unknown key 'lr_scheduler_kwargs.gama' (did you mean 'lr_scheduler_kwargs.gamma'?)");
+}
+
+// ---- The dotted-key walker ---------------------------------------------------------------------
+
+TEST(DottedKey, PartsAndYamlWalk) {
+  EXPECT_EQ(key_parts("lr_scheduler_kwargs.gamma"),
+            (std::vector<std::string>{"lr_scheduler_kwargs", "gamma"}));
+  EXPECT_EQ(key_parts("lr"), std::vector<std::string>{"lr"});
+  EXPECT_EQ(key_parts("a..b"), (std::vector<std::string>{"a", "", "b"}));
+
+  YAML::Node root = YAML::Load("{lr: 0.5, lr_scheduler_kwargs: {gamma: 0.9}}");
+  EXPECT_EQ(yaml_at(root, "lr_scheduler_kwargs.gamma").as<double>(), 0.9);
+  EXPECT_EQ(yaml_at(root, "lr").as<double>(), 0.5);
+  EXPECT_FALSE(yaml_at(root, "lr_scheduler_kwargs.step_size").IsDefined());
+  EXPECT_FALSE(yaml_at(root, "lr.x").IsDefined());  // a parent that holds a value
+  EXPECT_FALSE(yaml_at(root, "adam_betas.beta1").IsDefined());
+  // Looking up a missing key adds nothing to the tree.
+  EXPECT_EQ(root.size(), 2u);
+  EXPECT_EQ(root["lr_scheduler_kwargs"].size(), 1u);
+
+  yaml_set(root, "lr_scheduler_kwargs.step_size", YAML::Node(4));
+  yaml_set(root, "adam_betas.beta1", YAML::Node(0.8));
+  yaml_set(root, "lr", YAML::Node(0.25));
+  EXPECT_EQ(yaml_at(root, "lr_scheduler_kwargs.step_size").as<int>(), 4);
+  EXPECT_EQ(yaml_at(root, "lr_scheduler_kwargs.gamma").as<double>(), 0.9);
+  EXPECT_EQ(yaml_at(root, "adam_betas.beta1").as<double>(), 0.8);
+  EXPECT_EQ(yaml_at(root, "lr").as<double>(), 0.25);
+}
+
+TEST(DottedKey, JsonWalk) {
+  nlohmann::json j = {{"lr", 0.5}, {"lr_scheduler_kwargs", {{"gamma", 0.9}}}};
+  ASSERT_NE(json_find(j, "lr_scheduler_kwargs.gamma"), nullptr);
+  EXPECT_EQ(*json_find(j, "lr_scheduler_kwargs.gamma"), 0.9);
+  EXPECT_EQ(*json_find(j, "lr"), 0.5);
+  EXPECT_EQ(json_find(j, "lr_scheduler_kwargs.step_size"), nullptr);
+  EXPECT_EQ(json_find(j, "lr.x"), nullptr);
+  EXPECT_EQ(json_find(j, "adam_betas.beta1"), nullptr);
+
+  json_set(j, "adam_betas.beta1", 0.8);
+  json_set(j, "lr_scheduler_kwargs.step_size", 4);
+  EXPECT_EQ(
+      j.dump(),
+      R"({"adam_betas":{"beta1":0.8},"lr":0.5,"lr_scheduler_kwargs":{"gamma":0.9,"step_size":4}})");
+  json_erase(j, "lr_scheduler_kwargs.gamma");
+  json_erase(j, "lr");
+  json_erase(j, "missing.key");
+  json_erase(j, "adam_betas.beta2");
+  EXPECT_EQ(j.dump(), R"({"adam_betas":{"beta1":0.8},"lr_scheduler_kwargs":{"step_size":4}})");
 }
 
 // ---- Derived outputs ---------------------------------------------------------------------------

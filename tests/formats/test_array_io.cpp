@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sih/formats/array_io.hpp"
+#include "sih/formats/matrix_readers.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -361,6 +362,55 @@ TEST_F(ArrayIoTest, ReadsFilesWrittenByNumpy) {
   EXPECT_THROW(read_array(Path("i.npy")), InputError);
 }
 
+// read_array and sih analyze's read_npy_tensor share one .npy parser and decoder
+// (formats/npy.hpp). Before, read_array refused float16 and big-endian files, and the analyze
+// reader refused headers numpy does not write but other writers do (double quotes, keys in
+// another order); each file below was refused by one of them.
+TEST_F(ArrayIoTest, BothNpyReadersReadFloat16AndBigEndianFilesWrittenByNumpy) {
+  if (!HaveNumpy()) GTEST_SKIP() << kPython << " with numpy is not available";
+  // k/8 and -k/4 are exact in float16, so every dtype holds the same values.
+  const std::string script =
+      "import numpy as np; d='" + dir_ +
+      "'; a=(np.arange(12).reshape(3,4)/8 - (np.arange(12).reshape(3,4)%3)/4); "
+      "np.save(d+'/h.npy', a.astype('<f2')); "
+      "np.save(d+'/hf.npy', np.asfortranarray(a.astype('<f2'))); "
+      "np.save(d+'/bh.npy', a.astype('>f2')); "
+      "np.save(d+'/b4.npy', a.astype('>f4')); "
+      "np.save(d+'/b8f.npy', np.asfortranarray(a.astype('>f8'))); "
+      "np.save(d+'/hv.npy', a[1].astype('<f2'))";
+  ASSERT_EQ(RunPython(script), 0) << script;
+
+  MatD a(3, 4);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j) a(i, j) = (4 * i + j) / 8.0 - ((4 * i + j) % 3) / 4.0;
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"h.npy", "float16"},  {"hf.npy", "float16"},  {"bh.npy", "float16"},
+      {"b4.npy", "float32"}, {"b8f.npy", "float64"},
+  };
+  for (const auto& [name, dtype] : files) {
+    EXPECT_TRUE(SameMatrix(a, read_array(Path(name)))) << name;
+    const Tensor t = read_npy_tensor(Path(name));
+    EXPECT_EQ(t.shape, (std::vector<std::int64_t>{3, 4})) << name;
+    EXPECT_EQ(t.dtype, dtype) << name;
+    const MatD as_read =
+        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            t.data.data(), 3, 4);
+    EXPECT_TRUE(SameMatrix(a, as_read)) << name;
+  }
+  EXPECT_TRUE(SameMatrix(a.row(1).transpose(), read_array(Path("hv.npy"))));
+  EXPECT_EQ(read_npy_tensor(Path("hv.npy")).shape, (std::vector<std::int64_t>{4}));
+
+  // numpy's reader accepts the hand-made header the analyze reader used to refuse.
+  const std::string odd = MakeNpy("{\"shape\":(2L,3L),\"fortran_order\":True,\"descr\":\"=f4\"}",
+                                  Bytes<float>({1, 4, 2, 5, 3, 6}));
+  Write("odd.npy", odd);
+  ASSERT_EQ(RunPython("import numpy as np; a=np.load('" + Path("odd.npy") +
+                      "'); assert a.tolist()==[[1,2,3],[4,5,6]], a"),
+            0);
+  EXPECT_EQ(read_npy_tensor(Path("odd.npy")).data, (std::vector<double>{1, 2, 3, 4, 5, 6}));
+  EXPECT_TRUE(SameMatrix((MatD(2, 3) << 1, 2, 3, 4, 5, 6).finished(), read_array(Path("odd.npy"))));
+}
+
 TEST_F(ArrayIoTest, NumpyReadsFilesWeWrite) {
   if (!HaveNumpy()) GTEST_SKIP() << kPython << " with numpy is not available";
   MatD a(3, 4);
@@ -482,13 +532,16 @@ TEST_F(ArrayIoTest, BadFilesGiveOneLineMessagesNamingFileAndProblem) {
       {"short.npy", "\x93NUM", "truncated: file ends inside the .npy preamble"},
       {"i8.npy",
        MakeNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", std::string(16, '\0')),
-       "unsupported dtype '<i8' (use float32 or float64)"},
-      {"f2.npy",
-       MakeNpy("{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", std::string(4, '\0')),
-       "unsupported dtype '<f2'"},
-      {"be.npy",
-       MakeNpy("{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", std::string(16, '\0')),
-       "unsupported dtype '>f8' (big-endian"},
+       "unsupported dtype '<i8' (use float16, float32 or float64)"},
+      {"c16.npy",
+       MakeNpy("{'descr': '<c16', 'fortran_order': False, 'shape': (2,), }", std::string(32, '\0')),
+       "unsupported dtype '<c16'"},
+      {"be_int.npy",
+       MakeNpy("{'descr': '>i4', 'fortran_order': False, 'shape': (2,), }", std::string(8, '\0')),
+       "unsupported dtype '>i4'"},
+      {"f2_short.npy",
+       MakeNpy("{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", std::string(4, '\0')),
+       "truncated: header says 3 float16 (6 bytes of data), file has 4"},
       {"struct.npy",
        MakeNpy("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (2,), }",
                std::string(16, '\0')),
@@ -498,7 +551,11 @@ TEST_F(ArrayIoTest, BadFilesGiveOneLineMessagesNamingFileAndProblem) {
       {"scalar.npy", NpyF8("()", std::string(8, '\0')), "0-D (scalar) array not supported"},
       {"zero.npy", NpyF8("(0, 3)", ""), "array is empty (shape (0, 3))"},
       {"nan.npy", NpyF8("(2, 2)", Bytes<double>({1, 2, 3, nan})),
-       "NaN/Inf value at row 2, column 2 (inputs must be finite)"},
+       "NaN entry at flat index 3, row 2, column 2 (values must be finite)"},
+      {"inf_f2.npy",
+       MakeNpy("{'descr': '<f2', 'fortran_order': True, 'shape': (2, 2), }",
+               Bytes<uint16_t>({0x3C00, 0x7C00, 0x4000, 0x4200})),
+       "infinite entry at flat index 2, row 2, column 1 (values must be finite)"},
       {"version.npy", bad_version, "unsupported .npy version 9.0"},
       {"header_len.npy", long_header, "truncated: header length 32767 exceeds file size"},
       {"no_shape.npy", MakeNpy("{'descr': '<f8', 'fortran_order': False}", ""),

@@ -1,12 +1,13 @@
 #pragma once
-// Config input: YAML files and `--set` overrides into a validated Config, and the dotted-path
-// walker over YAML trees that validation, overrides and the sweep engine share.
+// Config input: YAML files and `--set` overrides into a validated Config. The dotted-key walker
+// (yaml_at, yaml_set) is in dotted_key.hpp.
 #include <yaml-cpp/yaml.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "sih/config/dotted_key.hpp"
 #include "sih/core/config.hpp"
 
 namespace sih {
@@ -27,11 +28,6 @@ Config config_from_yaml(const YAML::Node& root);
 
 // Keys (dotted) whose value in `root` is a YAML sequence, in file order.
 std::vector<std::string> list_keys(const YAML::Node& root);
-
-// The dotted-path walker: the node at `dotted` (an undefined node when a parent is missing
-// or not a mapping), and assignment through the path (creating parent mappings).
-YAML::Node yaml_at(const YAML::Node& root, const std::string& dotted);
-void yaml_set(YAML::Node& root, const std::string& dotted, const YAML::Node& value);
 
 // A node as the user wrote it, one line, bounded length (for error messages).
 std::string yaml_text(const YAML::Node& node);

@@ -96,7 +96,4 @@ struct ReproduceOutcome {
 // <folder of the executable>/../configs/paper when it exists, else the source tree's.
 std::string default_paper_configs_dir();
 
-// "12.3 s" below two minutes, else "20.5 min": the page's and the progress lines' durations.
-std::string duration_text(double seconds);
-
 }  // namespace sih

@@ -1,12 +1,14 @@
 #pragma once
 // Reading and writing numeric arrays: CSV (comma-separated, one matrix row per line;
-// vectors one value per line) and NumPy .npy (float32/float64, C or Fortran order, 1-D or
-// 2-D). Every file is written whole: to a temporary file in the same folder, then renamed,
-// so an interrupted program never leaves a truncated file under the final name.
+// vectors one value per line) and NumPy .npy (what npy.hpp reads: float16/32/64 in either
+// byte order, C or Fortran order, 1-D or 2-D). Every file is written whole: to a temporary
+// file in the same folder, then renamed, so an interrupted program never leaves a truncated
+// file under the final name.
 #include <string>
 #include <vector>
 
 #include "sih/base/types.hpp"
+#include "sih/formats/npy.hpp"
 
 namespace sih {
 
@@ -24,10 +26,6 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // CSV text of a matrix (a vector is an N x 1 matrix: one value per line), each value with
 // `digits` significant digits (17 round-trips a double, 9 a float).
 std::string to_csv(const MatD& m, int digits = 17);
-
-// .npy bytes (little-endian, C order) of a matrix (2-D) or, when as_vector, of a 1-D array.
-template <typename T>
-std::string to_npy(const Mat<T>& m, bool as_vector = false);
 
 void write_csv(const std::string& path, const MatD& m);
 template <typename T>

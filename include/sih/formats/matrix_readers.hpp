@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sih/base/types.hpp"
+#include "sih/formats/npy.hpp"
 
 namespace sih {
 
@@ -19,24 +20,9 @@ struct Tensor {
   std::string dtype;                // as stored: float16, bfloat16, float32, float64
 };
 
-// half and bfloat16 bit patterns to double (exact).
-double half_to_double(std::uint16_t h);
-double bfloat16_to_double(std::uint16_t b);
-
-// .npy: version 1-3 headers, '<f2' '<f4' '<f8' (or '>' big-endian, '|' n/a), C or Fortran
-// order, 1-D or 2-D (1-D comes back as shape {n}). Rejects truncated data, other dtypes,
-// NaN/Inf entries.
+// .npy as npy.hpp reads it (float16/32/64, either byte order, C or Fortran order, 1-D or
+// 2-D; 1-D comes back as shape {n}).
 Tensor read_npy_tensor(const std::string& path);
-
-// What an .npy header says (validated: dtype float16/32/64, 1-D or 2-D, data not truncated).
-struct NpyLayout {
-  std::vector<std::int64_t> shape;
-  std::string dtype;  // float16, float32, float64
-  std::size_t item = 0;
-  bool big_endian = false, fortran = false;
-  std::size_t data_offset = 0;  // bytes from the start of the file
-};
-NpyLayout parse_npy_header(const char* bytes, std::size_t size, const std::string& path);
 
 // .safetensors: 8-byte little-endian header length, JSON header (nlohmann), data offsets
 // checked against the header (end - begin = prod(shape) x item size, contiguous, in bounds

@@ -1,0 +1,72 @@
+#include "file_bytes.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "sih/base/types.hpp"
+
+namespace sih::formats_detail {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& problem) {
+  throw InputError(path + ": " + problem);
+}
+
+}  // namespace
+
+std::string read_file_bytes(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail(path, std::string("cannot stat: ") + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) fail(path, "cannot open: Is a directory");
+
+  // One spare byte for regular files lets the loop see EOF without growing the buffer, and
+  // keeps the data NUL-terminated for strtod. Pipes and devices report no size: grow as needed.
+  std::string buf;
+  buf.resize(S_ISREG(st.st_mode) && st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1
+                                                   : size_t{1} << 16);
+  size_t len = 0;
+  for (;;) {
+    if (len == buf.size()) buf.resize(buf.size() * 2);
+    const ssize_t n = ::read(fd, &buf[len], buf.size() - len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(path, std::string("cannot read: ") + std::strerror(errno));
+    }
+    if (n == 0) break;
+    len += static_cast<size_t>(n);
+  }
+  buf.resize(len);
+  return buf;
+}
+
+std::string excerpt(const char* p, std::size_t n, std::size_t max_chars) {
+  std::string out;
+  const size_t shown = std::min(n, max_chars);
+  for (size_t i = 0; i < shown; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  if (n > shown) out += "...";
+  return out;
+}
+
+}  // namespace sih::formats_detail
