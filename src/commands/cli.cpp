@@ -133,7 +133,8 @@ int cmd_reproduce(sih::ReproduceOptions opt, std::ostream& out, std::ostream& er
   err << "[sih] reproduce: " << r.claims_held << " of " << r.claims_checked << " claims hold; page "
       << r.index_path << ", table " << r.claims_csv << '\n';
   out << r.index_path << std::endl;
-  if (r.failed) return 1;
+  // A run or sweep folder it could not read is bad input, as in every other command.
+  if (r.failed) return r.input_error ? 2 : 1;
   return r.claims_held < r.claims_checked ? 4 : 0;
 }
 
