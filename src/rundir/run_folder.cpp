@@ -1,13 +1,13 @@
 #include "sih/rundir/run_folder.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "sih/base/types.hpp"
 
@@ -17,21 +17,32 @@ using nlohmann::json;
 namespace sih {
 namespace {
 
-// The file's bytes; nullopt when there is no such file. A folder in its place, or a file that
-// cannot be opened or read, is an InputError: the file is there, so its absence is not meant.
+// The file's bytes; nullopt when there is no such file. A file that is there but cannot be
+// opened or read (a folder in its place, an I/O error) is an InputError: its absence is not
+// meant.
 std::optional<std::string> read_if_present(const fs::path& p) {
   std::error_code ec;
-  const fs::file_status st = fs::status(p, ec);
-  if (st.type() == fs::file_type::not_found) return std::nullopt;
-  if (fs::is_directory(st)) throw InputError(p.string() + ": cannot be read: is a directory");
-  std::ifstream in(p, std::ios::binary);
-  if (!in)
-    throw InputError(fmt::format("{}: cannot be read: {}", p.string(), std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad() || ss.fail())
-    throw InputError(fmt::format("{}: cannot be read: {}", p.string(), std::strerror(errno)));
-  return ss.str();
+  if (fs::status(p, ec).type() == fs::file_type::not_found) return std::nullopt;
+  const auto fail = [&p](int err) {
+    return InputError(fmt::format("{}: cannot be read: {}", p.string(), std::strerror(err)));
+  };
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw fail(errno);
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      throw fail(err);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text;
 }
 
 json parse_object(const fs::path& p, const std::string& text) {
