@@ -199,7 +199,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string dir;
   auto* merge = app.add_subcommand("merge", "Build runs.csv and aggregate.csv of a sweep folder");
   merge->add_option("sweep_dir", dir, "Sweep folder")->required();
-  merge->footer("Exit status 3 when some runs are still missing (the files are written anyway).");
+  merge->footer(
+      "Exit status 3 when some runs are still missing (the files are written anyway); 2 when a\n"
+      "run's summary.json or metrics.csv is unreadable or malformed (that run counts as missing,\n"
+      "the files are written from the others, the message names the file).");
   auto* plot = app.add_subcommand("plot", "Draw every figure of a run or sweep folder (gnuplot)");
   plot->add_option("out_dir", dir, "Run or sweep folder")->required();
   plot->footer("Prints the PNG files written, one per line.");
