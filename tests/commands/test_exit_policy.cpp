@@ -1,13 +1,14 @@
 // One exit-code policy across the commands that read run and sweep folders: a file that is
 // unreadable or malformed (a non-numeric metrics.csv cell, a truncated summary.json, a missing
 // metrics.csv, a bad runs.csv) is bad input, exit 2, with one line on stderr that names the
-// file, whichever command reads it: merge, report, plot, the claims of reproduce, and analyze on
-// a garbage .npy. Merge also counts such a run as missing, never as merged. Every case runs
-// through sih::run_cli in-process on a copy of small real folders.
+// file, whichever command reads it: merge, report, plot, the claims of reproduce, run reusing a
+// finished folder, and analyze on a garbage .npy. Merge also counts such a run as missing, never as
+// merged. Every case runs through sih::run_cli in-process on a copy of small real folders.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -188,6 +189,28 @@ TEST_F(ExitPolicy, MergeUnknownStatus) {
   test::write_text(file, text);
   expect_bad_input(cli({"merge", sweep}), file, "\"fine\": not a run status");
   expect_merged_without(sweep, run_ids_[0], run_ids_[1]);
+}
+
+// ---- sih run: a finished run is reused through its summary.json ----
+
+TEST_F(ExitPolicy, RunReusingATruncatedSummary) {
+  const std::string parent = tmp_ / "runs";
+  fs::create_directories(parent);
+  const std::string run = parent + "/" + fs::path(run_).filename().string();
+  fs::copy(run_, run, fs::copy_options::recursive);
+  const std::string cfg = tmp_ / "run.yml";
+  test::write_text(cfg, kSmall);
+  const std::string file = run + "/summary.json";
+  truncate_half(file);
+  const std::vector<std::string> args = {"run", cfg, "--set", "out_dir=" + parent, "--quiet"};
+  expect_bad_input(cli(args), file, "not valid JSON");
+  // --force does not read the old folder: it recomputes the run.
+  std::vector<std::string> forced = args;
+  forced.push_back("--force");
+  const CliResult r = cli(forced);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, run + "\n");
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(file)).at("status"), "ok");
 }
 
 // ---- report and plot of a run folder ----
