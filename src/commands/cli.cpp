@@ -133,7 +133,8 @@ int cmd_reproduce(sih::ReproduceOptions opt, std::ostream& out, std::ostream& er
   err << "[sih] reproduce: " << r.claims_held << " of " << r.claims_checked << " claims hold; page "
       << r.index_path << ", table " << r.claims_csv << '\n';
   out << r.index_path << std::endl;
-  if (r.failed) return 1;
+  // A run or sweep folder it could not read is bad input, as in every other command.
+  if (r.failed) return r.input_error ? 2 : 1;
   return r.claims_held < r.claims_checked ? 4 : 0;
 }
 
@@ -198,7 +199,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string dir;
   auto* merge = app.add_subcommand("merge", "Build runs.csv and aggregate.csv of a sweep folder");
   merge->add_option("sweep_dir", dir, "Sweep folder")->required();
-  merge->footer("Exit status 3 when some runs are still missing (the files are written anyway).");
+  merge->footer(
+      "Exit status 3 when some runs are still missing (the files are written anyway); 2 when a\n"
+      "run's summary.json or metrics.csv is unreadable or malformed (that run counts as missing,\n"
+      "the files are written from the others, the message names the file).");
   auto* plot = app.add_subcommand("plot", "Draw every figure of a run or sweep folder (gnuplot)");
   plot->add_option("out_dir", dir, "Run or sweep folder")->required();
   plot->footer("Prints the PNG files written, one per line.");

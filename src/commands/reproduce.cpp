@@ -54,7 +54,7 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
     const bool was_complete = complete(plan);
     const std::string head = fmt::format("[sih] reproduce {}/{} {}", k + 1, total, e.name);
     if (!selected && !was_complete) {
-      out.state = "not run";
+      out.state = ExperimentState::kNotRun;
       result.outcomes.push_back(std::move(out));
       continue;
     }
@@ -80,9 +80,9 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
           merge_sweep(plan.dir);
         }
         replot = true;
-        out.state = "run";
+        out.state = ExperimentState::kRun;
       } else {
-        out.state = "reused";
+        out.state = ExperimentState::kReused;
       }
       out.dir = plan.dir;
       if (replot) plot_folder(plan.dir, scripts);
@@ -106,8 +106,14 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
       for (const Claim& c : e.claims) out.claims.push_back(evaluate_claim(c, table));
     } catch (const Interrupted&) {
       throw;
+    } catch (const InputError& ex) {
+      out.state = ExperimentState::kFailed;
+      out.error = ex.what();
+      out.input_error = true;
+      result.failed = true;
+      result.input_error = true;
     } catch (const std::exception& ex) {
-      out.state = "failed";
+      out.state = ExperimentState::kFailed;
       out.error = ex.what();
       result.failed = true;
     }
@@ -116,11 +122,12 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
     for (const auto& c : out.claims) held += c.holds ? 1 : 0;
     result.claims_checked += static_cast<long>(out.claims.size());
     result.claims_held += held;
-    if (out.state == "failed")
+    if (out.state == ExperimentState::kFailed)
       progress << fmt::format("{}: failed: {}\n", head, out.error);
     else
-      progress << fmt::format("{}: {} ({}): {}/{} claims hold\n", head, out.state,
-                              duration_text(out.wall_time_s), held, out.claims.size());
+      progress << fmt::format("{}: {} ({}): {}/{} claims hold\n", head,
+                              experiment_state_name(out.state), duration_text(out.wall_time_s),
+                              held, out.claims.size());
     for (const auto& c : out.claims)
       if (!c.holds) progress << fmt::format("[sih]   does not hold: {}\n", c.claim->says);
     progress << std::flush;

@@ -7,13 +7,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 #include "sih/base/types.hpp"
 #include "sih/config/config_input.hpp"
 #include "sih/core/metrics_schema.hpp"
-#include "sih/formats/csv_table.hpp"
-#include "sih/rundir/output.hpp"
+#include "sih/rundir/run_folder.hpp"
 
 namespace sih {
 
@@ -337,21 +335,16 @@ double eval(const ClaimExpr& e, const ExperimentTable& t, const json& coords,
   return v->second;
 }
 
-// metrics.csv as step -> metric -> value.
-std::map<long, std::map<std::string, double>> read_metrics_steps(const fs::path& file) {
-  const std::optional<CsvTable> t = read_csv_table(file.string());
-  if (!t || t->header.empty()) throw InputError(file.string() + ": cannot be read");
-  const int step_col = t->col("step");
-  if (step_col < 0) throw InputError(file.string() + ": has no step column");
+// A run folder's metrics.csv as step -> metric -> value (empty cells left out).
+std::map<long, std::map<std::string, double>> read_metrics_steps(const fs::path& run_dir) {
+  const MetricsTable t = read_run_metrics(run_dir.string());
+  const int step_col = t.col("step");
   std::map<long, std::map<std::string, double>> out;
-  for (std::size_t r = 0; r < t->rows.size(); ++r) {
-    const json step = value_json(t->at(r, step_col));
-    if (!step.is_number())
-      throw InputError(file.string() + ": bad step '" + t->at(r, step_col) + "'");
-    auto& row = out[static_cast<long>(step.get<double>())];
-    for (std::size_t c = 0; c < t->header.size(); ++c) {
-      const json v = value_json(t->at(r, static_cast<int>(c)));
-      if (static_cast<int>(c) != step_col && v.is_number()) row[t->header[c]] = v.get<double>();
+  for (std::size_t r = 0; r < t.values.size(); ++r) {
+    auto& row = out[static_cast<long>(t.value(r, step_col))];
+    for (std::size_t c = 0; c < t.csv.header.size(); ++c) {
+      const double v = t.value(r, static_cast<int>(c));
+      if (static_cast<int>(c) != step_col && !std::isnan(v)) row[t.csv.header[c]] = v;
     }
   }
   return out;
@@ -397,44 +390,35 @@ std::string point_label(const json& coords) {
 ExperimentTable load_experiment_table(const std::string& dir) {
   const fs::path root(dir);
   ExperimentTable t;
-  std::error_code ec;
-  if (!fs::exists(root / "runs.csv", ec)) {
-    if (!run_folder_complete(dir))
+  const std::optional<json> config = read_folder_config(dir);
+  // A sweep's config.json names its command; a run's does not.
+  if (!config || !config->contains("command")) {
+    const std::optional<RunSummary> summary = read_run_summary(dir);
+    if (!summary)
       throw InputError(dir + ": not a complete run folder (no summary.json) nor a sweep folder");
     ExperimentPoint p;
     p.runs_total = 1;
-    std::ifstream in(root / "summary.json");
-    json summary;
-    try {
-      in >> summary;
-    } catch (const std::exception&) {
-      throw InputError(dir + "/summary.json: not valid JSON");
-    }
-    if (summary.value("status", "ok") == "ok") {
+    if (summary->status == RunStatus::kOk) {
       std::map<long, std::map<std::string, std::pair<double, long>>> sums;
       std::map<long, long> step_runs;
-      add_run(p, read_metrics_steps(root / "metrics.csv"), sums, step_runs);
+      add_run(p, read_metrics_steps(root), sums, step_runs);
       finish_point(p, sums, step_runs);
     }
     t.points.push_back(std::move(p));
     return t;
   }
-  const std::optional<CsvTable> runs = read_csv_table((root / "runs.csv").string());
-  if (!runs || runs->header.empty()) throw InputError(dir + "/runs.csv: cannot be read");
-  const int id_col = runs->col("run_id"), repeat_col = runs->col("repeat"),
-            status_col = runs->col("status");
-  if (id_col < 0 || repeat_col < 0 || status_col < repeat_col)
-    throw InputError(dir + "/runs.csv: expected run_id, repeat, the axes and status columns");
-  for (int c = repeat_col + 1; c < status_col; ++c) t.axes.push_back(runs->header[c]);
+  const std::optional<SweepRuns> runs = read_sweep_runs(dir, *config);
+  if (!runs) throw InputError(dir + ": no runs.csv (a sweep not merged yet? run sih merge)");
+  t.axes = runs->axes;
   struct Acc {
     std::map<long, std::map<std::string, std::pair<double, long>>> sums;
     std::map<long, long> step_runs;
   };
   std::vector<Acc> accs;
-  for (std::size_t r = 0; r < runs->rows.size(); ++r) {
+  for (std::size_t r = 0; r < runs->csv.rows.size(); ++r) {
     json coords = json::object();
-    for (int c = repeat_col + 1; c < status_col; ++c)
-      coords[runs->header[c]] = value_json(runs->at(r, c));
+    for (std::size_t a = 0; a < t.axes.size(); ++a)
+      coords[t.axes[a]] = value_json(runs->csv.at(r, runs->axis_cols[a]));
     ExperimentPoint* p = const_cast<ExperimentPoint*>(point_with(t, coords));
     if (!p) {
       t.points.emplace_back();
@@ -444,8 +428,8 @@ ExperimentTable load_experiment_table(const std::string& dir) {
     }
     Acc& acc = accs[static_cast<std::size_t>(p - t.points.data())];
     ++p->runs_total;
-    if (runs->at(r, status_col) != "ok") continue;
-    add_run(*p, read_metrics_steps(root / "runs" / runs->at(r, id_col) / "metrics.csv"), acc.sums,
+    if (runs->status[r] != RunStatus::kOk) continue;
+    add_run(*p, read_metrics_steps(root / "runs" / runs->csv.at(r, runs->id_col)), acc.sums,
             acc.step_runs);
   }
   for (std::size_t i = 0; i < t.points.size(); ++i)

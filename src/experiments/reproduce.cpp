@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -17,8 +17,8 @@
 #include "sih/experiments/run.hpp"
 #include "sih/experiments/sweep.hpp"
 #include "sih/formats/array_io.hpp"
-#include "sih/formats/csv_table.hpp"
 #include "sih/rundir/output.hpp"
+#include "sih/rundir/run_folder.hpp"
 
 namespace sih {
 
@@ -136,24 +136,15 @@ bool complete(const Planned& p) {
 // The runs' wall times as the folder records them (summary.json, or runs.csv of a sweep),
 // summed: what an experiment cost when it ran, also when this invocation reused it.
 double recorded_run_time(const std::string& dir) {
-  const fs::path root(dir);
-  if (const auto runs = read_csv_table((root / "runs.csv").string())) {
-    const int c = runs->col("wall_time_s");
-    double sum = 0;
-    for (std::size_t r = 0; r < runs->rows.size(); ++r) {
-      const std::string cell = runs->at(r, c);
-      if (!cell.empty()) sum += std::strtod(cell.c_str(), nullptr);
-    }
-    return sum;
+  const std::optional<nlohmann::json> config = read_folder_config(dir);
+  double sum = 0;
+  if (config && config->contains("command")) {
+    if (const auto runs = read_sweep_runs(dir, *config))
+      for (const double w : runs->wall_s) sum += std::isnan(w) ? 0 : w;
+  } else if (const auto summary = read_run_summary(dir)) {
+    sum = std::isnan(summary->wall_time_s) ? 0 : summary->wall_time_s;
   }
-  std::ifstream in(root / "summary.json");
-  try {
-    nlohmann::json summary;
-    in >> summary;
-    return summary.value("wall_time_s", 0.0);
-  } catch (const std::exception&) {
-    return 0;
-  }
+  return sum;
 }
 
 ExperimentTable plan_grid(const PaperExperiment& e) { return plan_experiment(e).grid; }
@@ -177,6 +168,20 @@ std::vector<PaperExperiment> load_paper_experiments(const std::string& dir, bool
                                      out.back().name, out[i].file));
   }
   return out;
+}
+
+const char* experiment_state_name(ExperimentState state) {
+  switch (state) {
+    case ExperimentState::kRun:
+      return "run";
+    case ExperimentState::kReused:
+      return "reused";
+    case ExperimentState::kNotRun:
+      return "not run";
+    case ExperimentState::kFailed:
+      return "failed";
+  }
+  return "failed";
 }
 
 std::string default_paper_configs_dir() {

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <iostream>
 
@@ -16,6 +15,7 @@
 #include "sih/experiments/init_from.hpp"
 #include "sih/rundir/checkpoint_writer.hpp"
 #include "sih/rundir/output.hpp"
+#include "sih/rundir/run_folder.hpp"
 #include "sih/train/trainer.hpp"
 
 extern "C" void openblas_set_num_threads(int);
@@ -151,16 +151,14 @@ RunOutcome run_experiment(const RunRequest& req) {
   out.id = run_id(c, req.seeds);
   const std::string parent = req.out_parent.empty() ? c.out_dir : req.out_parent;
   out.dir = (fs::path(parent) / out.id).string();
-  if (!req.force && run_folder_complete(out.dir)) {
-    out.skipped = true;
-    std::ifstream in(fs::path(out.dir) / "summary.json");
-    try {
-      out.summary = nlohmann::json::parse(in);
-      out.status = run_status_from_name(out.summary.value("status", "ok"));
-    } catch (const std::exception&) {
-      out.skipped = false;  // unreadable summary: recompute below
+  if (!req.force) {
+    // A malformed summary.json is an InputError naming it: --force recomputes the run.
+    if (const auto summary = read_run_summary(out.dir)) {
+      out.skipped = true;
+      out.summary = summary->json;
+      out.status = summary->status;
+      return out;
     }
-    if (out.skipped) return out;
   }
   check_memory_fits(c);
   configure_threads(c.threads);

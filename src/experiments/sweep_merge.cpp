@@ -5,26 +5,19 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <numeric>
 
 #include "sih/core/metrics_schema.hpp"
 #include "sih/experiments/sweep.hpp"
 #include "sih/formats/array_io.hpp"
-#include "sih/formats/csv_table.hpp"
 #include "sih/rundir/output.hpp"
+#include "sih/rundir/run_folder.hpp"
 
 namespace fs = std::filesystem;
 
 namespace sih {
 namespace {
-
-CsvTable read_metrics(const std::string& path) {
-  std::optional<CsvTable> t = read_csv_table(path);
-  if (!t) throw std::runtime_error(path + ": cannot open");
-  return std::move(*t);
-}
 
 // Mean and population standard deviation (ddof = 0, as np.std in the reference's plots).
 std::pair<double, double> mean_std(const std::vector<double>& v) {
@@ -42,10 +35,6 @@ std::string cell(double v) { return std::isfinite(v) ? format_number(v) : std::s
 std::string coord_text(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();
   return v.dump();  // shortest round-trip form: 0.1, not 0.10000000000000001
-}
-
-double table_value(const std::vector<std::string>& row, int c) {
-  return c >= 0 && c < static_cast<int>(row.size()) && !row[c].empty() ? std::stod(row[c]) : NAN;
 }
 
 // Average ranks (1-based), ties sharing the mean of their positions.
@@ -78,7 +67,7 @@ struct Group {
   nlohmann::json coords;
   long total = 0;
   std::vector<nlohmann::json> finals;  // summary "final" of each finished ok run
-  std::vector<CsvTable> tables;        // metrics.csv of each finished ok run
+  std::vector<MetricsTable> tables;    // metrics.csv of each finished ok run
 };
 
 std::string final_per_point(const std::vector<std::string>& swept,
@@ -135,12 +124,12 @@ std::string per_step(const std::vector<std::string>& swept, const std::vector<st
       const int cs = t.col("step");
       std::vector<int> cols;
       for (const auto& c : ms) cols.push_back(t.col(c));
-      for (const auto& r : t.rows) {
-        StepData& sd = by_step[std::stol(r.at(cs))];
+      for (std::size_t r = 0; r < t.values.size(); ++r) {
+        StepData& sd = by_step[static_cast<long>(t.value(r, cs))];
         sd.values.resize(ms.size());
         ++sd.runs;
         for (std::size_t k = 0; k < ms.size(); ++k) {
-          const double v = table_value(r, cols[k]);
+          const double v = t.value(r, cols[k]);
           if (std::isfinite(v)) sd.values[k].push_back(v);
         }
       }
@@ -219,16 +208,17 @@ std::string final_table(const std::vector<std::string>& swept,
     const Group& g = groups[key];
     long last = -1;
     for (const auto& t : g.tables)
-      if (!t.rows.empty()) last = std::max(last, std::stol(t.rows.back().at(t.col("step"))));
+      if (!t.values.empty())
+        last = std::max(last, static_cast<long>(t.value(t.values.size() - 1, t.col("step"))));
     if (last < 0) continue;  // no finished run at this point
     std::vector<std::vector<double>> values(ms.size());
     long used = 0;
     for (const auto& t : g.tables) {
-      for (const auto& r : t.rows) {
-        if (std::stol(r.at(t.col("step"))) != last) continue;
+      for (std::size_t r = 0; r < t.values.size(); ++r) {
+        if (static_cast<long>(t.value(r, t.col("step"))) != last) continue;
         ++used;
         for (std::size_t k = 0; k < ms.size(); ++k) {
-          const double v = table_value(r, t.col(ms[k]));
+          const double v = t.value(r, t.col(ms[k]));
           if (std::isfinite(v)) values[k].push_back(v);
         }
       }
@@ -324,15 +314,10 @@ double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y)
 MergeOutcome merge_sweep(const std::string& sweep_dir) {
   const fs::path root(sweep_dir);
   const fs::path cfg_path = root / "config.json";
-  if (!fs::is_regular_file(cfg_path))
+  const std::optional<nlohmann::json> config = read_folder_config(sweep_dir);
+  if (!config)
     throw InputError(fmt::format("{}: not a sih sweep folder (no config.json)", sweep_dir));
-  nlohmann::json cfg;
-  try {
-    std::ifstream in(cfg_path);
-    cfg = nlohmann::json::parse(in);
-  } catch (const std::exception& e) {
-    throw InputError(fmt::format("{}: unreadable JSON: {}", cfg_path.string(), e.what()));
-  }
+  const nlohmann::json& cfg = *config;
   if (!cfg.contains("runs") || !cfg.contains("swept") || !cfg.contains("command") ||
       !cfg["command"].is_string())
     throw InputError(
@@ -353,6 +338,8 @@ MergeOutcome merge_sweep(const std::string& sweep_dir) {
   std::map<std::string, Group> groups;
   std::vector<nlohmann::json> finals;  // every finished ok run, for the correlations
   const bool needs_tables = kind.aggregate != AggregateShape::kFinalPerPoint;
+  std::string first_error;
+  long unreadable = 0;
 
   for (const auto& run : cfg["runs"]) {
     ++m.total;
@@ -365,32 +352,38 @@ MergeOutcome merge_sweep(const std::string& sweep_dir) {
     Group& g = groups[key];
     ++g.total;
     const fs::path dir = root / "runs" / run["id"].get<std::string>();
-    if (!run_folder_complete(dir.string())) {
-      ++m.missing;
-      continue;
-    }
-    nlohmann::json summary;
+    // A run whose files cannot be read counts as missing, its error kept for the end: the
+    // merge still writes what the readable runs give, then the command exits 2 naming the file.
+    std::optional<RunSummary> summary;
+    std::optional<MetricsTable> metrics;
     try {
-      std::ifstream in(dir / "summary.json");
-      summary = nlohmann::json::parse(in);
-    } catch (const std::exception&) {
+      summary = read_run_summary(dir.string());
+      if (summary && summary->status == RunStatus::kOk && needs_tables)
+        metrics = read_run_metrics(dir.string());
+    } catch (const InputError& e) {
+      if (first_error.empty()) first_error = e.what();
+      ++unreadable;
+      summary.reset();
+    }
+    if (!summary) {
       ++m.missing;
       continue;
     }
     ++m.complete;
-    const std::string status = summary.value("status", "ok");
-    if (status != "ok") ++m.diverged;
+    const bool ok = summary->status == RunStatus::kOk;
+    if (!ok) ++m.diverged;
     runs_csv += run["id"].get<std::string>() + "," + std::to_string(run["repeat"].get<long>());
     for (const auto& s : swept) runs_csv += "," + coord_text(run[s]);
-    runs_csv += "," + status + "," + cell(summary.value("wall_time_s", NAN));
-    const nlohmann::json fin = summary.value("final", nlohmann::json::object());
+    runs_csv +=
+        "," + std::string(run_status_name(summary->status)) + "," + cell(summary->wall_time_s);
+    const nlohmann::json& fin = summary->final;
     for (const auto& c : metric_cols)
       runs_csv += "," + (fin.contains(c) ? cell(fin[c].get<double>()) : std::string());
     runs_csv += '\n';
-    if (status != "ok") continue;  // diverged runs are listed, not aggregated
+    if (!ok) continue;  // diverged runs are listed, not aggregated
     g.finals.push_back(fin);
     finals.push_back(fin);
-    if (needs_tables) g.tables.push_back(read_metrics((dir / "metrics.csv").string()));
+    if (metrics) g.tables.push_back(std::move(*metrics));
   }
 
   std::string agg;
@@ -413,6 +406,9 @@ MergeOutcome merge_sweep(const std::string& sweep_dir) {
   write_file_atomic((root / "runs.csv").string(), runs_csv);
   write_file_atomic((root / "aggregate.csv").string(), agg);
   write_file_atomic((root / "correlations.csv").string(), correlations(finals));
+  if (unreadable > 0)
+    throw InputError(fmt::format("{} (merged {}/{} runs; {} unreadable counted as missing)",
+                                 first_error, m.complete, m.total, unreadable));
   return m;
 }
 

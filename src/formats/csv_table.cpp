@@ -1,6 +1,7 @@
 #include "sih/formats/csv_table.hpp"
 
 #include <fstream>
+#include <sstream>
 
 namespace sih {
 namespace {
@@ -32,9 +33,9 @@ std::string CsvTable::at(std::size_t r, int c) const {
   return c >= 0 && static_cast<std::size_t>(c) < rows[r].size() ? rows[r][c] : "";
 }
 
-std::optional<CsvTable> read_csv_table(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
+namespace {
+
+CsvTable parse_lines(std::istream& in) {
   CsvTable t;
   std::string line;
   if (!std::getline(in, line)) return t;
@@ -44,6 +45,19 @@ std::optional<CsvTable> read_csv_table(const std::string& path) {
     t.rows.push_back(split_commas(line));
   }
   return t;
+}
+
+}  // namespace
+
+std::optional<CsvTable> read_csv_table(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  return parse_lines(in);
+}
+
+CsvTable parse_csv_table(const std::string& text) {
+  std::istringstream in(text);
+  return parse_lines(in);
 }
 
 }  // namespace sih

@@ -22,6 +22,7 @@
 #include "sih/base/types.hpp"
 #include "sih/experiments/sweep.hpp"
 #include "sih/formats/csv_table.hpp"
+#include "sih/rundir/run_folder.hpp"
 
 extern char** environ;
 
@@ -61,17 +62,9 @@ void require_columns(const fs::path& p, const CsvTable& table,
 }
 
 nlohmann::json read_config(const fs::path& dir) {
-  const fs::path p = dir / "config.json";
-  if (!is_file(p)) throw InputError(dir.string() + ": no config.json (not a complete sih folder)");
-  std::ifstream in(p);
-  nlohmann::json j;
-  try {
-    in >> j;
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(p.string() + ": not valid JSON (" + e.what() + ")");
-  }
-  if (!j.is_object()) throw InputError(p.string() + ": not a JSON object");
-  return j;
+  std::optional<nlohmann::json> j = read_folder_config(dir.string());
+  if (!j) throw InputError(dir.string() + ": no config.json (not a complete sih folder)");
+  return std::move(*j);
 }
 
 Folder classify(const fs::path& dir) {
@@ -134,7 +127,9 @@ Folder classify(const fs::path& dir) {
     throw InputError(has_aggregate ? d + "/config.json: no \"command\" (a sweep folder needs it)"
                                    : d + ": no metrics.csv (an unfinished run?)");
   }
-  require_columns(dir / "metrics.csv", read_csv(dir / "metrics.csv"), {"step"});
+  // Every cell checked here: gnuplot would draw a malformed file without a word.
+  if (read_run_metrics(d).csv.rows.empty())
+    throw InputError((dir / "metrics.csv").string() + ": header only, no rows");
   return {};
 }
 

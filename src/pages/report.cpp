@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -22,6 +21,7 @@
 #include "sih/formats/array_io.hpp"
 #include "sih/formats/csv_table.hpp"
 #include "sih/pages/plot.hpp"
+#include "sih/rundir/run_folder.hpp"
 
 namespace sih {
 
@@ -69,19 +69,6 @@ Table read_table(const fs::path& p) {
   if (!t) throw InputError(p.string() + ": cannot be read");
   if (t->header.empty()) throw InputError(p.string() + ": empty (no header line)");
   return std::move(*t);
-}
-
-json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw InputError(p.string() + ": cannot be read");
-  json j;
-  try {
-    in >> j;
-  } catch (const json::exception& e) {
-    throw InputError(p.string() + ": not valid JSON (" + e.what() + ")");
-  }
-  if (!j.is_object()) throw InputError(p.string() + ": not a JSON object");
-  return j;
 }
 
 // A cell as shown: numbers with 5 significant digits, empty as an em dash, text escaped.
@@ -308,9 +295,10 @@ std::string meta_table(const std::vector<std::pair<std::string, std::string>>& r
 
 std::string run_page(const fs::path& dir, const json& config,
                      const std::vector<std::string>& pngs) {
-  const json summary =
-      is_file(dir / "summary.json") ? read_json(dir / "summary.json") : json::object();
-  const Table metrics = read_table(dir / "metrics.csv");
+  const std::optional<RunSummary> run_summary = read_run_summary(dir.string());
+  const json summary = run_summary ? run_summary->json : json::object();
+  const MetricsTable metrics_table = read_run_metrics(dir.string());
+  const Table& metrics = metrics_table.csv;
   const std::string id =
       config.contains("id") ? json_value_text(config["id"]) : dir.filename().string();
   std::ostringstream o;
@@ -318,12 +306,12 @@ std::string run_page(const fs::path& dir, const json& config,
   o << "<h1>sih run " << html_escape(id) << "</h1>\n";
   std::vector<std::pair<std::string, std::string>> meta = {
       {"folder", fs::absolute(dir).lexically_normal().string()},
-      {"status", summary.contains("status") ? json_value_text(summary["status"]) : "unknown"},
+      {"status", run_summary ? run_status_name(run_summary->status) : "unknown"},
       {"sih version (run)",
        config.contains("sih_version") ? json_value_text(config["sih_version"]) : "unknown"},
       {"sih version (report)", kVersion}};
-  if (summary.contains("wall_time_s") && summary["wall_time_s"].is_number())
-    meta.emplace_back("wall time", duration_text(summary["wall_time_s"].get<double>()));
+  if (run_summary && !std::isnan(run_summary->wall_time_s))
+    meta.emplace_back("wall time", duration_text(run_summary->wall_time_s));
   if (summary.contains("steps")) meta.emplace_back("steps", json_value_text(summary["steps"]));
   if (summary.contains("diverged_step") && !summary["diverged_step"].is_null())
     meta.emplace_back("diverged at step", json_value_text(summary["diverged_step"]));
@@ -366,18 +354,16 @@ std::string sweep_page(const fs::path& dir, const json& config, std::vector<std:
   const std::string id =
       config.contains("id") ? json_value_text(config["id"]) : dir.filename().string();
   const std::string command = json_value_text(config["command"]);
-  Table runs;
-  if (is_file(dir / "runs.csv")) runs = read_table(dir / "runs.csv");
+  const std::optional<SweepRuns> sweep_runs = read_sweep_runs(dir.string(), config);
+  const Table runs = sweep_runs ? sweep_runs->csv : Table{};
   const long planned = config.contains("runs") && config["runs"].is_array()
                            ? static_cast<long>(config["runs"].size())
                            : -1;
   std::map<std::string, long> by_status;
   double wall = 0;
-  const int st = runs.col("status"), wt = runs.col("wall_time_s");
-  for (std::size_t r = 0; r < runs.rows.size(); ++r) {
-    ++by_status[runs.at(r, st)];
-    const std::string w = runs.at(r, wt);
-    if (!w.empty()) wall += std::strtod(w.c_str(), nullptr);
+  for (std::size_t r = 0; sweep_runs && r < runs.rows.size(); ++r) {
+    ++by_status[run_status_name(sweep_runs->status[r])];
+    if (!std::isnan(sweep_runs->wall_s[r])) wall += sweep_runs->wall_s[r];
   }
   std::string status;
   for (const auto& [k, v] : by_status)
@@ -399,8 +385,11 @@ std::string sweep_page(const fs::path& dir, const json& config, std::vector<std:
 
   // The axes: swept columns and their distinct values in plan order.
   std::vector<std::string> swept;
-  if (config.contains("swept") && config["swept"].is_array())
-    for (const auto& s : config["swept"]) swept.push_back(json_value_text(s));
+  if (sweep_runs) {
+    swept = sweep_runs->axes;
+  } else {  // read_sweep_runs checked that "swept" is a list of names
+    for (const auto& s : config["swept"]) swept.push_back(s.get<std::string>());
+  }
   o << "<h2>Axes</h2>\n<table class=\"kv\">\n<tr><th>axis</th><th>values</th><th>count</th></tr>\n";
   for (const auto& axis : swept) {
     std::vector<std::string> values;
@@ -529,9 +518,9 @@ ReportResult write_report(const std::string& dir_arg, const std::string& scripts
   std::error_code ec;
   if (!fs::exists(dir, ec)) throw InputError(d + ": no such folder");
   if (!fs::is_directory(dir, ec)) throw InputError(d + ": not a folder");
-  if (!is_file(dir / "config.json"))
-    throw InputError(d + ": not a sih run or sweep folder (no config.json)");
-  const json config = read_json(dir / "config.json");
+  const std::optional<json> read_config = read_folder_config(d);
+  if (!read_config) throw InputError(d + ": not a sih run or sweep folder (no config.json)");
+  const json& config = *read_config;
   const bool sweep = config.contains("command");
   if (sweep) {
     const std::string command = json_value_text(config["command"]);

@@ -88,7 +88,7 @@ std::string reproduce_index_html(const ReproduceOutcome& r, const ReproduceOptio
        "(docs/REPRODUCE.md). A claim holds when the measurement, the mean over the runs of a "
        "grid point, passes its test at every point it is about.</p>\n";
   long not_run = 0;
-  for (const auto& out : r.outcomes) not_run += out.state == "not run" ? 1 : 0;
+  for (const auto& out : r.outcomes) not_run += out.state == ExperimentState::kNotRun ? 1 : 0;
   o << "<table class=\"meta\">\n";
   const auto row = [&](const std::string& k, const std::string& v) {
     o << "<tr><th>" << html_escape(k) << "</th><td>" << html_escape(v) << "</td></tr>\n";
@@ -117,7 +117,8 @@ std::string reproduce_index_html(const ReproduceOutcome& r, const ReproduceOptio
     if (out.claims.empty()) {
       o << "<tr><td><a href=\"#" << html_escape(e.name) << "\">" << html_escape(e.name)
         << "</a></td><td class=\"missing\">" << e.claims.size() << " claim(s)</td><td>"
-        << html_escape(out.state == "failed" ? "failed: " + out.error : out.state)
+        << html_escape(out.state == ExperimentState::kFailed ? "failed: " + out.error
+                                                             : experiment_state_name(out.state))
         << "</td></tr>\n";
       continue;
     }
@@ -140,10 +141,11 @@ std::string reproduce_index_html(const ReproduceOutcome& r, const ReproduceOptio
     row("config", ec || shown.rfind("..", 0) == 0 ? e.file : shown);
     row("kind", e.kind + " (" + std::to_string(out.runs) + (out.runs == 1 ? " run)" : " runs)"));
     if (!e.paper.empty()) row("in the paper", e.paper);
-    row("state", out.state == "run"      ? "run now, " + duration_text(out.wall_time_s)
-                 : out.state == "failed" ? "failed: " + out.error
-                 : out.state == "reused" ? "reused (complete from an earlier invocation)"
-                                         : out.state);
+    row("state", out.state == ExperimentState::kRun ? "run now, " + duration_text(out.wall_time_s)
+                 : out.state == ExperimentState::kFailed ? "failed: " + out.error
+                 : out.state == ExperimentState::kReused
+                     ? "reused (complete from an earlier invocation)"
+                     : experiment_state_name(out.state));
     if (out.run_time_s > 0)
       row("run time", duration_text(out.run_time_s) +
                           (out.runs > 1 ? " (the runs' wall times summed; a sweep runs them in "

@@ -19,14 +19,6 @@
 
 namespace sih {
 
-const char* run_status_name(RunStatus status) {
-  return status == RunStatus::kOk ? "ok" : "diverged";
-}
-
-RunStatus run_status_from_name(const std::string& name) {
-  return name == "ok" ? RunStatus::kOk : RunStatus::kDiverged;
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;

@@ -260,6 +260,23 @@ TEST(Claims, TableOfARealSweepIsTheMeanOfItsRuns) {
   const test::Csv m = test::read_csv(run.dir + "/metrics.csv");
   EXPECT_EQ(single.points[0].means.at(2).at("alpha_hill"), std::stod(m.at(2, "alpha_hill")));
   EXPECT_THROW(load_experiment_table(tmp / "nothing"), InputError);
+
+  // The axes are found by name (config.json's "swept"), not by position: the same table from
+  // runs.csv with its columns in reverse order, the axis after status.
+  const test::Csv runs = test::read_csv(plan.dir + "/runs.csv");
+  std::string reversed;
+  for (std::size_t c = runs.header.size(); c-- > 0;) reversed += runs.header[c] + (c ? "," : "\n");
+  for (const auto& row : runs.rows)
+    for (std::size_t c = row.size(); c-- > 0;) reversed += row[c] + (c ? "," : "\n");
+  test::write_text(plan.dir + "/runs.csv", reversed);
+  const ExperimentTable r = load_experiment_table(plan.dir);
+  ASSERT_EQ(r.axes, t.axes);
+  ASSERT_EQ(r.points.size(), t.points.size());
+  for (std::size_t i = 0; i < t.points.size(); ++i) {
+    EXPECT_EQ(r.points[i].coords, t.points[i].coords);
+    EXPECT_EQ(r.points[i].runs_used, t.points[i].runs_used);
+    EXPECT_EQ(r.points[i].means, t.points[i].means);
+  }
 }
 
 TEST(Reproduce, EndToEndPageClaimsResumeAndOnly) {

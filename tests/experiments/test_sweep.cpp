@@ -94,6 +94,13 @@ TEST(Sweep, BulkLrGroupsAndSharesTheStartPerRepeat) {
   const Csv agg = read_csv(plan.dir + "/aggregate.csv");
   ASSERT_EQ(runs.rows.size(), 12u);
   ASSERT_EQ(agg.rows.size(), 4u);
+  // Each run's wall time is summary.json's double exactly: no float on the way rounds it.
+  for (std::size_t r = 0; r < runs.rows.size(); ++r) {
+    const auto summary = nlohmann::json::parse(
+        test::read_text(plan.dir + "/runs/" + runs.at(r, "run_id") + "/summary.json"));
+    EXPECT_EQ(std::stod(runs.at(r, "wall_time_s")), summary.at("wall_time_s").get<double>())
+        << runs.at(r, "run_id");
+  }
   for (std::size_t g = 0; g < agg.rows.size(); ++g) {
     EXPECT_EQ(agg.at(g, "runs_used"), "3");
     for (const char* metric :

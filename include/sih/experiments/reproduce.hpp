@@ -71,13 +71,19 @@ struct ReproduceOptions {
   const std::atomic<int>* cancel = nullptr;
 };
 
+// What became of an experiment in this invocation: run now, reused (its folder complete from
+// before), not run (not selected and not complete), failed.
+enum class ExperimentState { kRun, kReused, kNotRun, kFailed };
+const char* experiment_state_name(ExperimentState state);  // "run", "reused", "not run", "failed"
+
 struct ExperimentOutcome {
   const PaperExperiment* experiment = nullptr;
-  std::string dir;         // its run or sweep folder, empty when not run
-  std::string state;       // "run", "reused" (complete before), "not run", "failed"
-  std::string error;       // why it failed
-  double wall_time_s = 0;  // this invocation
-  double run_time_s = 0;   // the runs' own wall times as recorded in the folder, summed
+  std::string dir;  // its run or sweep folder, empty when not run
+  ExperimentState state = ExperimentState::kNotRun;
+  std::string error;         // why it failed
+  bool input_error = false;  // it failed on bad input (a malformed file): exit 2
+  double wall_time_s = 0;    // this invocation
+  double run_time_s = 0;     // the runs' own wall times as recorded in the folder, summed
   long runs = 0;
   std::vector<std::string> figures;  // paths relative to the index page
   std::vector<ClaimResult> claims;
@@ -90,7 +96,8 @@ struct ReproduceOutcome {
   std::string claims_csv;
   double wall_time_s = 0;
   long claims_checked = 0, claims_held = 0;
-  bool failed = false;  // an experiment could not be run
+  bool failed = false;       // an experiment could not be run
+  bool input_error = false;  // one failed on bad input, e.g. a malformed file of its folder
 };
 
 // <folder of the executable>/../configs/paper when it exists, else the source tree's.

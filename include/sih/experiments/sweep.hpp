@@ -131,7 +131,8 @@ struct MergeOutcome {
   long total = 0, complete = 0, missing = 0, diverged = 0;
 };
 // Builds runs.csv, aggregate.csv and correlations.csv of a sweep folder from its config.json
-// and run folders.
+// and run folders. A run whose summary.json or metrics.csv cannot be read counts as missing;
+// the files are written from the other runs, then InputError names the first such file.
 MergeOutcome merge_sweep(const std::string& sweep_dir);
 
 // Rank correlations, as scipy.stats computes them: Spearman's rho (Pearson correlation of

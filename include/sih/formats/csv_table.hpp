@@ -19,5 +19,7 @@ struct CsvTable {
 // nullopt when the file cannot be opened. Carriage returns are dropped and blank lines
 // skipped.
 std::optional<CsvTable> read_csv_table(const std::string& path);
+// The same for text already read (the run-folder reader reads files itself to report errors).
+CsvTable parse_csv_table(const std::string& text);
 
 }  // namespace sih

@@ -10,13 +10,9 @@
 #include "sih/core/checkpoint_sink.hpp"
 #include "sih/core/config.hpp"
 #include "sih/core/data.hpp"
+#include "sih/core/run_status.hpp"
 
 namespace sih {
-
-// How a run ended. A diverged run is a result (recorded in summary.json), not an error.
-enum class RunStatus { kOk, kDiverged };
-const char* run_status_name(RunStatus status);            // "ok" | "diverged"
-RunStatus run_status_from_name(const std::string& name);  // unknown names: kDiverged
 
 struct TrainResult {
   RunStatus status = RunStatus::kOk;
