@@ -275,7 +275,7 @@ const std::vector<FieldSpec>& field_table() {
               "passes over the train set")
           .after_start(),
       integer("probe_freq_steps", &Config::probe_freq_steps, greater_than(0),
-              "steps between checkpoints (plus one at step 0)")
+              "steps between checkpoints (plus step 0 and the last step)")
           .after_start(),
       boolean("lightweight", &Config::lightweight, "skip the full spectrum data at checkpoints"),
       boolean("probe_weights", &Config::probe_weights, "alignment and spectra of W at checkpoints"),

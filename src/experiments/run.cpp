@@ -196,6 +196,10 @@ RunOutcome run_experiment(const RunRequest& req) {
   summary["timings_s"] = r.timings_s;
   summary["notes"] = r.notes;
   summary["checkpoints"] = writer.metrics().size();
+  // The step "final" was measured at (the last step trained, or the last checkpoint before a
+  // divergence).
+  summary["final_step"] = writer.metrics().empty() ? nlohmann::json(nullptr)
+                                                   : nlohmann::json(writer.metrics().back().step);
   summary["final"] = writer.metrics().empty() ? nlohmann::json::object()
                                               : metrics_to_json(writer.metrics().back());
   summary["sih_version"] = kVersion;

@@ -75,10 +75,7 @@ int cores_of(const Config& c) { return c.threads > 0 ? c.threads : omp_get_num_p
 // Fixed costs that the flop count misses, measured on small sweeps here: starting a run and
 // writing its folder (~5 ms), and a checkpoint's serial work and files (~2 ms).
 double overhead_seconds(const Config& c) {
-  const double checkpoints =
-      std::floor(static_cast<double>(c.total_steps()) / static_cast<double>(c.probe_freq_steps)) +
-      1;
-  return 0.005 + 0.002 * checkpoints;
+  return 0.005 + 0.002 * static_cast<double>(c.checkpoint_count());
 }
 
 }  // namespace
@@ -92,9 +89,8 @@ double estimated_training_flops(const Config& c) {
 double estimated_run_flops(const Config& c) {
   const double n = static_cast<double>(c.n), d = static_cast<double>(c.d),
                h = static_cast<double>(c.h);
-  const double steps = static_cast<double>(c.total_steps());
   double flops = estimated_training_flops(c);
-  const double checkpoints = std::floor(steps / static_cast<double>(c.probe_freq_steps)) + 1;
+  const double checkpoints = static_cast<double>(c.checkpoint_count());
   double per_checkpoint = 0;
   const double m = std::min(h, d), big = std::max(h, d);
   if (c.probe_weights) per_checkpoint += m * m * big + 4 * m * m * m;  // Gram, eigensolve
