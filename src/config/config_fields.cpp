@@ -431,13 +431,22 @@ nlohmann::json config_to_json(const Config& config) {
   return out;
 }
 
-std::string stable_hash_hex(const std::string& text) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
-  for (unsigned char byte : text) {
-    hash ^= byte;
+void StableHash::update(const void* data, std::size_t size) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  std::uint64_t hash = hash_;
+  for (std::size_t i = 0; i < size; ++i) {
+    hash ^= bytes[i];
     hash *= 0x100000001b3ULL;  // FNV-1a 64 prime
   }
-  return fmt::format("{:016x}", hash);
+  hash_ = hash;
+}
+
+std::string StableHash::hex() const { return fmt::format("{:016x}", hash_); }
+
+std::string stable_hash_hex(const std::string& text) {
+  StableHash hash;
+  hash.update(text);
+  return hash.hex();
 }
 
 std::string config_id(const Config& config) {

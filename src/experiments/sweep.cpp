@@ -123,6 +123,9 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
         static_cast<long long>(total), grid, repeat, limits.max_runs));
 
   const bool repeat_inner = kind.repeat_innermost(plan.axes);
+  // init_from is not sweepable, but bias and fix_last_layer (which choose its files) are: one
+  // hash per distinct set of files, not one read of every file per run.
+  std::map<std::string, std::string> init_hashes;
   auto add_run = [&](const std::vector<std::size_t>& index, long r) {
     YAML::Node node = YAML::Clone(root);
     for (std::size_t k = 0; k < plan.axes.size(); ++k) {
@@ -145,7 +148,15 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
       if (a.changes_start) in.start_coords[a.key] = run.coords[a.column];
     }
     run.seeds = kind.seeds(in);
-    run.id = run_id(run.config, run.seeds);
+    if (!run.config.init_from.empty()) {
+      std::string files;
+      for (const auto& name : init_from_arrays(run.config)) files += name + ",";
+      auto it = init_hashes.find(files);
+      if (it == init_hashes.end())
+        it = init_hashes.emplace(files, init_from_hash(run.config)).first;
+      run.init_from_hash = it->second;
+    }
+    run.id = run_id(run.config, run.seeds, run.init_from_hash);
     run.repeat = r;
     run.start_group = start_group_key(run.config, run.seeds);
     plan.runs.push_back(std::move(run));
@@ -272,8 +283,9 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
     const Config& c = run.config;
     check_memory_fits(c);
     if (c.init_from.empty()) continue;
-    const std::string key = fmt::format("{}|{}|{}|{}|{}|{}", c.n, c.d, c.h, c.n_test,
-                                        c.fix_last_layer, c.precision == Precision::kFloat32);
+    const std::string key =
+        fmt::format("{}|{}|{}|{}|{}|{}|{}", c.n, c.d, c.h, c.n_test, c.fix_last_layer, c.bias,
+                    c.precision == Precision::kFloat32);
     if (std::find(checked.begin(), checked.end(), key) != checked.end()) continue;
     checked.push_back(key);
     if (c.precision == Precision::kFloat32)
@@ -382,6 +394,7 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
       req.extra_config = {{"sweep", extra}};
       req.start_cache = &start_cache;
       req.start_key = keys[i];
+      req.init_from_hash = run.init_from_hash;
       struct Release {
         StartCache& cache;
         const std::string& key;
