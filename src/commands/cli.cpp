@@ -16,6 +16,7 @@
 #include "sih/config/config_fields.hpp"
 #include "sih/config/config_input.hpp"
 #include "sih/core/config.hpp"
+#include "sih/experiments/init_from.hpp"
 #include "sih/experiments/run.hpp"
 #include "sih/experiments/sweep.hpp"
 #include "sih/pages/plot.hpp"
@@ -309,7 +310,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       }
       const sih::Config c = load_config(config_path, sets);
       nlohmann::json j = sih::config_to_json(c);
-      j["id"] = sih::config_id(c);
+      // The folder name `sih run` would use, init_from's arrays included.
+      const std::string init_hash = sih::init_from_hash(c);
+      if (!init_hash.empty()) j["init_from_hash"] = init_hash;
+      j["id"] = sih::run_id(c, std::nullopt, init_hash);
       out << j.dump(2) << std::endl;
       return 0;
     }

@@ -269,7 +269,7 @@ const std::vector<FieldSpec>& field_table() {
               "passes over the train set")
           .after_start(),
       integer("probe_freq_steps", &Config::probe_freq_steps, greater_than(0),
-              "steps between checkpoints (plus one at step 0)")
+              "steps between checkpoints (plus step 0 and the last step)")
           .after_start(),
       boolean("lightweight", &Config::lightweight, "skip the full spectrum data at checkpoints"),
       boolean("probe_weights", &Config::probe_weights, "alignment and spectra of W at checkpoints"),
@@ -400,13 +400,22 @@ nlohmann::json config_to_json(const Config& config) {
   return out;
 }
 
-std::string stable_hash_hex(const std::string& text) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
-  for (unsigned char byte : text) {
-    hash ^= byte;
+void StableHash::update(const void* data, std::size_t size) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  std::uint64_t hash = hash_;
+  for (std::size_t i = 0; i < size; ++i) {
+    hash ^= bytes[i];
     hash *= 0x100000001b3ULL;  // FNV-1a 64 prime
   }
-  return fmt::format("{:016x}", hash);
+  hash_ = hash;
+}
+
+std::string StableHash::hex() const { return fmt::format("{:016x}", hash_); }
+
+std::string stable_hash_hex(const std::string& text) {
+  StableHash hash;
+  hash.update(text);
+  return hash.hex();
 }
 
 std::string config_id(const Config& config) {

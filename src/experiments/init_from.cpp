@@ -2,11 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include "sih/base/text.hpp"
+#include "sih/config/config_fields.hpp"
 #include "sih/formats/array_io.hpp"
 
 namespace sih {
@@ -48,6 +52,46 @@ Mat<T> load_checked(const std::string& dir, const std::string& name, long rows, 
 
 }  // namespace
 
+std::vector<std::string> init_from_arrays(const Config& c) {
+  std::vector<std::string> names = {"beta", "W0", "a0"};
+  if (c.bias) names.emplace_back("b0");
+  names.insert(names.end(), {"X_train", "y_train"});
+  if (c.fix_last_layer) names.insert(names.end(), {"X_probe", "y_probe"});
+  names.insert(names.end(), {"X_test", "y_test"});
+  return names;
+}
+
+std::string init_from_hash(const Config& c) {
+  if (c.init_from.empty()) return {};
+  const std::string& dir = c.init_from;
+  if (!std::filesystem::is_directory(dir))
+    throw InputError(fmt::format("init_from: {}: not a folder", dir));
+  StableHash hash;
+  std::vector<char> buffer(std::size_t{1} << 20);
+  for (const std::string& name : init_from_arrays(c)) {
+    const std::string path = find_array(dir, name, true);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      throw InputError(fmt::format("init_from: {}: not a regular file", path));
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+      throw InputError(fmt::format("init_from: {}: cannot read: {}", path, std::strerror(errno)));
+    // The file's name is hashed with its bytes: beta.npy and beta.csv holding the same bytes
+    // are different inputs, and the size marks where one file ends and the next begins.
+    const auto size = std::filesystem::file_size(path, ec);
+    hash.update(
+        fmt::format("{}:{}:", std::filesystem::path(path).filename().string(), ec ? 0 : size));
+    while (in) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      hash.update(buffer.data(), static_cast<std::size_t>(in.gcount()));
+    }
+    if (in.bad())
+      throw InputError(fmt::format("init_from: {}: cannot read: {}", path, std::strerror(errno)));
+  }
+  return hash.hex();
+}
+
+// Reads the arrays init_from_arrays names: keep the two in step (the run id hashes that list).
 template <typename T>
 Problem<T> load_problem(const std::string& dir, const Config& c) {
   if (!std::filesystem::is_directory(dir))

@@ -24,10 +24,18 @@ namespace fs = std::filesystem;
 
 namespace sih {
 
+std::string run_id(const Config& config, const std::optional<RunSeeds>& seeds,
+                   const std::string& init_hash) {
+  std::string id = config_id(config);
+  if (seeds)
+    id = stable_hash_hex(fmt::format("{}:{}:{}:{}:{}", id, seeds->teacher, seeds->student,
+                                     seeds->data, seeds->shuffle));
+  if (!init_hash.empty()) id = stable_hash_hex(fmt::format("{}:init_from:{}", id, init_hash));
+  return id;
+}
+
 std::string run_id(const Config& config, const std::optional<RunSeeds>& seeds) {
-  if (!seeds) return config_id(config);
-  return stable_hash_hex(fmt::format("{}:{}:{}:{}:{}", config_id(config), seeds->teacher,
-                                     seeds->student, seeds->data, seeds->shuffle));
+  return run_id(config, seeds, init_from_hash(config));
 }
 
 void configure_threads(int threads) {
@@ -148,7 +156,9 @@ RunOutcome run_experiment(const RunRequest& req) {
   const Config& c = req.config;
   const auto start = std::chrono::steady_clock::now();
   RunOutcome out;
-  out.id = run_id(c, req.seeds);
+  const std::string init_hash =
+      c.init_from.empty() || !req.init_from_hash.empty() ? req.init_from_hash : init_from_hash(c);
+  out.id = run_id(c, req.seeds, init_hash);
   const std::string parent = req.out_parent.empty() ? c.out_dir : req.out_parent;
   out.dir = (fs::path(parent) / out.id).string();
   if (!req.force) {
@@ -173,6 +183,7 @@ RunOutcome run_experiment(const RunRequest& req) {
                   {"student", seeds.student},
                   {"data", seeds.data},
                   {"shuffle", seeds.shuffle}};
+  if (!init_hash.empty()) cfg["init_from_hash"] = init_hash;
   for (auto it = req.extra_config.begin(); it != req.extra_config.end(); ++it)
     cfg[it.key()] = it.value();
   writer.write_json("config.json", cfg);
@@ -194,6 +205,10 @@ RunOutcome run_experiment(const RunRequest& req) {
   summary["timings_s"] = r.timings_s;
   summary["notes"] = r.notes;
   summary["checkpoints"] = writer.metrics().size();
+  // The step "final" was measured at (the last step trained, or the last checkpoint before a
+  // divergence).
+  summary["final_step"] = writer.metrics().empty() ? nlohmann::json(nullptr)
+                                                   : nlohmann::json(writer.metrics().back().step);
   summary["final"] = writer.metrics().empty() ? nlohmann::json::object()
                                               : metrics_to_json(writer.metrics().back());
   summary["sih_version"] = kVersion;

@@ -58,10 +58,7 @@ int cores_of(const Config& c) { return c.threads > 0 ? c.threads : omp_get_num_p
 // Fixed costs that the flop count misses, measured on small sweeps here: starting a run and
 // writing its folder (~5 ms), and a checkpoint's serial work and files (~2 ms).
 double overhead_seconds(const Config& c) {
-  const double checkpoints =
-      std::floor(static_cast<double>(c.total_steps()) / static_cast<double>(c.probe_freq_steps)) +
-      1;
-  return 0.005 + 0.002 * checkpoints;
+  return 0.005 + 0.002 * static_cast<double>(c.checkpoint_count());
 }
 
 }  // namespace
@@ -75,9 +72,8 @@ double estimated_training_flops(const Config& c) {
 double estimated_run_flops(const Config& c) {
   const double n = static_cast<double>(c.n), d = static_cast<double>(c.d),
                h = static_cast<double>(c.h);
-  const double steps = static_cast<double>(c.total_steps());
   double flops = estimated_training_flops(c);
-  const double checkpoints = std::floor(steps / static_cast<double>(c.probe_freq_steps)) + 1;
+  const double checkpoints = static_cast<double>(c.checkpoint_count());
   double per_checkpoint = 0;
   const double m = std::min(h, d), big = std::max(h, d);
   if (c.probe_weights) per_checkpoint += m * m * big + 4 * m * m * m;  // Gram, eigensolve
@@ -110,6 +106,9 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
         static_cast<long long>(total), grid, repeat, limits.max_runs));
 
   const bool repeat_inner = kind.repeat_innermost(plan.axes);
+  // init_from is not sweepable, but bias and fix_last_layer (which choose its files) are: one
+  // hash per distinct set of files, not one read of every file per run.
+  std::map<std::string, std::string> init_hashes;
   auto add_run = [&](const std::vector<std::size_t>& index, long r) {
     YAML::Node node = YAML::Clone(root);
     for (std::size_t k = 0; k < plan.axes.size(); ++k) {
@@ -133,7 +132,15 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
       if (a.changes_start) in.start_coords[a.key] = run.coords[a.column];
     }
     run.seeds = kind.seeds(in);
-    run.id = run_id(run.config, run.seeds);
+    if (!run.config.init_from.empty()) {
+      std::string files;
+      for (const auto& name : init_from_arrays(run.config)) files += name + ",";
+      auto it = init_hashes.find(files);
+      if (it == init_hashes.end())
+        it = init_hashes.emplace(files, init_from_hash(run.config)).first;
+      run.init_from_hash = it->second;
+    }
+    run.id = run_id(run.config, run.seeds, run.init_from_hash);
     run.repeat = r;
     run.start_group = start_group_key(run.config, run.seeds);
     plan.runs.push_back(std::move(run));
@@ -260,8 +267,9 @@ void check_runs_can_start(const SweepPlan& plan) {
     const Config& c = run.config;
     check_memory_fits(c);
     if (c.init_from.empty()) continue;
-    const std::string key = fmt::format("{}|{}|{}|{}|{}|{}", c.n, c.d, c.h, c.n_test,
-                                        c.fix_last_layer, c.precision == Precision::kFloat32);
+    const std::string key =
+        fmt::format("{}|{}|{}|{}|{}|{}|{}", c.n, c.d, c.h, c.n_test, c.fix_last_layer, c.bias,
+                    c.precision == Precision::kFloat32);
     if (std::find(checked.begin(), checked.end(), key) != checked.end()) continue;
     checked.push_back(key);
     if (c.precision == Precision::kFloat32)
@@ -460,6 +468,7 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
       RunRequest req = request_for(plan, run, opt, par.threads_per_run);
       req.start_cache = &start_cache;
       req.start_key = keys[i];
+      req.init_from_hash = run.init_from_hash;
       struct Release {
         StartCache& cache;
         const std::string& key;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "sih/core/metrics_schema.hpp"
 #include "sih/experiments/sweep.hpp"
@@ -79,7 +80,8 @@ std::string final_per_point(const std::vector<std::string>& swept,
   for (const auto& s : swept) agg += s + ",";
   agg += "runs_used,runs_total";
   for (const auto& c : ms) agg += "," + c + "_mean," + c + "_std";
-  agg += '\n';
+  // Last, so the columns before it keep their places: the step the means were taken at.
+  agg += ",final_step\n";
   for (const auto& key : order) {
     const Group& g = groups[key];
     for (const auto& s : swept) agg += coord_text(g.coords[s]) + ",";
@@ -91,6 +93,12 @@ std::string final_per_point(const std::vector<std::string>& swept,
       const auto [mean, sd] = mean_std(v);
       agg += "," + cell(mean) + "," + cell(sd);
     }
+    // The runs of a point share their schedule, so they end at the same step; empty when
+    // none finished or (never expected) they disagree.
+    std::set<long> steps;
+    for (const auto& f : g.finals)
+      if (f.contains("step") && f["step"].is_number()) steps.insert(f["step"].get<long>());
+    agg += "," + (steps.size() == 1 ? std::to_string(*steps.begin()) : std::string());
     agg += '\n';
   }
   return agg;

@@ -481,7 +481,7 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
         return result;
       }
       if (options.on_step) options.on_step(step, total, loss);
-      if (step % c.probe_freq_steps == 0) checkpointer.run(step, schedule.at(step), W, a, loss);
+      if (c.is_checkpoint(step)) checkpointer.run(step, schedule.at(step), W, a, loss);
       if (options.cancel)
         if (const int sig = options.cancel->load()) throw Interrupted(sig);
     }

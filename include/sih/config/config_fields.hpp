@@ -1,6 +1,8 @@
 #pragma once
 // What the field table knows about each config key, for the code that needs it by key (the
 // sweep engine, start sharing, the docs), and the JSON forms of a Config.
+#include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -36,6 +38,17 @@ const ConfigFieldInfo* find_config_field(const std::string& key);  // nullptr if
 nlohmann::json config_to_json(const Config& config);
 std::string config_id(const Config& config);
 std::string stable_hash_hex(const std::string& text);
+// The same hash (FNV-1a 64) fed in pieces, for inputs too large to hold at once: feeding
+// "ab" then "c" gives stable_hash_hex("abc").
+class StableHash {
+ public:
+  void update(const void* data, std::size_t size);
+  void update(const std::string& text) { update(text.data(), text.size()); }
+  std::string hex() const;
+
+ private:
+  std::uint64_t hash_ = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
+};
 // The part of the resolved config that determines a run's start and step-0 checkpoint
 // (every field but the kAfterStart ones and those outside the id).
 nlohmann::json config_start_json(const Config& config);

@@ -75,6 +75,16 @@ struct Config {
 
   long steps_per_epoch() const { return (n + batch_size - 1) / batch_size; }
   long total_steps() const { return num_epochs * steps_per_epoch(); }
+  // Checkpoints: step 0, every multiple of probe_freq_steps, and the last step, so a run's
+  // final metrics are always those of its trained weights (the reference probes only the
+  // multiples; its configs end on one, so they see no difference).
+  bool is_checkpoint(long step) const {
+    return step % probe_freq_steps == 0 || step == total_steps();
+  }
+  long checkpoint_count() const {
+    const long total = total_steps();
+    return total / probe_freq_steps + 1 + (total % probe_freq_steps != 0 ? 1 : 0);
+  }
   // Learning rate used by the update that produces step t (t >= 1); the schedule stepped
   // after every optimizer step. lr_at(0) is the initial lr. O(t) per call: loops (the
   // trainer) step one LrSchedule (schedule.hpp) built from schedule_settings().

@@ -33,6 +33,9 @@ struct RunRequest {
   // Sweeps: share the data set and step-0 checkpoint with runs of the same start_key.
   StartCache* start_cache = nullptr;
   std::string start_key;
+  // init_from_hash(config), when the caller has computed it already (sweeps, at planning);
+  // empty: computed here.
+  std::string init_from_hash;
 };
 
 // The runs of a sweep that start from the same state (same seeds and every setting that acts
@@ -68,8 +71,12 @@ struct RunOutcome {
   nlohmann::json summary;
 };
 
-// The run id: config_id, extended with the seeds when they are given explicitly.
+// The run id: config_id, extended with the seeds when they are given explicitly and with
+// init_from_hash(config) when the arrays come from init_from (runs without init_from keep
+// the ids they always had). The second form takes that hash already computed.
 std::string run_id(const Config& config, const std::optional<RunSeeds>& seeds);
+std::string run_id(const Config& config, const std::optional<RunSeeds>& seeds,
+                   const std::string& init_hash);
 
 // Sets OpenMP/Eigen threads (0 = all cores) and keeps OpenBLAS single-threaded, so the two
 // thread pools never fight (docs/PERFORMANCE.md).

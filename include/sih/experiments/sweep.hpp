@@ -74,8 +74,9 @@ struct PlannedRun {
   RunSeeds seeds;
   std::string id;
   long repeat = 0;
-  nlohmann::json coords;    // the swept values of this run, e.g. {"optimizer":"sgd","lr":0.1}
-  std::string start_group;  // runs with the same group share teacher, student and data
+  nlohmann::json coords;       // the swept values of this run, e.g. {"optimizer":"sgd","lr":0.1}
+  std::string start_group;     // runs with the same group share teacher, student and data
+  std::string init_from_hash;  // init_from_hash(config), part of id; "" without init_from
 };
 
 struct SweepPlan {
