@@ -416,6 +416,7 @@ RunRequest request_for(const SweepPlan& plan, const PlannedRun& run, const Sweep
   req.config = run.config;
   req.config.threads = threads;
   req.seeds = run.seeds;
+  req.init_from_hash = run.init_from_hash;
   req.out_parent = (fs::path(plan.dir) / "runs").string();
   req.force = opt.force;
   req.quiet = true;
@@ -468,7 +469,6 @@ SweepOutcome execute_sweep(const SweepPlan& plan, const SweepOptions& opt) {
       RunRequest req = request_for(plan, run, opt, par.threads_per_run);
       req.start_cache = &start_cache;
       req.start_key = keys[i];
-      req.init_from_hash = run.init_from_hash;
       struct Release {
         StartCache& cache;
         const std::string& key;
