@@ -74,8 +74,7 @@ struct Group {
 std::string final_per_point(const std::vector<std::string>& swept,
                             const std::vector<std::string>& order,
                             std::map<std::string, Group>& groups) {
-  const std::vector<std::string> ms = {"train_loss",       "val_loss",   "kta",
-                                       "w_beta_alignment", "alpha_hill", "alpha_mle_ks"};
+  const std::vector<std::string> ms = metric_names_with(kHeadline);
   std::string agg;
   for (const auto& s : swept) agg += s + ",";
   agg += "runs_used,runs_total";
@@ -271,8 +270,8 @@ std::string final_table(const std::vector<std::string>& swept,
 // (val_loss) and the learned direction (w_beta_alignment) at the last checkpoint.
 std::string correlations(const std::vector<nlohmann::json>& finals) {
   std::string out = "x,y,n,spearman,kendall\n";
-  for (const char* x : {"alpha_hill", "alpha_mle_ks", "alphahat"}) {
-    for (const char* y : {"val_loss", "w_beta_alignment"}) {
+  for (const std::string& x : metric_names_with(kTailExponent)) {
+    for (const std::string& y : metric_names_with(kOutcome)) {
       std::vector<double> xs, ys;
       for (const auto& f : finals) {
         if (!f.contains(x) || !f.contains(y)) continue;
@@ -400,7 +399,7 @@ MergeOutcome merge_sweep(const std::string& sweep_dir) {
       agg = final_per_point(swept, order, groups);
       break;
     case AggregateShape::kLossesPerStep:
-      agg = per_step(swept, order, groups, {"train_loss", "val_loss"}, false);
+      agg = per_step(swept, order, groups, metric_names_with(kLoss), false);
       break;
     case AggregateShape::kAllPerStep: {
       std::vector<std::string> ms;

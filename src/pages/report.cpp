@@ -335,11 +335,8 @@ std::string run_page(const fs::path& dir, const json& config,
   }
   o << "</p>\n" << html_table(metrics, cols, true);
 
-  std::vector<std::string> spikes = {"step",       "mp_lambda_plus_init", "mp_lambda_plus",
-                                     "num_spikes", "num_spikes_edge",     "num_spikes_init",
-                                     "spike_gap"};
-  for (const auto& h : metrics.header)
-    if (h.rfind("R_", 0) == 0 || h.rfind("p_", 0) == 0) spikes.push_back(h);
+  std::vector<std::string> spikes = {"step"};
+  for (const std::string& name : metric_names_with(kSpikes)) spikes.push_back(name);
   o << "<h2>Spikes, bulk and tails</h2>\n<p class=\"note\">W's ESD: the MP edge of the start and "
        "the fitted one, the spike counts, and the power law's likelihood ratio R (&gt; 0 favours "
        "the power law) and its p-value against each alternative; &mdash; = not computed.</p>\n"
@@ -423,10 +420,9 @@ std::string sweep_page(const fs::path& dir, const json& config, std::vector<std:
   if (!runs.rows.empty()) {
     std::vector<std::string> cols = {"run_id", "repeat"};
     cols.insert(cols.end(), swept.begin(), swept.end());
-    for (const char* c :
-         {"status", "wall_time_s", "final_step", "final_lr", "train_loss", "val_loss", "kta",
-          "w_beta_alignment", "alpha_hill", "alpha_mle_ks", "num_spikes", "spike_gap"})
-      cols.push_back(c);
+    for (const char* c : {"status", "wall_time_s", "final_step", "final_lr"}) cols.push_back(c);
+    for (const MetricColumn& m : metric_schema())
+      if (m.has(kHeadline) || m.has(kSpikeSummary)) cols.emplace_back(m.name);
     o << "<h2>Runs</h2>\n<p class=\"note\">runs.csv (selected columns; the run folders are in "
          "runs/, each with its own <code>sih report</code>).</p>\n"
       << html_table(runs, cols, true);
