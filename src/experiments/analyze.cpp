@@ -121,6 +121,7 @@ void finish_row(AnalyzeRow& row, const AnalyzeInput& in, const AnalyzeOptions& o
   o.seed = opt.seed;
   o.tail.tpl_alpha_max = opt.tpl_alpha_max;
   row.diag = esd_diagnostics(row.eigs, o);
+  fill_metrics(row.diag, EsdTarget::kAnalyze, true, row.metrics);
 }
 
 // A row from eigenvalues computed elsewhere (the mapped .npy path: a plain h x d matrix).
@@ -253,13 +254,13 @@ AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
 
 std::string analyze_csv(const std::vector<AnalyzeRow>& rows) {
   std::string s = "name,source,shape,dtype,N,M,rf";
-  const auto cols = EsdDiagnostics{}.columns();
-  for (const auto& [k, v] : cols) s += "," + k;
+  for (const MetricColumn& m : analyze_columns()) s += "," + std::string(m.name);
   s += '\n';
   for (const auto& r : rows) {
     s += csv_text(r.name) + "," + csv_text(r.source) + "," + r.shape + "," + r.dtype + "," +
          cell(r.N) + "," + cell(r.M) + "," + std::to_string(r.rf);
-    for (const auto& [k, v] : r.diag.columns()) s += "," + cell(v);
+    for (const MetricColumn& m : analyze_columns())
+      s += "," + cell((r.metrics.*m.value).value_or(std::nan("")));
     s += '\n';
   }
   return s;
@@ -277,11 +278,12 @@ std::string analyze_json(const std::vector<AnalyzeRow>& rows) {
     j["N"] = r.N;
     j["M"] = r.M;
     j["rf"] = r.rf;
-    for (const auto& [k, v] : r.diag.columns()) {
-      if (std::isfinite(v))
-        j[k] = v;
+    for (const MetricColumn& m : analyze_columns()) {
+      const std::optional<double>& v = r.metrics.*m.value;
+      if (v && std::isfinite(*v))
+        j[std::string(m.name)] = *v;
       else
-        j[k] = nullptr;
+        j[std::string(m.name)] = nullptr;
     }
     s += "  " + j.dump() + (i + 1 < rows.size() ? ",\n" : "\n");
   }

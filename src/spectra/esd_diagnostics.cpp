@@ -316,4 +316,20 @@ std::vector<std::pair<std::string, double>> EsdDiagnostics::columns() const {
   };
 }
 
+void fill_metrics(const EsdDiagnostics& e, EsdTarget target, bool weightwatcher, MetricsRow& row) {
+  const auto values = e.columns();
+  auto value_of = [&](std::string_view name) {
+    for (const auto& [k, v] : values)
+      if (k == name) return v;
+    return kNaN;  // a schema row names a column the diagnostics do not have: test_metrics_schema
+  };
+  const bool checkpoint = target == EsdTarget::kCheckpoint;
+  for (const MetricColumn& m : checkpoint ? metric_schema() : analyze_columns()) {
+    if (checkpoint && (!m.has(kFromEsd) || (m.has(kWeightwatcher) && !weightwatcher))) continue;
+    const double v = value_of(m.name);
+    const bool empty = checkpoint ? !std::isfinite(v) || (m.has(kCount) && v < 0) : std::isnan(v);
+    row.*m.value = empty ? std::nullopt : std::optional<double>(v);
+  }
+}
+
 }  // namespace sih

@@ -199,33 +199,7 @@ class Checkpointer {
       o.reference_alphas = false;  // summarize_spectrum above has them
       o.pl_bootstrap = c_.pl_bootstrap;
       o.seed = derive_seed(c_.seed, "pl-bootstrap", static_cast<std::uint64_t>(step));
-      const EsdDiagnostics e = esd_diagnostics(eigs, o);
-      auto count = [](long v) { return v >= 0 ? std::optional<double>(v) : std::nullopt; };
-      row.mp_lambda_plus_init = finite_or_empty(e.mp_lambda_plus_init);
-      row.num_spikes_init = count(e.num_spikes_init);
-      if (e.mp.valid) {
-        row.sigma_mp = finite_or_empty(e.mp.sigma_mp);
-        row.mp_lambda_plus = finite_or_empty(e.mp_lambda_plus);
-        row.mp_softrank = finite_or_empty(e.mp.mp_softrank);
-        row.num_spikes = count(e.mp.num_spikes);
-        row.num_spikes_edge = count(e.mp.num_spikes_edge);
-        row.spike_gap = finite_or_empty(e.spike_gap);
-      }
-      row.R_exponential = finite_or_empty(e.tails.exponential.R);
-      row.p_exponential = finite_or_empty(e.tails.exponential.p);
-      row.R_lognormal = finite_or_empty(e.tails.lognormal.R);
-      row.p_lognormal = finite_or_empty(e.tails.lognormal.p);
-      row.R_truncated_power_law = finite_or_empty(e.tails.truncated_power_law.R);
-      row.p_truncated_power_law = finite_or_empty(e.tails.truncated_power_law.p);
-      if (c_.pl_bootstrap > 0) row.pl_bootstrap_p = finite_or_empty(e.pl_bootstrap_p);
-      if (c_.enable_ww) {
-        row.alpha_weighted = finite_or_empty(e.alpha_weighted);
-        row.log_norm = finite_or_empty(e.log_norm);
-        row.log_spectral_norm = finite_or_empty(e.log_spectral_norm);
-        row.log_alpha_norm = finite_or_empty(e.log_alpha_norm);
-        row.entropy = finite_or_empty(e.entropy);
-        row.num_pl_spikes = count(e.num_pl_spikes);
-      }
+      fill_metrics(esd_diagnostics(eigs, o), EsdTarget::kCheckpoint, c_.enable_ww, row);
     }
     if (s_.keeps_spectra()) {
       PhaseTimer t(r_.timings_s, "checkpoint_spectra_output");

@@ -1,9 +1,12 @@
 #pragma once
-// The checkpoint metrics, declared once: each column's name, where its value lives in a
-// MetricsRow, whether sweeps aggregate it, and what it is. metrics.csv, summary.json's
-// "final", runs.csv, aggregate.csv and the plots' column lookup all follow this table.
-// Adding a metric: a member here, a row in metric_schema() (metrics_schema.cpp) with its roles,
-// and the code that computes it (train/trainer.cpp or spectra/esd_diagnostics.cpp).
+// The metrics, declared once: each column's name, where its value lives in a MetricsRow, whether
+// sweeps aggregate it, its roles downstream, its place in `sih analyze`'s output, and what it is.
+// metrics.csv, summary.json's "final", runs.csv, aggregate.csv, correlations.csv, the report's
+// tables, the plots' column lookup, the checkpoint's copy of the ESD diagnostics and `sih
+// analyze`'s CSV/JSON all follow this one table.
+// Adding a metric: a member here, a row in the table (metrics_schema.cpp) with its roles, and
+// the code that computes it (train/trainer.cpp, or spectra/esd_diagnostics.cpp under the same
+// name in EsdDiagnostics::columns()).
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,7 +14,8 @@
 
 namespace sih {
 
-// One checkpoint's row of metrics.csv; nullopt = not computed (an empty cell).
+// One checkpoint's row of metrics.csv, or one matrix's row of `sih analyze`; nullopt = not
+// computed (an empty cell).
 struct MetricsRow {
   long step = 0;
   double lr = 0;
@@ -27,32 +31,44 @@ struct MetricsRow {
       num_pl_spikes;
   // The ESD of the probe features' Gram matrix (the conjugate kernel; features_spectrum).
   std::optional<double> features_alpha_hill, features_alpha_mle_ks, features_num_spikes;
+  // Written by `sih analyze` only: weightwatcher's own columns (its power-law fit, with -1 where
+  // the fit fails, as there) and sih's xmin-at-peak alpha under analyze's name.
+  std::optional<double> num_evals, lambda_max, norm, matrix_rank, alpha, D, xmin, xmax, sigma,
+      bulk_max, bulk_min, alpha_xmin_peak;
 };
 
 // What a column is for downstream, beyond metrics.csv: each list of metric names that a table,
 // an aggregate or a page used to spell out is a role here.
 enum MetricRole : unsigned {
   kNoRole = 0,
-  kHeadline = 1u << 0,      // a run at a glance: the per-point means of final-per-point sweeps
-                            // (aggregate.csv) and the report's runs table
-  kLoss = 1u << 1,          // the losses: per-step aggregates of bulk-losses sweeps
-  kTailExponent = 1u << 2,  // a power-law exponent: correlations.csv's x
-  kOutcome = 1u << 3,       // what training achieved: correlations.csv's y
-  kSpikes = 1u << 4,        // the report's "Spikes, bulk and tails" table
-  kSpikeSummary = 1u << 5,  // beside the headline in the report's runs table
+  kHeadline = 1u << 0,       // a run at a glance: the per-point means of final-per-point sweeps
+                             // (aggregate.csv) and the report's runs table
+  kLoss = 1u << 1,           // the losses: per-step aggregates of bulk-losses sweeps
+  kTailExponent = 1u << 2,   // a power-law exponent: correlations.csv's x
+  kOutcome = 1u << 3,        // what training achieved: correlations.csv's y
+  kSpikes = 1u << 4,         // the report's "Spikes, bulk and tails" table
+  kSpikeSummary = 1u << 5,   // beside the headline in the report's runs table
+  kFromEsd = 1u << 6,        // a checkpoint takes it from the ESD diagnostics (same name)
+  kWeightwatcher = 1u << 7,  // ...only with enable_ww
+  kCount = 1u << 8,          // an integer count; a negative one means "undefined"
+  kAnalyzeOnly = 1u << 9,    // not a checkpoint metric: `sih analyze` writes it, metrics.csv not
 };
 
 struct MetricColumn {
   std::string_view name;
   std::optional<double> MetricsRow::*value;
-  bool aggregated;  // sweeps report its mean and std per grid point
-  unsigned roles;   // MetricRole bits
+  bool aggregated;     // sweeps report its mean and std per grid point
+  unsigned roles;      // MetricRole bits
+  int analyze_column;  // its place in `sih analyze`'s output; -1: analyze does not write it
   std::string_view doc;
   bool has(MetricRole role) const { return (roles & role) != 0; }
 };
 
-// The metric columns after `step` and `lr`, in file order.
+// The checkpoint's metric columns after `step` and `lr`, in metrics.csv's order (the table
+// without its kAnalyzeOnly rows).
 const std::vector<MetricColumn>& metric_schema();
+// The columns `sih analyze` writes, in its order.
+const std::vector<MetricColumn>& analyze_columns();
 const MetricColumn* find_metric(std::string_view name);  // nullptr if unknown
 // The names of the columns with `role`, in schema order.
 std::vector<std::string> metric_names_with(MetricRole role);

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "sih/core/metrics_schema.hpp"
 #include "sih/formats/matrix_readers.hpp"
 #include "sih/spectra/esd_diagnostics.hpp"
 
@@ -38,8 +39,9 @@ struct AnalyzeRow {
   std::string dtype;
   double N = 0, M = 0;
   long rf = 1;
-  VecD eigs;  // pooled ascending eigenvalues (for plots)
-  EsdDiagnostics diag;
+  VecD eigs;            // pooled ascending eigenvalues (for plots)
+  EsdDiagnostics diag;  // the whole fit (the plots draw its MP and power-law fits)
+  MetricsRow metrics;   // the written columns (metrics_schema.hpp's analyze columns)
 };
 
 // A matrix to analyse, as read.

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "sih/base/types.hpp"
+#include "sih/core/metrics_schema.hpp"
 #include "sih/spectra/nelder_mead.hpp"
 #include "sih/spectra/spectral.hpp"
 
@@ -130,6 +131,14 @@ struct EsdDiagnostics {
 };
 
 EsdDiagnostics esd_diagnostics(const VecD& eigs_ascending, const EsdDiagnosticsOptions& opt);
+
+// The metric schema's columns filled from the diagnostics, by name (columns() above), so that
+// a metric the diagnostics compute reaches metrics.csv and `sih analyze` through its schema row
+// alone. kCheckpoint: the kFromEsd columns, the kWeightwatcher ones only when `weightwatcher`;
+// NaN and negative counts (a failed fit's -1) are empty cells. kAnalyze: every analyze column;
+// only NaN is empty, weightwatcher's -1 for a failed fit is kept, as weightwatcher reports it.
+enum class EsdTarget { kCheckpoint, kAnalyze };
+void fill_metrics(const EsdDiagnostics& e, EsdTarget target, bool weightwatcher, MetricsRow& row);
 
 // weightwatcher's power-law fit alone (eigenvalues > 1e-5, WWFit): alpha, D, xmin, xmax
 // (= max eigenvalue) and the index of xmin into the filtered vector.
