@@ -21,9 +21,9 @@ fi
 # A build type of its own: CMakeLists.txt pins the flags of Release and RelWithDebInfo.
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Asan -DCMAKE_CXX_FLAGS_ASAN="-O1 -g" \
   -DSIH_SANITIZE=ON -DSIH_BUILD_TESTS=ON > /dev/null
-# sih and the test executables only (not the benchmark).
-targets=(sih)
-for t in tests/test_*.cpp; do targets+=("$(basename "$t" .cpp)"); done
+# sih, the test executables and the layering check (not the benchmark).
+targets=(sih core_links_alone)
+for t in tests/*/test_*.cpp; do targets+=("$(basename "$t" .cpp)"); done
 # grep exits 1 when it filtered out every line: not a failure. cmake's status is the pipeline's.
 if ! cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]}" 2>&1 |
   { grep -vE '^\[ *[0-9]+%\] (Building|Linking)|Built target|Scanning dependencies|Consolidate compiler' >&2 || (($? == 1)); }; then
