@@ -40,16 +40,26 @@ YAML::Node load_config_tree(const std::string& path) {
   return root;
 }
 
-sih::Config load_config(const std::string& path, const std::vector<std::string>& sets) {
+// The config file with its --set overrides, validated; `notes` gets what the config layer has
+// to say about it (keys that do nothing).
+sih::Config load_config(const std::string& path, const std::vector<std::string>& sets,
+                        std::vector<std::string>& notes) {
   YAML::Node root = load_config_tree(path);
   for (const auto& s : sets) sih::apply_override(root, s);
-  return sih::config_from_yaml(root);
+  return sih::config_from_yaml(root, &notes);
+}
+
+void show_notes(const std::vector<std::string>& notes, bool quiet, std::ostream& err) {
+  if (quiet) return;
+  for (const auto& n : notes) err << "[sih] " << n << '\n';
 }
 
 int cmd_run(const std::string& path, const std::vector<std::string>& sets, bool force, bool quiet,
             std::ostream& out, std::ostream& err) {
   sih::RunRequest req;
-  req.config = load_config(path, sets);
+  std::vector<std::string> notes;
+  req.config = load_config(path, sets, notes);
+  show_notes(notes, quiet, err);
   req.force = force;
   req.quiet = quiet;
   req.cancel = &g_interrupt;
@@ -89,6 +99,7 @@ int cmd_sweep(const sih::SweepKind& kind, const std::string& path,
   sih::PlanLimits limits;
   limits.max_runs = args.max_runs;
   const sih::SweepPlan plan = sih::plan_sweep(kind, root, limits);
+  show_notes(plan.notes, quiet, err);
   if (args.dry_run) {
     out << sih::describe_plan(plan, args.jobs) << std::flush;
     return 0;
@@ -308,7 +319,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         out << sih::describe_config_fields();
         return 0;
       }
-      const sih::Config c = load_config(config_path, sets);
+      std::vector<std::string> notes;
+      const sih::Config c = load_config(config_path, sets, notes);
+      show_notes(notes, false, err);
       nlohmann::json j = sih::config_to_json(c);
       // The folder name `sih run` would use, init_from's arrays included.
       const std::string init_hash = sih::init_from_hash(c);

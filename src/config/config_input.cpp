@@ -415,7 +415,23 @@ std::map<std::string, YAML::Node> collect_entries(const YAML::Node& root) {
   return entries;
 }
 
-Config build_config(const YAML::Node& root) {
+// A written key that does not act in the resolved config (momentum with adam, scheduler
+// kwargs without a scheduler): one warning line naming the key and why.
+void note_inert_keys(const std::map<std::string, YAML::Node>& entries, const Config& config,
+                     std::vector<std::string>& notes) {
+  const Config defaults;
+  for (const FieldSpec& f : field_table()) {
+    if (!f.acts_only) continue;
+    auto found = entries.find(f.key);
+    if (found == entries.end() || f.acts_only->holds(config)) continue;
+    if (f.acts_only->off_at_default && f.get(config) == f.get(defaults)) continue;
+    notes.push_back(fmt::format("warning: {}: {}: has no effect with {} (acts only with {})", f.key,
+                                render(found->second, f.kind == Kind::kString),
+                                f.acts_only->in(config), f.acts_only->text));
+  }
+}
+
+Config build_config(const YAML::Node& root, std::vector<std::string>* notes) {
   const std::map<std::string, YAML::Node> entries = collect_entries(root);
   Config config;
   for (const FieldSpec& f : field_table()) {
@@ -432,6 +448,7 @@ Config build_config(const YAML::Node& root) {
     f.set(config, value);
   }
   config.batch_size = resolved_batch_size(config);
+  if (notes) note_inert_keys(entries, config, *notes);
   return config;
 }
 
@@ -572,9 +589,11 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
   }
 }
 
-Config config_from_yaml(const YAML::Node& root) {
+Config config_from_yaml(const YAML::Node& root) { return config_from_yaml(root, nullptr); }
+
+Config config_from_yaml(const YAML::Node& root, std::vector<std::string>* notes) {
   try {
-    return build_config(root);
+    return build_config(root, notes);
   } catch (const YAML::Exception& e) {
     // yaml-cpp only throws here on nodes it cannot convert; keep the CLI's one-line contract.
     throw InputError(fmt::format("config: {}", e.what()));

@@ -25,6 +25,10 @@ void apply_override(YAML::Node& root, const std::string& assignment);
 // before calling this) and returns the config. Unknown keys -> did-you-mean; a list -> says
 // that lists belong to sweeps (or that the key cannot be swept); every rule of the table.
 Config config_from_yaml(const YAML::Node& root);
+// The same, adding to `notes` one line per key that is written but does nothing in the
+// resulting config ("warning: momentum: 0.9: has no effect with optimizer adam (acts only with
+// optimizer sgd, rmsprop)"); the field table says when each key acts. The caller shows them.
+Config config_from_yaml(const YAML::Node& root, std::vector<std::string>* notes);
 
 // Keys (dotted) whose value in `root` is a YAML sequence, in file order.
 std::vector<std::string> list_keys(const YAML::Node& root);

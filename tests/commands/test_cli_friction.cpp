@@ -1,0 +1,136 @@
+// The command line's small frictions (issue 24): warnings for keys that do nothing, `sih config
+// --describe KEY`, batch_size following n under --set, --quiet on every command, progress
+// without a terminal, and `sih completion bash` (its behaviour in bash: completion.sh).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sih/commands/cli.hpp"
+#include "sih/config/config_fields.hpp"
+#include "sih/config/config_input.hpp"
+#include "test_util.hpp"
+
+using namespace sih;
+
+namespace {
+
+struct CliResult {
+  int status;
+  std::string out, err;
+};
+
+CliResult cli(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int s = run_cli(args, out, err);
+  return {s, out.str(), err.str()};
+}
+
+// A small config; tests append keys.
+const char* kSmall =
+    "n: 40\n"
+    "d: 8\n"
+    "h: 12\n"
+    "n_test: 10\n"
+    "num_epochs: 1\n"
+    "probe_freq_steps: 1\n"
+    "lightweight: true\n"
+    "precision: float64\n";
+
+std::string write_config(const test::TempDir& tmp, const std::string& extra,
+                         const std::string& name = "c.yml") {
+  const std::string path = tmp / name;
+  test::write_text(path, std::string(kSmall) + "out_dir: " + (tmp / "out") + "\n" + extra);
+  return path;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+int count_lines(const std::string& text) {
+  int lines = 0;
+  for (char ch : text) lines += ch == '\n';
+  return lines;
+}
+
+}  // namespace
+
+// ---- keys that do nothing ---------------------------------------------------------------
+
+TEST(InertKeys, EachIsOneWarningLineNamingKeyAndWhy) {
+  struct Case {
+    std::string yaml, line;
+  };
+  const std::vector<Case> cases = {
+      {"lr_scheduler_kwargs:\n  gamma: 0.6\n",
+       "[sih] warning: lr_scheduler_kwargs.gamma: 0.6: has no effect with no lr_scheduler_cls "
+       "(acts only with lr_scheduler_cls StepLR, ExponentialLR)\n"},
+      {"optimizer: adam\nmomentum: 0.9\n",
+       "[sih] warning: momentum: 0.9: has no effect with optimizer adam (acts only with "
+       "optimizer sgd, rmsprop)\n"},
+      {"optimizer: rmsprop\nmomentum: 0.5\nnesterov: true\n",
+       "[sih] warning: nesterov: true: has no effect with optimizer rmsprop (acts only with "
+       "optimizer sgd)\n"},
+      {"optimizer: sgd\nadam_betas:\n  beta1: 0.8\n",
+       "[sih] warning: adam_betas.beta1: 0.8: has no effect with optimizer sgd (acts only with "
+       "optimizer adam, adamw)\n"},
+      {"optimizer: adamw\nrmsprop_alpha: 0.9\n",
+       "[sih] warning: rmsprop_alpha: 0.9: has no effect with optimizer adamw (acts only with "
+       "optimizer rmsprop)\n"},
+      {"lr_scheduler_cls: StepLR\nlr_scheduler_kwargs:\n  T_max: 5\n",
+       "[sih] warning: lr_scheduler_kwargs.T_max: 5: has no effect with lr_scheduler_cls StepLR "
+       "(acts only with lr_scheduler_cls CosineAnnealingLR)\n"},
+  };
+  for (const Case& c : cases) {
+    test::TempDir tmp;
+    const CliResult r = cli({"config", write_config(tmp, c.yaml)});
+    EXPECT_EQ(r.status, 0) << c.yaml << r.err;
+    EXPECT_EQ(r.err, c.line) << c.yaml;
+    // The config is used as written: the warning changes nothing else.
+    EXPECT_NO_THROW((void)nlohmann::json::parse(r.out)) << c.yaml;
+  }
+}
+
+TEST(InertKeys, KeysThatActAndOffDefaultsAreQuiet) {
+  // The reference's configs write momentum: 0 with adam: off, nothing is lost.
+  for (const std::string yaml :
+       {"optimizer: adam\nmomentum: 0\nnesterov: false\n",
+        "optimizer: sgd\nmomentum: 0.9\nnesterov: true\n",
+        "lr_scheduler_cls: StepLR\nlr_scheduler_kwargs:\n  step_size: 2\n  gamma: 0.5\n",
+        "optimizer: adamw\nadam_betas:\n  beta2: 0.99\nadam_eps: 1.0e-6\n",
+        "optimizer: rmsprop\nrmsprop_eps: 1.0e-6\nmomentum: 0.1\n"}) {
+    test::TempDir tmp;
+    const CliResult r = cli({"config", write_config(tmp, yaml)});
+    EXPECT_EQ(r.status, 0) << yaml << r.err;
+    EXPECT_EQ(r.err, "") << yaml;
+  }
+}
+
+TEST(InertKeys, NotesComeFromTheConfigLayerAndLeaveTheIdAlone) {
+  const YAML::Node with = load_yaml_string("optimizer: adam\nmomentum: 0.9\n", "with");
+  std::vector<std::string> notes;
+  const Config c = config_from_yaml(with, &notes);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].rfind("warning: momentum: 0.9: ", 0), 0u) << notes[0];
+  // Same id as before warnings existed: the key stays in the config and in the id.
+  EXPECT_EQ(config_id(c), config_id(config_from_yaml(with)));
+  EXPECT_NE(config_id(c), config_id(config_from_yaml(load_yaml_string("optimizer: adam\n", "x"))));
+}
+
+TEST(InertKeys, SweepWarnsOnceForTheRunsWhereTheKeyDoesNothing) {
+  test::TempDir tmp;
+  const std::string cfg =
+      write_config(tmp, "optimizer: [sgd, adam]\nmomentum: 0.9\nlr: [0.1, 0.2]\n");
+  const CliResult r = cli({"sweep", cfg, "--dry-run"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "[sih] warning: momentum: 0.9: has no effect with optimizer adam (acts only with "
+            "optimizer sgd, rmsprop)\n");
+  const CliResult q = cli({"sweep", cfg, "--dry-run", "--quiet"});
+  EXPECT_EQ(q.status, 0);
+  EXPECT_EQ(q.err, "");
+}
