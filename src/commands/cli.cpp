@@ -181,8 +181,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   bool describe = false;
   auto* config = app.add_subcommand("config", "Show the config fields, or resolve a config");
-  config->add_flag("--describe", describe, "List every config field: type, default, rule, doc");
-  config->add_option("config", config_path, "YAML config to validate and print resolved (JSON)");
+  config->add_flag("--describe", describe,
+                   "List every config field (type, default, rule, doc); with KEY, that one key");
+  config->add_option("config", config_path,
+                     "YAML config to validate and print resolved (JSON); with --describe, a key");
   config->add_option("--set", sets, "Override a config key: key=value")->type_name("KEY=VALUE");
 
   SweepArgs sweep_args;
@@ -315,6 +317,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return sih::run_analyze(aopt, out, err);
     }
     if (*config) {
+      if (describe && !config_path.empty()) {
+        out << sih::describe_config_field(config_path);
+        return 0;
+      }
       if (describe || config_path.empty()) {
         out << sih::describe_config_fields();
         return 0;

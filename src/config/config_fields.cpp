@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "config_table.hpp"
+#include "sih/base/types.hpp"
 #include "sih/config/dotted_key.hpp"
 #include "sih/core/optim.hpp"
 #include "sih/core/schedule.hpp"
@@ -488,20 +489,65 @@ std::string config_id(const Config& config) {
   return stable_hash_hex(resolved.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
+namespace {
+
+std::string shown_default(const FieldSpec& f) {
+  if (!f.shown_default.empty()) return f.shown_default;
+  const json value = f.get(Config{});
+  if (value.is_null() || (value.is_string() && value.get<std::string>().empty())) return "none";
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+std::string shown_rule(const FieldSpec& f) {
+  std::string rule = f.rule.text;
+  if (f.optional && !rule.empty()) rule += ", or absent";
+  return rule;
+}
+
+std::string describe_one(const FieldSpec& f) {
+  std::vector<std::string> flags;
+  flags.push_back(f.sweepable ? "sweepable" : "not sweepable");
+  flags.push_back(
+      f.start == StartEffect::kChangesStart ? "changes the start (teacher, student, data)"
+      : f.start == StartEffect::kAfterStart ? "acts after the start (from the first update)"
+                                            : "acts at the start (step-0 checkpoint)");
+  if (!f.in_id)
+    flags.push_back("not in the run id");
+  else if (f.in_id_unless_default)
+    flags.push_back("in the run id unless at its default");
+  else
+    flags.push_back("in the run id");
+  if (f.optional) flags.push_back("may be absent");
+  std::string out = fmt::format("key:      {}\ntype:     {}\ndefault:  {}\n", f.key,
+                                kind_name(f.kind), shown_default(f));
+  const std::string rule = shown_rule(f);
+  out += fmt::format("rule:     {}\n", rule.empty() ? "none" : rule);
+  out += fmt::format("doc:      {}\n", f.doc);
+  if (f.acts_only)
+    out += fmt::format("acts:     only with {} (a warning otherwise)\n", f.acts_only->text);
+  out += fmt::format("flags:    {}\n", join(flags, "; "));
+  return out;
+}
+
+}  // namespace
+
+std::string describe_config_field(const std::string& key) {
+  if (const FieldSpec* f = find_field(key)) return describe_one(*f);
+  if (is_parent_key(key)) {
+    std::string out;
+    for (const std::string& child : child_names(key))
+      out += (out.empty() ? "" : "\n") + describe_one(*find_field(key + "." + child));
+    return out;
+  }
+  throw InputError(unknown_key_message(key));
+}
+
 std::string describe_config_fields() {
-  const Config defaults;
   std::vector<std::array<std::string, 5>> rows = {
       {"key", "type", "default", "rule", "description"}};
   for (const FieldSpec& f : field_table()) {
-    std::string shown = f.shown_default;
-    if (shown.empty()) {
-      json value = f.get(defaults);
-      if (value.is_string()) shown = value.get<std::string>();
-      if (value.is_null() || (value.is_string() && shown.empty())) shown = "none";
-      if (!value.is_string() && !value.is_null()) shown = value.dump();
-    }
-    std::string rule = f.rule.text;
-    if (f.optional && !rule.empty()) rule += ", or absent";
+    const std::string shown = shown_default(f);
+    const std::string rule = shown_rule(f);
     std::string doc = f.doc;
     if (!f.sweepable) doc += " [not sweepable]";
     if (f.acts_only) doc += " [acts only with " + f.acts_only->text + "]";

@@ -195,9 +195,7 @@ std::string suggestion(const std::string& unknown) {
 }
 
 [[noreturn]] void fail_unknown_key(const std::string& key) {
-  std::string near = suggestion(key);
-  if (near.empty()) throw InputError(fmt::format("unknown key '{}'", key));
-  throw InputError(fmt::format("unknown key '{}' (did you mean '{}'?)", key, near));
+  throw InputError(unknown_key_message(key));
 }
 
 // ---- Scalars -----------------------------------------------------------------------------------
@@ -513,6 +511,12 @@ YAML::Node parse_yaml(const std::string& text, const std::string& where, std::si
 }
 
 }  // namespace
+
+std::string config_table::unknown_key_message(const std::string& key) {
+  const std::string near = suggestion(key);
+  if (near.empty()) return fmt::format("unknown key '{}'", key);
+  return fmt::format("unknown key '{}' (did you mean '{}'?)", key, near);
+}
 
 YAML::Node load_yaml_string(const std::string& text, const std::string& origin) {
   std::size_t documents = 0;

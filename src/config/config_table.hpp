@@ -116,5 +116,7 @@ bool is_parent_key(const std::string& key);
 std::vector<std::string> child_names(const std::string& parent);
 std::vector<std::string> known_keys();
 long resolved_batch_size(const Config& c);
+// "unknown key 'x'" with the nearest known key when there is one (did you mean 'y'?).
+std::string unknown_key_message(const std::string& key);
 
 }  // namespace sih::config_table

@@ -134,3 +134,52 @@ TEST(InertKeys, SweepWarnsOnceForTheRunsWhereTheKeyDoesNothing) {
   EXPECT_EQ(q.status, 0);
   EXPECT_EQ(q.err, "");
 }
+
+// ---- sih config --describe KEY ----------------------------------------------------------
+
+TEST(DescribeKey, OneKey) {
+  const CliResult r = cli({"config", "--describe", "momentum"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out.rfind("key:      momentum\n", 0), 0u) << r.out;
+  EXPECT_TRUE(contains(r.out, "\ntype:     float\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "\ndefault:  0.0\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "\nrule:     in [0, 1)\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "\ndoc:      sgd and rmsprop momentum\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "\nacts:     only with optimizer sgd, rmsprop")) << r.out;
+  EXPECT_TRUE(contains(r.out, "\nflags:    sweepable; acts after the start")) << r.out;
+
+  const CliResult b = cli({"config", "--describe", "batch_size"});
+  EXPECT_TRUE(contains(b.out, "\ndefault:  n\n")) << b.out;
+  EXPECT_TRUE(contains(b.out, "\nrule:     in [1, n]\n")) << b.out;
+  const CliResult t = cli({"config", "--describe", "threads"});
+  EXPECT_TRUE(contains(t.out, "not sweepable")) << t.out;
+  EXPECT_TRUE(contains(t.out, "not in the run id")) << t.out;
+  EXPECT_FALSE(contains(t.out, "acts:")) << t.out;
+}
+
+TEST(DescribeKey, ParentKeyDescribesItsChildren) {
+  const CliResult r = cli({"config", "--describe", "lr_scheduler_kwargs"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  for (const char* child :
+       {"step_size", "gamma", "T_max", "eta_min", "start_factor", "end_factor", "total_iters"})
+    EXPECT_TRUE(contains(r.out, std::string("key:      lr_scheduler_kwargs.") + child + "\n"))
+        << child;
+}
+
+TEST(DescribeKey, UnknownKeyIsExit2WithDidYouMean) {
+  const CliResult r = cli({"config", "--describe", "momentom"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "sih: error: unknown key 'momentom' (did you mean 'momentum'?)\n");
+  const CliResult far = cli({"config", "--describe", "zzzzzz"});
+  EXPECT_EQ(far.status, 2);
+  EXPECT_EQ(far.err, "sih: error: unknown key 'zzzzzz'\n");
+}
+
+TEST(DescribeKey, WithoutKeyTheTableIsUnchanged) {
+  const CliResult r = cli({"config", "--describe"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, describe_config_fields());
+  EXPECT_TRUE(contains(r.out, "[acts only with optimizer adam, adamw]"));
+}
