@@ -64,8 +64,9 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, bool 
   req.quiet = quiet;
   req.cancel = &g_interrupt;
   const sih::RunOutcome result = sih::run_experiment(req);
-  if (result.skipped)
+  if (result.skipped && !quiet)
     err << "[sih] " << result.dir << " is already complete (use --force to recompute)\n";
+  // Not silenced by --quiet: a diverged run is a result the caller has to know about.
   if (result.status == sih::RunStatus::kDiverged)
     err << "[sih] warning: the run diverged at step "
         << result.summary.value("diverged_step", nlohmann::json(-1)).dump()
@@ -122,17 +123,18 @@ int cmd_sweep(const sih::SweepKind& kind, const std::string& path,
   return 0;
 }
 
-int cmd_merge(const std::string& dir, std::ostream& out, std::ostream& err) {
+int cmd_merge(const std::string& dir, bool quiet, std::ostream& out, std::ostream& err) {
   const sih::MergeOutcome m = sih::merge_sweep(dir);
-  err << "[sih] merged " << m.complete << "/" << m.total << " runs (" << m.missing << " missing, "
-      << m.diverged << " diverged)\n";
+  if (!quiet)
+    err << "[sih] merged " << m.complete << "/" << m.total << " runs (" << m.missing << " missing, "
+        << m.diverged << " diverged)\n";
   out << dir << std::endl;
   return m.missing > 0 ? 3 : 0;
 }
 
-int cmd_plot(const std::string& dir, std::ostream& out, std::ostream& err) {
+int cmd_plot(const std::string& dir, bool quiet, std::ostream& out, std::ostream& err) {
   const sih::PlotResult r = sih::plot_folder(dir, sih::default_plot_scripts_dir());
-  for (const auto& n : r.notes) err << "[sih] " << n << '\n';
+  show_notes(r.notes, quiet, err);
   for (const auto& f : r.files) out << f << '\n';
   out << std::flush;
   return 0;
@@ -142,20 +144,23 @@ int cmd_reproduce(sih::ReproduceOptions opt, std::ostream& out, std::ostream& er
   if (opt.jobs < 0) throw sih::InputError("--jobs: " + std::to_string(opt.jobs) + ": must be >= 0");
   opt.cancel = &g_interrupt;
   const sih::ReproduceOutcome r = sih::reproduce(opt, err);
-  err << "[sih] reproduce: " << r.claims_held << " of " << r.claims_checked << " claims hold; page "
-      << r.index_path << ", table " << r.claims_csv << '\n';
+  if (!opt.quiet)
+    err << "[sih] reproduce: " << r.claims_held << " of " << r.claims_checked
+        << " claims hold; page " << r.index_path << ", table " << r.claims_csv << '\n';
   out << r.index_path << std::endl;
   // A run or sweep folder it could not read is bad input, as in every other command.
   if (r.failed) return r.input_error ? 2 : 1;
   return r.claims_held < r.claims_checked ? 4 : 0;
 }
 
-int cmd_report(const std::string& dir, std::ostream& out, std::ostream& err) {
+int cmd_report(const std::string& dir, bool quiet, std::ostream& out, std::ostream& err) {
   const sih::ReportResult r = sih::write_report(dir, sih::default_plot_scripts_dir());
-  for (const auto& n : r.notes) err << "[sih] " << n << '\n';
+  show_notes(r.notes, quiet, err);
   out << r.path << std::endl;
   return 0;
 }
+
+constexpr const char* kQuietHelp = "No progress or notes on stderr (errors still are)";
 
 }  // namespace
 
@@ -174,7 +179,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   run->add_option("--set", sets, "Override a config key: key=value (value parsed as YAML)")
       ->type_name("KEY=VALUE");
   run->add_flag("--force", force, "Recompute even if the output folder is already complete");
-  run->add_flag("--quiet", quiet, "No log lines on stderr");
+  run->add_flag("-q,--quiet", quiet, kQuietHelp);
   run->footer(
       "Prints the run's output folder as the last line of stdout.\n"
       "Config keys: see `sih config --describe`.");
@@ -186,6 +191,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   config->add_option("config", config_path,
                      "YAML config to validate and print resolved (JSON); with --describe, a key");
   config->add_option("--set", sets, "Override a config key: key=value")->type_name("KEY=VALUE");
+  config->add_flag("-q,--quiet", quiet, kQuietHelp);
 
   SweepArgs sweep_args;
   std::vector<std::pair<const sih::SweepKind*, CLI::App*>> sweeps;
@@ -203,7 +209,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     cmd->add_flag("--dry-run", sweep_args.dry_run,
                   "Print the plan (runs, axes, shared starts, time and memory); write nothing");
     cmd->add_flag("--force", force, "Recompute runs whose folders are already complete");
-    cmd->add_flag("--quiet", quiet, "No progress on stderr");
+    cmd->add_flag("-q,--quiet", quiet, kQuietHelp);
     cmd->footer(
         "Prints the sweep folder as the last line of stdout. Resumable: a re-run skips\n"
         "complete runs. Unsharded sweeps merge automatically; sharded ones need `sih merge`.");
@@ -213,12 +219,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string dir;
   auto* merge = app.add_subcommand("merge", "Build runs.csv and aggregate.csv of a sweep folder");
   merge->add_option("sweep_dir", dir, "Sweep folder")->required();
+  merge->add_flag("-q,--quiet", quiet, kQuietHelp);
   merge->footer(
       "Exit status 3 when some runs are still missing (the files are written anyway); 2 when a\n"
       "run's summary.json or metrics.csv is unreadable or malformed (that run counts as missing,\n"
       "the files are written from the others, the message names the file).");
   auto* plot = app.add_subcommand("plot", "Draw every figure of a run or sweep folder (gnuplot)");
   plot->add_option("out_dir", dir, "Run or sweep folder")->required();
+  plot->add_flag("-q,--quiet", quiet, kQuietHelp);
   plot->footer("Prints the PNG files written, one per line.");
 
   sih::AnalyzeOptions aopt;
@@ -226,6 +234,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* report = app.add_subcommand(
       "report", "Write DIR/report.html: one static page of a run or sweep folder with its figures");
   report->add_option("out_dir", dir, "Run or sweep folder")->required();
+  report->add_flag("-q,--quiet", quiet, kQuietHelp);
   report->footer(
       "Draws the figures first (sih plot) when DIR/plots/ holds none. Prints the page's path.");
 
@@ -246,6 +255,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   reproduce->add_option("--jobs", ropt.jobs,
                         "Parallel runs within a sweep (default: from the cores)");
   reproduce->add_flag("--force", ropt.force, "Recompute runs whose folders are already complete");
+  reproduce->add_flag("-q,--quiet", ropt.quiet, kQuietHelp);
   reproduce->footer(
       "Resumable: finished runs are reused. Prints the page (index.html) as the last line of\n"
       "stdout. Exit status 0 when every claim holds, 4 when one does not, 2 on bad input.");
@@ -266,7 +276,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   analyze->add_option("--tpl-alpha-max", aopt.tpl_alpha_max,
                       "Upper bound of the truncated power law's alpha (powerlaw default: 3)");
   analyze->add_flag("--keep-going", aopt.keep_going, "Analyse the good inputs when some are bad");
-  analyze->add_flag("--quiet", aopt.quiet, "No progress or notes on stderr");
+  analyze->add_flag("-q,--quiet", aopt.quiet, kQuietHelp);
   analyze->footer(
       "One row per matrix (docs/OUTPUT.md, \"sih analyze\"). Exit status 2 when an input is bad\n"
       "(with --keep-going after analysing the others).");
@@ -300,9 +310,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (*run) return cmd_run(config_path, sets, force, quiet, out, err);
     for (const auto& [kind, cmd] : sweeps)
       if (*cmd) return cmd_sweep(*kind, config_path, sets, sweep_args, force, quiet, out, err);
-    if (*merge) return cmd_merge(dir, out, err);
-    if (*plot) return cmd_plot(dir, out, err);
-    if (*report) return cmd_report(dir, out, err);
+    if (*merge) return cmd_merge(dir, quiet, out, err);
+    if (*plot) return cmd_plot(dir, quiet, out, err);
+    if (*report) return cmd_report(dir, quiet, out, err);
     if (*reproduce) return cmd_reproduce(ropt, out, err);
     if (*analyze) {
       if (!init_std.empty()) {
@@ -327,7 +337,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       }
       std::vector<std::string> notes;
       const sih::Config c = load_config(config_path, sets, notes);
-      show_notes(notes, false, err);
+      show_notes(notes, quiet, err);
       nlohmann::json j = sih::config_to_json(c);
       // The folder name `sih run` would use, init_from's arrays included.
       const std::string init_hash = sih::init_from_hash(c);

@@ -183,3 +183,64 @@ TEST(DescribeKey, WithoutKeyTheTableIsUnchanged) {
   EXPECT_EQ(r.out, describe_config_fields());
   EXPECT_TRUE(contains(r.out, "[acts only with optimizer adam, adamw]"));
 }
+
+// ---- --quiet on every command ---------------------------------------------------------------
+
+TEST(Quiet, EveryCommandTakesItAndStillPrintsErrors) {
+  test::TempDir tmp;
+  const std::string missing = tmp / "missing";
+  const std::vector<std::vector<std::string>> commands = {
+      {"run", missing},     {"sweep", missing},
+      {"bulk-lr", missing}, {"bulk-losses", missing},
+      {"merge", missing},   {"plot", missing},
+      {"report", missing},  {"analyze", missing},
+      {"config", missing},  {"reproduce", "--configs", missing, "--out", tmp / "rep"},
+  };
+  for (const auto& command : commands) {
+    for (const char* flag : {"-q", "--quiet"}) {
+      std::vector<std::string> args = command;
+      args.push_back(flag);
+      const CliResult r = cli(args);
+      EXPECT_EQ(r.status, 2) << command[0] << " " << flag << ": " << r.err;
+      // One error line, and not CLI11's complaint about the flag.
+      EXPECT_EQ(r.err.rfind("sih: error: ", 0), 0u) << command[0] << " " << flag << ": " << r.err;
+      EXPECT_FALSE(contains(r.err, "quiet")) << r.err;
+      EXPECT_EQ(count_lines(r.err), 1) << r.err;
+    }
+  }
+}
+
+TEST(Quiet, RunAndSweepAndMergeWriteNothingOnStderr) {
+  test::TempDir tmp;
+  const std::string cfg = write_config(tmp, "optimizer: adam\nmomentum: 0.5\n");
+  const CliResult loud = cli({"run", cfg});
+  ASSERT_EQ(loud.status, 0) << loud.err;
+  EXPECT_TRUE(contains(loud.err, "[sih] warning: momentum")) << loud.err;
+  const CliResult again = cli({"run", cfg, "-q"});  // already complete: a note, silenced
+  EXPECT_EQ(again.status, 0);
+  EXPECT_EQ(again.err, "");
+  EXPECT_EQ(again.out, loud.out);
+  // A run's log lines go to the process's stderr, so the binary is watched there.
+  const std::string log = tmp / "run.stderr";
+  for (const char* flag : {"", " -q"}) {
+    const std::string command = std::string("OPENBLAS_CORETYPE=Haswell ") + SIH_BINARY + " run " +
+                                cfg + " --force" + flag + " > /dev/null 2> " + log;
+    ASSERT_EQ(std::system(command.c_str()), 0) << test::read_text(log);
+    if (*flag)
+      EXPECT_EQ(test::read_text(log), "") << flag;
+    else
+      EXPECT_TRUE(contains(test::read_text(log), "[sih] finished: status ok")) << flag;
+  }
+
+  const std::string sweep = write_config(tmp, "lr: [0.1, 0.2]\n", "s.yml");
+  const CliResult s = cli({"sweep", sweep, "-q", "--jobs", "1"});
+  ASSERT_EQ(s.status, 0) << s.err;
+  EXPECT_EQ(s.err, "");
+  std::string dir = s.out;
+  while (!dir.empty() && dir.back() == '\n') dir.pop_back();
+  const CliResult m = cli({"merge", dir, "-q"});
+  EXPECT_EQ(m.status, 0) << m.err;
+  EXPECT_EQ(m.err, "");
+  const CliResult loud_merge = cli({"merge", dir});
+  EXPECT_TRUE(contains(loud_merge.err, "[sih] merged 2/2 runs")) << loud_merge.err;
+}
