@@ -41,11 +41,11 @@ YAML::Node load_config_tree(const std::string& path) {
 }
 
 // The config file with its --set overrides, validated; `notes` gets what the config layer has
-// to say about it (keys that do nothing).
+// to say about it (keys that do nothing, batch_size following n).
 sih::Config load_config(const std::string& path, const std::vector<std::string>& sets,
                         std::vector<std::string>& notes) {
   YAML::Node root = load_config_tree(path);
-  for (const auto& s : sets) sih::apply_override(root, s);
+  notes = sih::apply_overrides(root, sets);
   return sih::config_from_yaml(root, &notes);
 }
 
@@ -86,7 +86,7 @@ int cmd_sweep(const sih::SweepKind& kind, const std::string& path,
               const std::vector<std::string>& sets, const SweepArgs& args, bool force, bool quiet,
               std::ostream& out, std::ostream& err) {
   YAML::Node root = load_config_tree(path);
-  for (const auto& s : sets) sih::apply_override(root, s);
+  show_notes(sih::apply_overrides(root, sets), quiet, err);
   sih::SweepOptions opt;
   if (!args.shard.empty()) opt.shard = sih::parse_shard(args.shard);
   if (args.jobs < 0)

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -591,6 +592,52 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
   } catch (const YAML::Exception& e) {
     throw InputError(fmt::format("{}: {}", where, e.what()));
   }
+}
+
+namespace {
+
+// An integer scalar as written (2000), else nothing: lists, text and floats are left to the
+// field rules.
+std::optional<long long> integer_scalar(const YAML::Node& node) {
+  if (!node.IsDefined() || !node.IsScalar() || is_quoted(node)) return std::nullopt;
+  json value;
+  if (!parse_integer(node.Scalar(), value) || !value.is_number_integer()) return std::nullopt;
+  return value.get<long long>();
+}
+
+}  // namespace
+
+std::vector<std::string> apply_overrides(YAML::Node& root, const std::vector<std::string>& sets) {
+  const auto file_n = integer_scalar(yaml_at(root, "n"));
+  const auto file_batch = integer_scalar(yaml_at(root, "batch_size"));
+  bool sets_n = false, sets_batch = false;
+  for (const std::string& assignment : sets) {
+    apply_override(root, assignment);
+    const std::string key = assignment.substr(0, assignment.find('='));
+    const auto first = key.find_first_not_of(" \t");
+    const auto last = key.find_last_not_of(" \t");
+    const std::string trimmed =
+        first == std::string::npos ? "" : key.substr(first, last - first + 1);
+    sets_n = sets_n || trimmed == "n";
+    sets_batch = sets_batch || trimmed == "batch_size";
+  }
+  std::vector<std::string> notes;
+  if (!sets_n || sets_batch || !file_n || !file_batch) return notes;
+  const YAML::Node new_n = yaml_at(root, "n");
+  if (*file_batch == *file_n) {
+    // Full batch stays full batch: without batch_size the run uses batch_size = n, which is
+    // also what config_to_json records, so the id is that of batch_size written equal to n.
+    if (integer_scalar(new_n) == file_n) return notes;
+    root.remove("batch_size");
+    notes.push_back(
+        fmt::format("batch_size follows n ({}): it equalled n in the config file", render(new_n)));
+  } else if (const auto n = integer_scalar(new_n); n && *file_batch > *n) {
+    throw InputError(fmt::format(
+        "batch_size: {}: must be <= n ({}); --set n changed n but the file's batch_size differs "
+        "from its n ({}): set batch_size too (--set batch_size=...)",
+        *file_batch, *n, *file_n));
+  }
+  return notes;
 }
 
 Config config_from_yaml(const YAML::Node& root) { return config_from_yaml(root, nullptr); }

@@ -244,3 +244,67 @@ TEST(Quiet, RunAndSweepAndMergeWriteNothingOnStderr) {
   const CliResult loud_merge = cli({"merge", dir});
   EXPECT_TRUE(contains(loud_merge.err, "[sih] merged 2/2 runs")) << loud_merge.err;
 }
+
+// ---- batch_size follows n -----------------------------------------------------------------
+
+namespace {
+nlohmann::json resolved(const CliResult& r) { return nlohmann::json::parse(r.out); }
+}  // namespace
+
+TEST(BatchFollowsN, FullBatchStaysFullBatch) {
+  test::TempDir tmp;
+  const std::string cfg = write_config(tmp, "batch_size: 40\n");
+  const CliResult r = cli({"config", cfg, "--set", "n=30"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(resolved(r)["batch_size"], 30);
+  EXPECT_EQ(resolved(r)["n"], 30);
+  EXPECT_EQ(r.err, "[sih] batch_size follows n (30): it equalled n in the config file\n");
+  // The same run as a file that says n: 30, batch_size: 30 (and as one without batch_size).
+  test::TempDir other;
+  const std::string written = write_config(other, "batch_size: 30\n");
+  const CliResult same = cli({"config", written, "--set", "n=30"});
+  ASSERT_EQ(same.status, 0) << same.err;
+  EXPECT_EQ(same.err, "");  // batch_size (30) differed from the file's n (40): kept
+  EXPECT_EQ(resolved(same)["id"], resolved(r)["id"]);
+  // Growing n keeps full batch too; quiet drops the note.
+  const CliResult grown = cli({"config", cfg, "--set", "n=50", "--quiet"});
+  ASSERT_EQ(grown.status, 0) << grown.err;
+  EXPECT_EQ(resolved(grown)["batch_size"], 50);
+  EXPECT_EQ(grown.err, "");
+}
+
+TEST(BatchFollowsN, MainYmlShrinks) {
+  const std::string main_yml = std::string(SIH_REFERENCE_DIR) + "/../../../configs/main.yml";
+  const CliResult before = cli({"config", main_yml});
+  ASSERT_EQ(before.status, 0) << before.err;
+  const CliResult r = cli({"config", main_yml, "--set", "n=300"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(resolved(r)["batch_size"], 300);
+  // Unchanged without --set n: the file's own id.
+  EXPECT_EQ(resolved(before)["batch_size"], 2000);
+}
+
+TEST(BatchFollowsN, ExplicitBatchSizeWins) {
+  test::TempDir tmp;
+  const std::string cfg = write_config(tmp, "batch_size: 40\n");
+  const CliResult r = cli({"config", cfg, "--set", "n=30", "--set", "batch_size=10"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(resolved(r)["batch_size"], 10);
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(BatchFollowsN, DifferentBatchSizeSaysToSetItToo) {
+  test::TempDir tmp;
+  const std::string cfg = write_config(tmp, "batch_size: 20\n");
+  const CliResult r = cli({"config", cfg, "--set", "n=10"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "sih: error: batch_size: 20: must be <= n (10); --set n changed n but the file's "
+            "batch_size differs from its n (40): set batch_size too (--set batch_size=...)\n");
+  // n still above batch_size: the mini-batch stays as written.
+  const CliResult ok = cli({"config", cfg, "--set", "n=30"});
+  ASSERT_EQ(ok.status, 0) << ok.err;
+  EXPECT_EQ(resolved(ok)["batch_size"], 20);
+  EXPECT_EQ(ok.err, "");
+}
