@@ -308,3 +308,31 @@ TEST(BatchFollowsN, DifferentBatchSizeSaysToSetItToo) {
   EXPECT_EQ(resolved(ok)["batch_size"], 20);
   EXPECT_EQ(ok.err, "");
 }
+
+// ---- progress without a terminal ----------------------------------------------------------
+
+TEST(Progress, AnalyzeWritesPlainLinesWhenStderrIsAFile) {
+  test::TempDir tmp;
+  std::vector<std::string> inputs;
+  for (int k = 0; k < 3; ++k) {
+    std::string text;
+    unsigned state = 12345u + static_cast<unsigned>(k);
+    for (int i = 0; i < 20; ++i) {
+      for (int j = 0; j < 30; ++j) {
+        state = state * 1664525u + 1013904223u;
+        text += (j ? "," : "") + std::to_string(static_cast<double>(state % 2000) / 1000.0 - 1);
+      }
+      text += "\n";
+    }
+    inputs.push_back(tmp / ("w" + std::to_string(k) + ".csv"));
+    test::write_text(inputs.back(), text);
+  }
+  const std::string log = tmp / "stderr.log";
+  std::string command = std::string("OPENBLAS_CORETYPE=Haswell ") + SIH_BINARY + " analyze";
+  for (const auto& in : inputs) command += " " + in;
+  command += " --out " + (tmp / "t.csv") + " 2> " + log;
+  ASSERT_EQ(std::system(command.c_str()), 0) << test::read_text(log);
+  const std::string err = test::read_text(log);
+  EXPECT_FALSE(contains(err, "\r")) << err;
+  EXPECT_TRUE(contains(err, "[sih] analyze 3/3 inputs\n")) << err;
+}
