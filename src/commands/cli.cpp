@@ -162,6 +162,80 @@ int cmd_report(const std::string& dir, bool quiet, std::ostream& out, std::ostre
 
 constexpr const char* kQuietHelp = "No progress or notes on stderr (errors still are)";
 
+// Words of a bash array, each quoted for the shell.
+std::string shell_words(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    out += (out.empty() ? "'" : " '");
+    for (char ch : w) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    out += "'";
+  }
+  return out;
+}
+
+// The bash completion script, from the parsed command line's own subcommands and options and
+// the config field table, so that it cannot fall behind either.
+std::string bash_completion(const CLI::App& app) {
+  std::vector<std::string> commands;
+  std::string cases;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    commands.push_back(sub->get_name());
+    std::vector<std::string> flags{"--help"}, valued;
+    for (const CLI::Option* o : sub->get_options()) {
+      if (o->get_positional()) continue;
+      for (const auto& n : o->get_lnames()) {
+        if (n == "help") continue;
+        (o->get_expected_max() == 0 ? flags : valued).push_back("--" + n);
+      }
+      for (const auto& n : o->get_snames())
+        if (n != "h") (o->get_expected_max() == 0 ? flags : valued).push_back("-" + n);
+    }
+    std::vector<std::string> all = flags;
+    all.insert(all.end(), valued.begin(), valued.end());
+    cases += "    " + sub->get_name() + ") opts=(" + shell_words(all) + ") ;;\n";
+  }
+  std::vector<std::string> keys, assignments;
+  for (const auto& f : sih::config_fields()) {
+    keys.push_back(f.key);
+    assignments.push_back(f.key + "=");
+  }
+  std::string s;
+  s += "# bash completion for sih (sih completion bash); source it or save it as\n";
+  s += "# ~/.local/share/bash-completion/completions/sih\n";
+  s += "_sih() {\n";
+  s += "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n";
+  s += "  local commands=(" + shell_words(commands) + ")\n";
+  s += "  local keys=(" + shell_words(keys) + ")\n";
+  s += "  local assignments=(" + shell_words(assignments) + ")\n";
+  s += "  if [[ $COMP_CWORD -eq 1 ]]; then\n";
+  s += "    COMPREPLY=($(compgen -W \"${commands[*]} --help --version\" -- \"$cur\"))\n";
+  s += "    return\n";
+  s += "  fi\n";
+  s += "  if [[ $prev == --set ]]; then\n";
+  s += "    compopt -o nospace 2>/dev/null\n";
+  s += "    COMPREPLY=($(compgen -W \"${assignments[*]}\" -- \"$cur\"))\n";
+  s += "    return\n";
+  s += "  fi\n";
+  s += "  if [[ ${COMP_WORDS[1]} == config && $prev == --describe ]]; then\n";
+  s += "    COMPREPLY=($(compgen -W \"${keys[*]}\" -- \"$cur\"))\n";
+  s += "    return\n";
+  s += "  fi\n";
+  s += "  if [[ ${COMP_WORDS[1]} == completion ]]; then\n";
+  s += "    COMPREPLY=($(compgen -W bash -- \"$cur\"))\n";
+  s += "    return\n";
+  s += "  fi\n";
+  s += "  local opts=()\n";
+  s += "  case ${COMP_WORDS[1]} in\n" + cases + "  esac\n";
+  s += "  if [[ $cur == -* ]]; then\n";
+  s += "    COMPREPLY=($(compgen -W \"${opts[*]}\" -- \"$cur\"))\n";
+  s += "    return\n";
+  s += "  fi\n";
+  s += "  COMPREPLY=($(compgen -f -- \"$cur\"))\n";
+  s += "}\n";
+  s += "complete -o filenames -o bashdefault -F _sih sih\n";
+  return s;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -277,6 +351,13 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                       "Upper bound of the truncated power law's alpha (powerlaw default: 3)");
   analyze->add_flag("--keep-going", aopt.keep_going, "Analyse the good inputs when some are bad");
   analyze->add_flag("-q,--quiet", aopt.quiet, kQuietHelp);
+
+  std::string shell;
+  auto* completion = app.add_subcommand("completion", "Print a shell completion script");
+  completion->add_option("shell", shell, "bash")->required();
+  completion->footer(
+      "Use: source <(sih completion bash), or save it in "
+      "~/.local/share/bash-completion/completions/sih");
   analyze->footer(
       "One row per matrix (docs/OUTPUT.md, \"sih analyze\"). Exit status 2 when an input is bad\n"
       "(with --keep-going after analysing the others).");
@@ -313,6 +394,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (*merge) return cmd_merge(dir, quiet, out, err);
     if (*plot) return cmd_plot(dir, quiet, out, err);
     if (*report) return cmd_report(dir, quiet, out, err);
+    if (*completion) {
+      if (shell != "bash")
+        throw sih::InputError("completion: " + shell + ": unknown shell (supported: bash)");
+      out << bash_completion(app);
+      return 0;
+    }
     if (*reproduce) return cmd_reproduce(ropt, out, err);
     if (*analyze) {
       if (!init_std.empty()) {

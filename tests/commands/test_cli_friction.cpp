@@ -336,3 +336,18 @@ TEST(Progress, AnalyzeWritesPlainLinesWhenStderrIsAFile) {
   EXPECT_FALSE(contains(err, "\r")) << err;
   EXPECT_TRUE(contains(err, "[sih] analyze 3/3 inputs\n")) << err;
 }
+
+// ---- completion ---------------------------------------------------------------------------
+
+TEST(Completion, BashScriptNamesCommandsOptionsAndKeys) {
+  const CliResult r = cli({"completion", "bash"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "complete -o filenames -o bashdefault -F _sih sih\n"));
+  for (const char* word : {"'run'", "'bulk-losses'", "'completion'", "'--set'", "'--quiet'",
+                           "'lr_scheduler_kwargs.gamma='", "'--describe'"})
+    EXPECT_TRUE(contains(r.out, word)) << word;
+  for (const auto& f : config_fields()) EXPECT_TRUE(contains(r.out, "'" + f.key + "='")) << f.key;
+  const CliResult z = cli({"completion", "zsh"});
+  EXPECT_EQ(z.status, 2);
+  EXPECT_EQ(z.err, "sih: error: completion: zsh: unknown shell (supported: bash)\n");
+}
