@@ -40,22 +40,33 @@ YAML::Node load_config_tree(const std::string& path) {
   return root;
 }
 
-sih::Config load_config(const std::string& path, const std::vector<std::string>& sets) {
+// The config file with its --set overrides, validated; `notes` gets what the config layer has
+// to say about it (keys that do nothing, batch_size following n).
+sih::Config load_config(const std::string& path, const std::vector<std::string>& sets,
+                        std::vector<std::string>& notes) {
   YAML::Node root = load_config_tree(path);
-  for (const auto& s : sets) sih::apply_override(root, s);
-  return sih::config_from_yaml(root);
+  notes = sih::apply_overrides(root, sets);
+  return sih::config_from_yaml(root, &notes);
+}
+
+void show_notes(const std::vector<std::string>& notes, bool quiet, std::ostream& err) {
+  if (quiet) return;
+  for (const auto& n : notes) err << "[sih] " << n << '\n';
 }
 
 int cmd_run(const std::string& path, const std::vector<std::string>& sets, bool force, bool quiet,
             std::ostream& out, std::ostream& err) {
   sih::RunRequest req;
-  req.config = load_config(path, sets);
+  std::vector<std::string> notes;
+  req.config = load_config(path, sets, notes);
+  show_notes(notes, quiet, err);
   req.force = force;
   req.quiet = quiet;
   req.cancel = &g_interrupt;
   const sih::RunOutcome result = sih::run_experiment(req);
-  if (result.skipped)
+  if (result.skipped && !quiet)
     err << "[sih] " << result.dir << " is already complete (use --force to recompute)\n";
+  // Not silenced by --quiet: a diverged run is a result the caller has to know about.
   if (result.status == sih::RunStatus::kDiverged)
     err << "[sih] warning: the run diverged at step "
         << result.summary.value("diverged_step", nlohmann::json(-1)).dump()
@@ -75,7 +86,7 @@ int cmd_sweep(const sih::SweepKind& kind, const std::string& path,
               const std::vector<std::string>& sets, const SweepArgs& args, bool force, bool quiet,
               std::ostream& out, std::ostream& err) {
   YAML::Node root = load_config_tree(path);
-  for (const auto& s : sets) sih::apply_override(root, s);
+  show_notes(sih::apply_overrides(root, sets), quiet, err);
   sih::SweepOptions opt;
   if (!args.shard.empty()) opt.shard = sih::parse_shard(args.shard);
   if (args.jobs < 0)
@@ -89,6 +100,7 @@ int cmd_sweep(const sih::SweepKind& kind, const std::string& path,
   sih::PlanLimits limits;
   limits.max_runs = args.max_runs;
   const sih::SweepPlan plan = sih::plan_sweep(kind, root, limits);
+  show_notes(plan.notes, quiet, err);
   if (args.dry_run) {
     out << sih::describe_plan(plan, args.jobs) << std::flush;
     return 0;
@@ -111,17 +123,18 @@ int cmd_sweep(const sih::SweepKind& kind, const std::string& path,
   return 0;
 }
 
-int cmd_merge(const std::string& dir, std::ostream& out, std::ostream& err) {
+int cmd_merge(const std::string& dir, bool quiet, std::ostream& out, std::ostream& err) {
   const sih::MergeOutcome m = sih::merge_sweep(dir);
-  err << "[sih] merged " << m.complete << "/" << m.total << " runs (" << m.missing << " missing, "
-      << m.diverged << " diverged)\n";
+  if (!quiet)
+    err << "[sih] merged " << m.complete << "/" << m.total << " runs (" << m.missing << " missing, "
+        << m.diverged << " diverged)\n";
   out << dir << std::endl;
   return m.missing > 0 ? 3 : 0;
 }
 
-int cmd_plot(const std::string& dir, std::ostream& out, std::ostream& err) {
+int cmd_plot(const std::string& dir, bool quiet, std::ostream& out, std::ostream& err) {
   const sih::PlotResult r = sih::plot_folder(dir, sih::default_plot_scripts_dir());
-  for (const auto& n : r.notes) err << "[sih] " << n << '\n';
+  show_notes(r.notes, quiet, err);
   for (const auto& f : r.files) out << f << '\n';
   out << std::flush;
   return 0;
@@ -131,19 +144,96 @@ int cmd_reproduce(sih::ReproduceOptions opt, std::ostream& out, std::ostream& er
   if (opt.jobs < 0) throw sih::InputError("--jobs: " + std::to_string(opt.jobs) + ": must be >= 0");
   opt.cancel = &g_interrupt;
   const sih::ReproduceOutcome r = sih::reproduce(opt, err);
-  err << "[sih] reproduce: " << r.claims_held << " of " << r.claims_checked << " claims hold; page "
-      << r.index_path << ", table " << r.claims_csv << '\n';
+  if (!opt.quiet)
+    err << "[sih] reproduce: " << r.claims_held << " of " << r.claims_checked
+        << " claims hold; page " << r.index_path << ", table " << r.claims_csv << '\n';
   out << r.index_path << std::endl;
   // A run or sweep folder it could not read is bad input, as in every other command.
   if (r.failed) return r.input_error ? 2 : 1;
   return r.claims_held < r.claims_checked ? 4 : 0;
 }
 
-int cmd_report(const std::string& dir, std::ostream& out, std::ostream& err) {
+int cmd_report(const std::string& dir, bool quiet, std::ostream& out, std::ostream& err) {
   const sih::ReportResult r = sih::write_report(dir, sih::default_plot_scripts_dir());
-  for (const auto& n : r.notes) err << "[sih] " << n << '\n';
+  show_notes(r.notes, quiet, err);
   out << r.path << std::endl;
   return 0;
+}
+
+constexpr const char* kQuietHelp = "No progress or notes on stderr (errors still are)";
+
+// Words of a bash array, each quoted for the shell.
+std::string shell_words(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    out += (out.empty() ? "'" : " '");
+    for (char ch : w) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    out += "'";
+  }
+  return out;
+}
+
+// The bash completion script, from the parsed command line's own subcommands and options and
+// the config field table, so that it cannot fall behind either.
+std::string bash_completion(const CLI::App& app) {
+  std::vector<std::string> commands;
+  std::string cases;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    commands.push_back(sub->get_name());
+    std::vector<std::string> flags{"--help"}, valued;
+    for (const CLI::Option* o : sub->get_options()) {
+      if (o->get_positional()) continue;
+      for (const auto& n : o->get_lnames()) {
+        if (n == "help") continue;
+        (o->get_expected_max() == 0 ? flags : valued).push_back("--" + n);
+      }
+      for (const auto& n : o->get_snames())
+        if (n != "h") (o->get_expected_max() == 0 ? flags : valued).push_back("-" + n);
+    }
+    std::vector<std::string> all = flags;
+    all.insert(all.end(), valued.begin(), valued.end());
+    cases += "    " + sub->get_name() + ") opts=(" + shell_words(all) + ") ;;\n";
+  }
+  std::vector<std::string> keys, assignments;
+  for (const auto& f : sih::config_fields()) {
+    keys.push_back(f.key);
+    assignments.push_back(f.key + "=");
+  }
+  std::string s;
+  s += "# bash completion for sih (sih completion bash); source it or save it as\n";
+  s += "# ~/.local/share/bash-completion/completions/sih\n";
+  s += "_sih() {\n";
+  s += "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n";
+  s += "  local commands=(" + shell_words(commands) + ")\n";
+  s += "  local keys=(" + shell_words(keys) + ")\n";
+  s += "  local assignments=(" + shell_words(assignments) + ")\n";
+  s += "  if [[ $COMP_CWORD -eq 1 ]]; then\n";
+  s += "    COMPREPLY=($(compgen -W \"${commands[*]} --help --version\" -- \"$cur\"))\n";
+  s += "    return\n";
+  s += "  fi\n";
+  s += "  if [[ $prev == --set ]]; then\n";
+  s += "    compopt -o nospace 2>/dev/null\n";
+  s += "    COMPREPLY=($(compgen -W \"${assignments[*]}\" -- \"$cur\"))\n";
+  s += "    return\n";
+  s += "  fi\n";
+  s += "  if [[ ${COMP_WORDS[1]} == config && $prev == --describe ]]; then\n";
+  s += "    COMPREPLY=($(compgen -W \"${keys[*]}\" -- \"$cur\"))\n";
+  s += "    return\n";
+  s += "  fi\n";
+  s += "  if [[ ${COMP_WORDS[1]} == completion ]]; then\n";
+  s += "    COMPREPLY=($(compgen -W bash -- \"$cur\"))\n";
+  s += "    return\n";
+  s += "  fi\n";
+  s += "  local opts=()\n";
+  s += "  case ${COMP_WORDS[1]} in\n" + cases + "  esac\n";
+  s += "  if [[ $cur == -* ]]; then\n";
+  s += "    COMPREPLY=($(compgen -W \"${opts[*]}\" -- \"$cur\"))\n";
+  s += "    return\n";
+  s += "  fi\n";
+  s += "  COMPREPLY=($(compgen -f -- \"$cur\"))\n";
+  s += "}\n";
+  s += "complete -o filenames -o bashdefault -F _sih sih\n";
+  return s;
 }
 
 }  // namespace
@@ -163,16 +253,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   run->add_option("--set", sets, "Override a config key: key=value (value parsed as YAML)")
       ->type_name("KEY=VALUE");
   run->add_flag("--force", force, "Recompute even if the output folder is already complete");
-  run->add_flag("--quiet", quiet, "No log lines on stderr");
+  run->add_flag("-q,--quiet", quiet, kQuietHelp);
   run->footer(
       "Prints the run's output folder as the last line of stdout.\n"
       "Config keys: see `sih config --describe`.");
 
   bool describe = false;
   auto* config = app.add_subcommand("config", "Show the config fields, or resolve a config");
-  config->add_flag("--describe", describe, "List every config field: type, default, rule, doc");
-  config->add_option("config", config_path, "YAML config to validate and print resolved (JSON)");
+  config->add_flag("--describe", describe,
+                   "List every config field (type, default, rule, doc); with KEY, that one key");
+  config->add_option("config", config_path,
+                     "YAML config to validate and print resolved (JSON); with --describe, a key");
   config->add_option("--set", sets, "Override a config key: key=value")->type_name("KEY=VALUE");
+  config->add_flag("-q,--quiet", quiet, kQuietHelp);
 
   SweepArgs sweep_args;
   std::vector<std::pair<const sih::SweepKind*, CLI::App*>> sweeps;
@@ -190,7 +283,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     cmd->add_flag("--dry-run", sweep_args.dry_run,
                   "Print the plan (runs, axes, shared starts, time and memory); write nothing");
     cmd->add_flag("--force", force, "Recompute runs whose folders are already complete");
-    cmd->add_flag("--quiet", quiet, "No progress on stderr");
+    cmd->add_flag("-q,--quiet", quiet, kQuietHelp);
     cmd->footer(
         "Prints the sweep folder as the last line of stdout. Resumable: a re-run skips\n"
         "complete runs. Unsharded sweeps merge automatically; sharded ones need `sih merge`.");
@@ -200,12 +293,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::string dir;
   auto* merge = app.add_subcommand("merge", "Build runs.csv and aggregate.csv of a sweep folder");
   merge->add_option("sweep_dir", dir, "Sweep folder")->required();
+  merge->add_flag("-q,--quiet", quiet, kQuietHelp);
   merge->footer(
       "Exit status 3 when some runs are still missing (the files are written anyway); 2 when a\n"
       "run's summary.json or metrics.csv is unreadable or malformed (that run counts as missing,\n"
       "the files are written from the others, the message names the file).");
   auto* plot = app.add_subcommand("plot", "Draw every figure of a run or sweep folder (gnuplot)");
   plot->add_option("out_dir", dir, "Run or sweep folder")->required();
+  plot->add_flag("-q,--quiet", quiet, kQuietHelp);
   plot->footer("Prints the PNG files written, one per line.");
 
   sih::AnalyzeOptions aopt;
@@ -213,6 +308,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* report = app.add_subcommand(
       "report", "Write DIR/report.html: one static page of a run or sweep folder with its figures");
   report->add_option("out_dir", dir, "Run or sweep folder")->required();
+  report->add_flag("-q,--quiet", quiet, kQuietHelp);
   report->footer(
       "Draws the figures first (sih plot) when DIR/plots/ holds none. Prints the page's path.");
 
@@ -233,6 +329,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   reproduce->add_option("--jobs", ropt.jobs,
                         "Parallel runs within a sweep (default: from the cores)");
   reproduce->add_flag("--force", ropt.force, "Recompute runs whose folders are already complete");
+  reproduce->add_flag("-q,--quiet", ropt.quiet, kQuietHelp);
   reproduce->footer(
       "Resumable: finished runs are reused. Prints the page (index.html) as the last line of\n"
       "stdout. Exit status 0 when every claim holds, 4 when one does not, 2 on bad input.");
@@ -253,7 +350,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   analyze->add_option("--tpl-alpha-max", aopt.tpl_alpha_max,
                       "Upper bound of the truncated power law's alpha (powerlaw default: 3)");
   analyze->add_flag("--keep-going", aopt.keep_going, "Analyse the good inputs when some are bad");
-  analyze->add_flag("--quiet", aopt.quiet, "No progress or notes on stderr");
+  analyze->add_flag("-q,--quiet", aopt.quiet, kQuietHelp);
+
+  std::string shell;
+  auto* completion = app.add_subcommand("completion", "Print a shell completion script");
+  completion->add_option("shell", shell, "bash")->required();
+  completion->footer(
+      "Use: source <(sih completion bash), or save it in "
+      "~/.local/share/bash-completion/completions/sih");
   analyze->footer(
       "One row per matrix (docs/OUTPUT.md, \"sih analyze\"). Exit status 2 when an input is bad\n"
       "(with --keep-going after analysing the others).");
@@ -287,9 +391,15 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (*run) return cmd_run(config_path, sets, force, quiet, out, err);
     for (const auto& [kind, cmd] : sweeps)
       if (*cmd) return cmd_sweep(*kind, config_path, sets, sweep_args, force, quiet, out, err);
-    if (*merge) return cmd_merge(dir, out, err);
-    if (*plot) return cmd_plot(dir, out, err);
-    if (*report) return cmd_report(dir, out, err);
+    if (*merge) return cmd_merge(dir, quiet, out, err);
+    if (*plot) return cmd_plot(dir, quiet, out, err);
+    if (*report) return cmd_report(dir, quiet, out, err);
+    if (*completion) {
+      if (shell != "bash")
+        throw sih::InputError("completion: " + shell + ": unknown shell (supported: bash)");
+      out << bash_completion(app);
+      return 0;
+    }
     if (*reproduce) return cmd_reproduce(ropt, out, err);
     if (*analyze) {
       if (!init_std.empty()) {
@@ -304,11 +414,17 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return sih::run_analyze(aopt, out, err);
     }
     if (*config) {
+      if (describe && !config_path.empty()) {
+        out << sih::describe_config_field(config_path);
+        return 0;
+      }
       if (describe || config_path.empty()) {
         out << sih::describe_config_fields();
         return 0;
       }
-      const sih::Config c = load_config(config_path, sets);
+      std::vector<std::string> notes;
+      const sih::Config c = load_config(config_path, sets, notes);
+      show_notes(notes, quiet, err);
       nlohmann::json j = sih::config_to_json(c);
       // The folder name `sih run` would use, init_from's arrays included.
       const std::string init_hash = sih::init_from_hash(c);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 
 #include "sih/base/text.hpp"
 #include "sih/experiments/run.hpp"
@@ -41,6 +42,9 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
   for (const auto& e : result.experiments) plans.push_back(plan_experiment(e));
 
   const std::string scripts = default_plot_scripts_dir();
+  // Quiet: what is progress goes nowhere; failures still go to `progress`.
+  std::ostringstream discarded;
+  std::ostream& info = options.quiet ? discarded : progress;
   const std::size_t total = result.experiments.size();
   for (std::size_t k = 0; k < total; ++k) {
     const PaperExperiment& e = result.experiments[k];
@@ -62,20 +66,22 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
     try {
       bool replot = false;
       if (selected && (options.force || !was_complete)) {
-        progress << fmt::format("{} ({}, {} run{}): {}\n", head, e.kind, plan.runs,
-                                plan.runs == 1 ? "" : "s", e.title)
-                 << std::flush;
+        info << fmt::format("{} ({}, {} run{}): {}\n", head, e.kind, plan.runs,
+                            plan.runs == 1 ? "" : "s", e.title)
+             << std::flush;
         if (plan.run) {
           RunRequest req;
           req.config = *plan.run;
           req.force = options.force;
           req.cancel = options.cancel;
+          req.quiet = options.quiet;
           run_experiment(req);
         } else {
           SweepOptions so;
           so.jobs = options.jobs;
           so.force = options.force;
           so.cancel = options.cancel;
+          so.quiet = options.quiet;
           execute_sweep(*plan.sweep, so);
           merge_sweep(plan.dir);
         }
@@ -96,7 +102,7 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
         if (fs::exists(fs::path(plan.dir) / "plots" / f))
           out.figures.push_back((rel / "plots" / f).string());
         else
-          progress << fmt::format(
+          info << fmt::format(
               "{}: note: reproduce.figures: {}: not drawn (no such file in "
               "plots/)\n",
               head, f);
@@ -125,11 +131,11 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
     if (out.state == ExperimentState::kFailed)
       progress << fmt::format("{}: failed: {}\n", head, out.error);
     else
-      progress << fmt::format("{}: {} ({}): {}/{} claims hold\n", head,
-                              experiment_state_name(out.state), duration_text(out.wall_time_s),
-                              held, out.claims.size());
+      info << fmt::format("{}: {} ({}): {}/{} claims hold\n", head,
+                          experiment_state_name(out.state), duration_text(out.wall_time_s), held,
+                          out.claims.size());
     for (const auto& c : out.claims)
-      if (!c.holds) progress << fmt::format("[sih]   does not hold: {}\n", c.claim->says);
+      if (!c.holds) info << fmt::format("[sih]   does not hold: {}\n", c.claim->says);
     progress << std::flush;
     result.outcomes.push_back(std::move(out));
   }

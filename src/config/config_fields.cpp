@@ -8,8 +8,10 @@
 #include <utility>
 
 #include "config_table.hpp"
+#include "sih/base/types.hpp"
 #include "sih/config/dotted_key.hpp"
 #include "sih/core/optim.hpp"
+#include "sih/core/schedule.hpp"
 
 namespace sih {
 namespace config_table {
@@ -140,6 +142,40 @@ Rule in_closed(double low, double high, bool open_low = false) {
           }};
 }
 
+// The key acts only with these optimizers.
+FieldSpec::Condition with_optimizers(std::vector<OptimizerKind> kinds,
+                                     bool off_at_default = false) {
+  std::vector<std::string> words;
+  for (OptimizerKind k : kinds) words.push_back(optimizer_name(k));
+  return {"optimizer " + join(words, ", "),
+          [kinds](const Config& c) {
+            return std::find(kinds.begin(), kinds.end(), c.optimizer) != kinds.end();
+          },
+          [](const Config& c) { return "optimizer " + optimizer_name(c.optimizer); },
+          off_at_default};
+}
+
+// The key acts only with these lr_scheduler_cls values.
+FieldSpec::Condition with_schedules(std::vector<ScheduleKind> kinds) {
+  auto name = [](ScheduleKind kind) {
+    for (const auto& [word, k] : schedule_names())
+      if (k == kind) return word;
+    return std::string();
+  };
+  std::vector<std::string> words;
+  for (ScheduleKind k : kinds) words.push_back(name(k));
+  return {"lr_scheduler_cls " + join(words, ", "),
+          [kinds](const Config& c) {
+            return std::find(kinds.begin(), kinds.end(), c.lr_scheduler) != kinds.end();
+          },
+          [name](const Config& c) {
+            return c.lr_scheduler == ScheduleKind::kNone
+                       ? std::string("no lr_scheduler_cls")
+                       : "lr_scheduler_cls " + name(c.lr_scheduler);
+          },
+          false};
+}
+
 }  // namespace
 
 // The order is the validation order, so that a config with several problems always reports
@@ -188,7 +224,8 @@ const std::vector<FieldSpec>& field_table() {
              "sign(g)); sgd with batch_size = n is full-batch GD")
           .after_start(),
       real("momentum", &Config::momentum, in_half_open(0, 1), "sgd and rmsprop momentum")
-          .after_start(),
+          .after_start()
+          .acts_only_with(with_optimizers({OptimizerKind::kSgd, OptimizerKind::kRmsprop}, true)),
       boolean("nesterov", &Config::nesterov, "sgd: Nesterov momentum",
               Rule{"needs momentum > 0",
                    [](const json& v, const Config& c) {
@@ -197,28 +234,34 @@ const std::vector<FieldSpec>& field_table() {
                                 : std::string();
                    }})
           .after_start()
-          .in_id_unless_default_value(),
+          .in_id_unless_default_value()
+          .acts_only_with(with_optimizers({OptimizerKind::kSgd}, true)),
       real("weight_decay", &Config::weight_decay, at_least(0),
            "L2 term added to the gradient; adamw: decoupled, theta *= 1 - lr weight_decay")
           .after_start(),
       real("adam_betas.beta1", &Config::adam_beta1, in_half_open(0, 1),
            "adam, adamw: first-moment decay (torch betas[0])")
           .after_start()
-          .in_id_unless_default_value(),
+          .in_id_unless_default_value()
+          .acts_only_with(with_optimizers({OptimizerKind::kAdam, OptimizerKind::kAdamW})),
       real("adam_betas.beta2", &Config::adam_beta2, in_half_open(0, 1),
            "adam, adamw: second-moment decay (torch betas[1])")
           .after_start()
-          .in_id_unless_default_value(),
+          .in_id_unless_default_value()
+          .acts_only_with(with_optimizers({OptimizerKind::kAdam, OptimizerKind::kAdamW})),
       real("adam_eps", &Config::adam_eps, at_least(0), "adam, adamw: eps of the denominator")
           .after_start()
-          .in_id_unless_default_value(),
+          .in_id_unless_default_value()
+          .acts_only_with(with_optimizers({OptimizerKind::kAdam, OptimizerKind::kAdamW})),
       real("rmsprop_alpha", &Config::rmsprop_alpha, in_half_open(0, 1),
            "rmsprop: smoothing constant of the squared-gradient average")
           .after_start()
-          .in_id_unless_default_value(),
+          .in_id_unless_default_value()
+          .acts_only_with(with_optimizers({OptimizerKind::kRmsprop})),
       real("rmsprop_eps", &Config::rmsprop_eps, at_least(0), "rmsprop: eps of the denominator")
           .after_start()
-          .in_id_unless_default_value(),
+          .in_id_unless_default_value()
+          .acts_only_with(with_optimizers({OptimizerKind::kRmsprop})),
       real("lr", &Config::lr, greater_than(0), "learning rate").after_start(),
       choice("lr_scheduler_cls", &Config::lr_scheduler, schedule_names(),
              "torch.optim.lr_scheduler class, stepped after every update; absent: constant lr")
@@ -226,30 +269,37 @@ const std::vector<FieldSpec>& field_table() {
           .after_start(),
       integer("lr_scheduler_kwargs.step_size", &Config::step_size, greater_than(0),
               "StepLR: steps between lr decays")
-          .after_start(),
+          .after_start()
+          .acts_only_with(with_schedules({ScheduleKind::kStepLR})),
       real("lr_scheduler_kwargs.gamma", &Config::gamma, greater_than(0),
            "StepLR: factor applied at each decay; ExponentialLR: at every step")
-          .after_start(),
+          .after_start()
+          .acts_only_with(with_schedules({ScheduleKind::kStepLR, ScheduleKind::kExponentialLR})),
       integer("lr_scheduler_kwargs.T_max", &Config::T_max, at_least(0),
               "CosineAnnealingLR: steps of a half period; 0: the run's total steps")
           .after_start()
-          .in_id_unless_default_value(),
+          .in_id_unless_default_value()
+          .acts_only_with(with_schedules({ScheduleKind::kCosineAnnealingLR})),
       real("lr_scheduler_kwargs.eta_min", &Config::eta_min, at_least(0),
            "CosineAnnealingLR: lowest lr")
           .after_start()
-          .in_id_unless_default_value(),
+          .in_id_unless_default_value()
+          .acts_only_with(with_schedules({ScheduleKind::kCosineAnnealingLR})),
       real("lr_scheduler_kwargs.start_factor", &Config::start_factor, in_closed(0, 1, true),
            "LinearLR: lr factor at step 0")
           .after_start()
-          .in_id_unless_default_value(),
+          .in_id_unless_default_value()
+          .acts_only_with(with_schedules({ScheduleKind::kLinearLR})),
       real("lr_scheduler_kwargs.end_factor", &Config::end_factor, in_closed(0, 1),
            "LinearLR: lr factor from total_iters on")
           .after_start()
-          .in_id_unless_default_value(),
+          .in_id_unless_default_value()
+          .acts_only_with(with_schedules({ScheduleKind::kLinearLR})),
       integer("lr_scheduler_kwargs.total_iters", &Config::total_iters, greater_than(0),
               "LinearLR: steps of the ramp")
           .after_start()
-          .in_id_unless_default_value(),
+          .in_id_unless_default_value()
+          .acts_only_with(with_schedules({ScheduleKind::kLinearLR})),
       real("reg_lambda", &Config::reg_lambda, at_least(0), "ridge penalty of the read-out refit"),
       boolean("enable_weight_normalization", &Config::enable_weight_normalization,
               "rescale W to ||W||_F = sqrt(h d) before every step")
@@ -439,22 +489,68 @@ std::string config_id(const Config& config) {
   return stable_hash_hex(resolved.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
+namespace {
+
+std::string shown_default(const FieldSpec& f) {
+  if (!f.shown_default.empty()) return f.shown_default;
+  const json value = f.get(Config{});
+  if (value.is_null() || (value.is_string() && value.get<std::string>().empty())) return "none";
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+std::string shown_rule(const FieldSpec& f) {
+  std::string rule = f.rule.text;
+  if (f.optional && !rule.empty()) rule += ", or absent";
+  return rule;
+}
+
+std::string describe_one(const FieldSpec& f) {
+  std::vector<std::string> flags;
+  flags.push_back(f.sweepable ? "sweepable" : "not sweepable");
+  flags.push_back(
+      f.start == StartEffect::kChangesStart ? "changes the start (teacher, student, data)"
+      : f.start == StartEffect::kAfterStart ? "acts after the start (from the first update)"
+                                            : "acts at the start (step-0 checkpoint)");
+  if (!f.in_id)
+    flags.push_back("not in the run id");
+  else if (f.in_id_unless_default)
+    flags.push_back("in the run id unless at its default");
+  else
+    flags.push_back("in the run id");
+  if (f.optional) flags.push_back("may be absent");
+  std::string out = fmt::format("key:      {}\ntype:     {}\ndefault:  {}\n", f.key,
+                                kind_name(f.kind), shown_default(f));
+  const std::string rule = shown_rule(f);
+  out += fmt::format("rule:     {}\n", rule.empty() ? "none" : rule);
+  out += fmt::format("doc:      {}\n", f.doc);
+  if (f.acts_only)
+    out += fmt::format("acts:     only with {} (a warning otherwise)\n", f.acts_only->text);
+  out += fmt::format("flags:    {}\n", join(flags, "; "));
+  return out;
+}
+
+}  // namespace
+
+std::string describe_config_field(const std::string& key) {
+  if (const FieldSpec* f = find_field(key)) return describe_one(*f);
+  if (is_parent_key(key)) {
+    std::string out;
+    for (const std::string& child : child_names(key))
+      out += (out.empty() ? "" : "\n") + describe_one(*find_field(key + "." + child));
+    return out;
+  }
+  throw InputError(unknown_key_message(key));
+}
+
 std::string describe_config_fields() {
-  const Config defaults;
   std::vector<std::array<std::string, 5>> rows = {
       {"key", "type", "default", "rule", "description"}};
   for (const FieldSpec& f : field_table()) {
-    std::string shown = f.shown_default;
-    if (shown.empty()) {
-      json value = f.get(defaults);
-      if (value.is_string()) shown = value.get<std::string>();
-      if (value.is_null() || (value.is_string() && shown.empty())) shown = "none";
-      if (!value.is_string() && !value.is_null()) shown = value.dump();
-    }
-    std::string rule = f.rule.text;
-    if (f.optional && !rule.empty()) rule += ", or absent";
+    const std::string shown = shown_default(f);
+    const std::string rule = shown_rule(f);
     std::string doc = f.doc;
     if (!f.sweepable) doc += " [not sweepable]";
+    if (f.acts_only) doc += " [acts only with " + f.acts_only->text + "]";
     rows.push_back({f.key, kind_name(f.kind), shown, rule, doc});
   }
   std::array<std::size_t, 4> width{};

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -195,9 +196,7 @@ std::string suggestion(const std::string& unknown) {
 }
 
 [[noreturn]] void fail_unknown_key(const std::string& key) {
-  std::string near = suggestion(key);
-  if (near.empty()) throw InputError(fmt::format("unknown key '{}'", key));
-  throw InputError(fmt::format("unknown key '{}' (did you mean '{}'?)", key, near));
+  throw InputError(unknown_key_message(key));
 }
 
 // ---- Scalars -----------------------------------------------------------------------------------
@@ -415,7 +414,23 @@ std::map<std::string, YAML::Node> collect_entries(const YAML::Node& root) {
   return entries;
 }
 
-Config build_config(const YAML::Node& root) {
+// A written key that does not act in the resolved config (momentum with adam, scheduler
+// kwargs without a scheduler): one warning line naming the key and why.
+void note_inert_keys(const std::map<std::string, YAML::Node>& entries, const Config& config,
+                     std::vector<std::string>& notes) {
+  const Config defaults;
+  for (const FieldSpec& f : field_table()) {
+    if (!f.acts_only) continue;
+    auto found = entries.find(f.key);
+    if (found == entries.end() || f.acts_only->holds(config)) continue;
+    if (f.acts_only->off_at_default && f.get(config) == f.get(defaults)) continue;
+    notes.push_back(fmt::format("warning: {}: {}: has no effect with {} (acts only with {})", f.key,
+                                render(found->second, f.kind == Kind::kString),
+                                f.acts_only->in(config), f.acts_only->text));
+  }
+}
+
+Config build_config(const YAML::Node& root, std::vector<std::string>* notes) {
   const std::map<std::string, YAML::Node> entries = collect_entries(root);
   Config config;
   for (const FieldSpec& f : field_table()) {
@@ -432,6 +447,7 @@ Config build_config(const YAML::Node& root) {
     f.set(config, value);
   }
   config.batch_size = resolved_batch_size(config);
+  if (notes) note_inert_keys(entries, config, *notes);
   return config;
 }
 
@@ -496,6 +512,12 @@ YAML::Node parse_yaml(const std::string& text, const std::string& where, std::si
 }
 
 }  // namespace
+
+std::string config_table::unknown_key_message(const std::string& key) {
+  const std::string near = suggestion(key);
+  if (near.empty()) return fmt::format("unknown key '{}'", key);
+  return fmt::format("unknown key '{}' (did you mean '{}'?)", key, near);
+}
 
 YAML::Node load_yaml_string(const std::string& text, const std::string& origin) {
   std::size_t documents = 0;
@@ -572,9 +594,57 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
   }
 }
 
-Config config_from_yaml(const YAML::Node& root) {
+namespace {
+
+// An integer scalar as written (2000), else nothing: lists, text and floats are left to the
+// field rules.
+std::optional<long long> integer_scalar(const YAML::Node& node) {
+  if (!node.IsDefined() || !node.IsScalar() || is_quoted(node)) return std::nullopt;
+  json value;
+  if (!parse_integer(node.Scalar(), value) || !value.is_number_integer()) return std::nullopt;
+  return value.get<long long>();
+}
+
+}  // namespace
+
+std::vector<std::string> apply_overrides(YAML::Node& root, const std::vector<std::string>& sets) {
+  const auto file_n = integer_scalar(yaml_at(root, "n"));
+  const auto file_batch = integer_scalar(yaml_at(root, "batch_size"));
+  bool sets_n = false, sets_batch = false;
+  for (const std::string& assignment : sets) {
+    apply_override(root, assignment);
+    const std::string key = assignment.substr(0, assignment.find('='));
+    const auto first = key.find_first_not_of(" \t");
+    const auto last = key.find_last_not_of(" \t");
+    const std::string trimmed =
+        first == std::string::npos ? "" : key.substr(first, last - first + 1);
+    sets_n = sets_n || trimmed == "n";
+    sets_batch = sets_batch || trimmed == "batch_size";
+  }
+  std::vector<std::string> notes;
+  if (!sets_n || sets_batch || !file_n || !file_batch) return notes;
+  const YAML::Node new_n = yaml_at(root, "n");
+  if (*file_batch == *file_n) {
+    // Full batch stays full batch: without batch_size the run uses batch_size = n, which is
+    // also what config_to_json records, so the id is that of batch_size written equal to n.
+    if (integer_scalar(new_n) == file_n) return notes;
+    root.remove("batch_size");
+    notes.push_back(
+        fmt::format("batch_size follows n ({}): it equalled n in the config file", render(new_n)));
+  } else if (const auto n = integer_scalar(new_n); n && *file_batch > *n) {
+    throw InputError(fmt::format(
+        "batch_size: {}: must be <= n ({}); --set n changed n but the file's batch_size differs "
+        "from its n ({}): set batch_size too (--set batch_size=...)",
+        *file_batch, *n, *file_n));
+  }
+  return notes;
+}
+
+Config config_from_yaml(const YAML::Node& root) { return config_from_yaml(root, nullptr); }
+
+Config config_from_yaml(const YAML::Node& root, std::vector<std::string>* notes) {
   try {
-    return build_config(root);
+    return build_config(root, notes);
   } catch (const YAML::Exception& e) {
     // yaml-cpp only throws here on nodes it cannot convert; keep the CLI's one-line contract.
     throw InputError(fmt::format("config: {}", e.what()));

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,22 @@ struct FieldSpec {
   // run (issue 13) use it, so that a config that does not use them keeps its id.
   bool in_id_unless_default = false;
   std::string shown_default;
+  // When the key acts at all (optimizer- or scheduler-specific keys); unset: always. A key the
+  // user wrote that does not act in the resolved config is a warning, not an error: the same
+  // file may serve several optimizers.
+  struct Condition {
+    std::string text;                              // "optimizer sgd, rmsprop"
+    std::function<bool(const Config&)> holds;      // true: the key acts in this config
+    std::function<std::string(const Config&)> in;  // what the config has instead: "optimizer adam"
+    // The default means "off" (momentum 0, nesterov false): written at it, nothing is lost.
+    bool off_at_default = false;
+  };
+  std::optional<Condition> acts_only;
+
+  FieldSpec acts_only_with(Condition condition) && {
+    acts_only = std::move(condition);
+    return std::move(*this);
+  }
 
   FieldSpec in_id_unless_default_value() && {
     in_id_unless_default = true;
@@ -99,5 +116,7 @@ bool is_parent_key(const std::string& key);
 std::vector<std::string> child_names(const std::string& parent);
 std::vector<std::string> known_keys();
 long resolved_batch_size(const Config& c);
+// "unknown key 'x'" with the nearest known key when there is one (did you mean 'y'?).
+std::string unknown_key_message(const std::string& key);
 
 }  // namespace sih::config_table

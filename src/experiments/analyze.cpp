@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -313,6 +314,8 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
   std::mutex mu;
   int done = 0;
   const bool progress = !opt.quiet && n > 1;
+  // A bar redrawn with \r only on a terminal; `err` is the process's stderr in the CLI.
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
   std::string internal_error;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(jobs)
   for (int i = 0; i < n; ++i) {
@@ -361,12 +364,17 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
       std::lock_guard<std::mutex> lock(mu);
       ++done;
       const int width = 30, filled = done * width / n;
-      err << "\r[sih] analyze [" << std::string(static_cast<std::size_t>(filled), '#')
-          << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/" << n
-          << std::flush;
+      if (tty) {
+        err << "\r[sih] analyze [" << std::string(static_cast<std::size_t>(filled), '#')
+            << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << done << "/"
+            << n << std::flush;
+      } else if (done == n || (done * 20 / n) != ((done - 1) * 20 / n)) {
+        // Not a terminal (a log, a pipe): plain lines, one per twentieth, as sweeps write.
+        err << "[sih] analyze " << done << "/" << n << " inputs\n";
+      }
     }
   }
-  if (progress) err << '\n';
+  if (progress && tty) err << '\n';
   if (!internal_error.empty()) throw std::runtime_error(internal_error);
   for (std::size_t k = 0; k < static_cast<std::size_t>(n); ++k) {
     if (!bad[k].empty()) {

@@ -116,7 +116,12 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
       if (v.IsDefined()) yaml_set(node, plan.axes[k].key, YAML::Clone(v));
     }
     PlannedRun run;
-    run.config = config_from_yaml(node);
+    std::vector<std::string> notes;
+    run.config = config_from_yaml(node, &notes);
+    // One line per distinct warning, not one per run.
+    for (std::string& note : notes)
+      if (std::find(plan.notes.begin(), plan.notes.end(), note) == plan.notes.end())
+        plan.notes.push_back(std::move(note));
     check_memory_fits(run.config);  // refuse a sweep with an impossible run before any starts
     const nlohmann::json resolved = config_to_json(run.config);
     run.coords = nlohmann::json::object();

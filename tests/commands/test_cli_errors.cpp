@@ -413,9 +413,10 @@ std::vector<Case> all_cases() {
           "jobs_negative",
           {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--jobs", "-1"},
           "sih: error: --jobs: -1: must be >= 0"),
-      args_case("unknown_subcommand", {"frobnicate", "{cfg}"},
-                "sih: error: unknown command 'frobnicate' (commands: run, config, sweep, bulk-lr, "
-                "bulk-losses, merge, plot, report, reproduce, analyze; see sih --help)"),
+      args_case(
+          "unknown_subcommand", {"frobnicate", "{cfg}"},
+          "sih: error: unknown command 'frobnicate' (commands: run, config, sweep, bulk-lr, "
+          "bulk-losses, merge, plot, report, reproduce, analyze, completion; see sih --help)"),
       args_case("sweep_max_runs", {"sweep", "{cfg}", "--set", "lr=[0.1, 1, 10]", "--max-runs", "2"},
                 "sih: error: sweep: 3 runs (3 grid points x repeat 1): more than --max-runs 2 "
                 "(raise it to run them all)"),

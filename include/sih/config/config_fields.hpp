@@ -55,5 +55,9 @@ nlohmann::json config_start_json(const Config& config);
 
 // Human-readable table of every field (name, type, default, rule, doc).
 std::string describe_config_fields();
+// One key: type, default, rule, doc, when it acts, flags (sweepable, start effect, run id). A
+// parent key (lr_scheduler_kwargs) describes each of its children. InputError for an unknown
+// key, with the nearest known one as config input gives it.
+std::string describe_config_field(const std::string& key);
 
 }  // namespace sih

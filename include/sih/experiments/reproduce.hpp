@@ -68,6 +68,7 @@ struct ReproduceOptions {
   std::vector<std::string> only;  // run only these experiments (the page covers all)
   bool force = false;             // recompute runs whose folders are complete
   int jobs = 0;                   // parallel runs within a sweep (0: from the cores)
+  bool quiet = false;             // no progress or notes; failed experiments still reported
   const std::atomic<int>* cancel = nullptr;
 };
 

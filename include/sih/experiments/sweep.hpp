@@ -87,6 +87,8 @@ struct SweepPlan {
   std::vector<SweepAxis> axes;
   std::vector<PlannedRun> runs;
   nlohmann::json config;  // the sweep's config.json
+  // Warnings about the runs' configs (a key that does nothing in some runs), each once.
+  std::vector<std::string> notes;
 };
 
 struct PlanLimits {
