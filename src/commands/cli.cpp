@@ -78,8 +78,7 @@ int cmd_sweep(const sih::SweepKind& kind, const std::string& path,
   for (const auto& s : sets) sih::apply_override(root, s);
   sih::SweepOptions opt;
   if (!args.shard.empty()) opt.shard = sih::parse_shard(args.shard);
-  if (args.jobs < 0)
-    throw sih::InputError("--jobs: " + std::to_string(args.jobs) + ": must be >= 0");
+  sih::check_jobs(args.jobs);
   if (args.max_runs < 1)
     throw sih::InputError("--max-runs: " + std::to_string(args.max_runs) + ": must be >= 1");
   opt.jobs = args.jobs;
@@ -128,7 +127,7 @@ int cmd_plot(const std::string& dir, std::ostream& out, std::ostream& err) {
 }
 
 int cmd_reproduce(sih::ReproduceOptions opt, std::ostream& out, std::ostream& err) {
-  if (opt.jobs < 0) throw sih::InputError("--jobs: " + std::to_string(opt.jobs) + ": must be >= 0");
+  sih::check_jobs(opt.jobs);
   opt.cancel = &g_interrupt;
   const sih::ReproduceOutcome r = sih::reproduce(opt, err);
   err << "[sih] reproduce: " << r.claims_held << " of " << r.claims_checked << " claims hold; page "

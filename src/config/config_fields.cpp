@@ -304,7 +304,8 @@ const std::vector<FieldSpec>& field_table() {
       choice("precision", &Config::precision,
              {{"float32", Precision::kFloat32}, {"float64", Precision::kFloat64}},
              "floating-point type of the computation"),
-      integer("threads", &Config::threads, at_least(0), "worker threads; 0: all cores")
+      integer("threads", &Config::threads, in_closed(0, kMaxThreads),
+              "worker threads; 0: all cores")
           .not_in_id()
           .not_sweepable(),
       choice(

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sih/base/text.hpp"
+#include "sih/core/config.hpp"
 #include "sih/formats/array_io.hpp"
 #include "sih/formats/mapped_file.hpp"
 #include "sih/spectra/spectral.hpp"
@@ -291,7 +292,7 @@ std::string analyze_json(const std::vector<AnalyzeRow>& rows) {
 std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err, int* bad_inputs) {
   if (opt.format != "csv" && opt.format != "json")
     throw InputError("--format: " + opt.format + ": must be csv or json");
-  if (opt.jobs < 0) throw InputError("--jobs: " + std::to_string(opt.jobs) + ": must be >= 0");
+  check_jobs(opt.jobs);
   if (opt.pl_bootstrap < 0)
     throw InputError("--pl-bootstrap: " + std::to_string(opt.pl_bootstrap) + ": must be >= 0");
   if (opt.paths.empty())

@@ -314,8 +314,9 @@ Parallelism admit(const SweepPlan& plan, const std::vector<const PlannedRun*>& p
                   int jobs_asked) {
   const int cores = plan.runs.empty() ? omp_get_num_procs() : cores_of(plan.runs[0].config);
   Parallelism p;
-  p.jobs = jobs_asked > 0 ? jobs_asked
-                          : std::max(1, std::min<int>(cores, static_cast<int>(pending.size())));
+  // Never more workers than runs: an idle worker would only take cores from the others.
+  const int runs = static_cast<int>(std::min<std::size_t>(pending.size(), kMaxThreads));
+  p.jobs = std::max(1, std::min(jobs_asked > 0 ? jobs_asked : cores, runs));
   p.threads_per_run = std::max(1, cores / p.jobs);
   std::vector<const Config*> largest;
   for (const auto* r : pending) largest.push_back(&r->config);
