@@ -17,6 +17,7 @@
 #include <numeric>
 #include <set>
 #include <thread>
+#include <unordered_set>
 
 #include "sih/base/text.hpp"
 #include "sih/base/version.hpp"
@@ -43,10 +44,17 @@ bool next_index(std::vector<std::size_t>& index, const std::vector<SweepAxis>& a
   return false;
 }
 
-std::size_t grid_size(const std::vector<SweepAxis>& axes) {
-  std::size_t n = 1;
-  for (const auto& a : axes) n *= a.values.size();
+// The number of runs, in long double so that a product of long axes cannot wrap around: it
+// is compared with --max-runs before a single run is enumerated.
+long double runs_in_grid(const std::vector<SweepAxis>& axes, long repeat) {
+  long double n = static_cast<long double>(repeat);
+  for (const auto& a : axes) n *= static_cast<long double>(a.values.size());
   return n;
+}
+
+std::string count_text(long double n) {
+  return n < 1e18L ? fmt::format("{}", static_cast<long long>(n))
+                   : fmt::format("{:.3g}", static_cast<double>(n));
 }
 
 // Sustained training-product rate per core measured on these machines (docs/PERFORMANCE.md):
@@ -97,27 +105,32 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
     if (a.values[0].IsDefined()) yaml_set(probe, a.key, YAML::Clone(a.values[0]));
   const Config first = config_from_yaml(probe);
   const long repeat = first.repeat;
-  const std::size_t grid = grid_size(plan.axes);
-  const double total = static_cast<double>(grid) * static_cast<double>(repeat);
-  if (total > static_cast<double>(limits.max_runs))
+  const long double total = runs_in_grid(plan.axes, repeat);
+  if (total > static_cast<long double>(limits.max_runs))
     throw InputError(fmt::format(
         "sweep: {} runs ({} grid points x repeat {}): more than --max-runs {} (raise it to run "
         "them all)",
-        static_cast<long long>(total), grid, repeat, limits.max_runs));
+        count_text(total), count_text(runs_in_grid(plan.axes, 1)), repeat, limits.max_runs));
+  plan.runs.reserve(static_cast<std::size_t>(total));
 
   const bool repeat_inner = kind.repeat_innermost(plan.axes);
   // init_from is not sweepable, but bias and fix_last_layer (which choose its files) are: one
   // hash per distinct set of files, not one read of every file per run.
   std::map<std::string, std::string> init_hashes;
+  // Each run starts from `probe`, whose axes already hold single values: cloning `root` would
+  // copy every axis's whole list per run, quadratic in an axis's length.
+  // /proc/meminfo is read once, not per run (it was a tenth of the planning time).
+  const std::uint64_t available = available_memory_bytes();
   auto add_run = [&](const std::vector<std::size_t>& index, long r) {
-    YAML::Node node = YAML::Clone(root);
+    YAML::Node node = YAML::Clone(probe);
     for (std::size_t k = 0; k < plan.axes.size(); ++k) {
       const YAML::Node& v = plan.axes[k].values[index[k]];
       if (v.IsDefined()) yaml_set(node, plan.axes[k].key, YAML::Clone(v));
     }
     PlannedRun run;
     run.config = config_from_yaml(node);
-    check_memory_fits(run.config);  // refuse a sweep with an impossible run before any starts
+    // Refuse a sweep with an impossible run before any starts.
+    if (available) check_memory_fits(run.config, available);
     const nlohmann::json resolved = config_to_json(run.config);
     run.coords = nlohmann::json::object();
     SeedInput in;
@@ -262,16 +275,16 @@ namespace {
 // Plan checks: bad input is refused before anything is written: a run too big for the
 // memory, and init_from arrays of the wrong shape (loaded once per distinct set of sizes).
 void check_runs_can_start(const SweepPlan& plan) {
-  std::vector<std::string> checked;
+  std::unordered_set<std::string> checked;
+  const std::uint64_t available = available_memory_bytes();
   for (const auto& run : plan.runs) {
     const Config& c = run.config;
-    check_memory_fits(c);
+    if (available) check_memory_fits(c, available);
     if (c.init_from.empty()) continue;
     const std::string key =
         fmt::format("{}|{}|{}|{}|{}|{}|{}", c.n, c.d, c.h, c.n_test, c.fix_last_layer, c.bias,
                     c.precision == Precision::kFloat32);
-    if (std::find(checked.begin(), checked.end(), key) != checked.end()) continue;
-    checked.push_back(key);
+    if (!checked.insert(key).second) continue;
     if (c.precision == Precision::kFloat32)
       (void)load_problem<float>(c.init_from, c);
     else
