@@ -425,6 +425,30 @@ std::vector<Case> all_cases() {
                 "sih: error: --jobs: 100000: must be <= 1024 (0: from the cores and the work)"),
       args_case("jobs_too_many_analyze", {"analyze", "{cfg}", "--jobs", "100000"},
                 "sih: error: --jobs: 100000: must be <= 1024 (0: from the cores and the work)"),
+      // Squares beyond float64 in the Gram product: refused before LAPACK, on the mapped .npy
+      // path and on the general one (CSV).
+      with_setup(args_case("analyze_values_overflow_npy", {"analyze", "{tmp}/big.npy"},
+                           "sih: error: {tmp}/big.npy: tensor big: value 1e+300 at flat index 7: "
+                           "too large (the Gram product sums 12 squares, which overflow float64 "
+                           "beyond |value| 3.87e+153; rescale the tensor)"),
+                 [](const std::string& tmp) {
+                   MatD m = MatD::Ones(12, 10);
+                   m(0, 7) = 1e300;
+                   write_npy(tmp + "/big.npy", m);
+                 }),
+      with_setup(args_case("analyze_values_overflow_csv", {"analyze", "{tmp}/big.csv"},
+                           "sih: error: {tmp}/big.csv: tensor big: value -2e+200 at flat index 11: "
+                           "too large (the Gram product sums 12 squares, which overflow float64 "
+                           "beyond |value| 3.87e+153; rescale the tensor)"),
+                 [](const std::string& tmp) {
+                   std::string text;
+                   for (int r = 0; r < 12; ++r) {
+                     for (int c = 0; c < 10; ++c)
+                       text += std::string(c ? "," : "") + (r == 1 && c == 1 ? "-2e200" : "0.5");
+                     text += "\n";
+                   }
+                   test::write_text(tmp + "/big.csv", text);
+                 }),
       args_case("threads_too_many_set",
                 {"run", "{cfg}", "--set", "out_dir={out}", "--set", "threads=100000"},
                 "sih: error: threads: 100000: must be in [0, 1024]"),
