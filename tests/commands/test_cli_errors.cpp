@@ -370,6 +370,37 @@ std::vector<Case> all_cases() {
                             "lr=[0.1, 1]"},
                            "sih: error: out_dir: {tmp}/file.txt/out/", Match::kFragment),
                  [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      with_setup(args_case("out_dir_is_a_file", {"run", "{cfg}", "--set", "out_dir={tmp}/file.txt"},
+                           "sih: error: out_dir: {tmp}/file.txt: cannot create folder: Not a "
+                           "directory"),
+                 [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      with_setup(
+          args_case("out_dir_is_a_file_sweep",
+                    {"sweep", "{cfg}", "--set", "out_dir={tmp}/file.txt", "--set", "lr=[0.1, 1]"},
+                    "sih: error: out_dir: {tmp}/file.txt/", Match::kFragment),
+          [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      // ---- --out of reproduce and analyze: checked before any work.
+      with_setup(args_case("reproduce_out_is_a_file", {"reproduce", "--out", "{tmp}/file.txt"},
+                           "sih: error: --out: {tmp}/file.txt: is a file, not a folder"),
+                 [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      with_setup(
+          args_case("reproduce_out_under_a_file", {"reproduce", "--out", "{tmp}/file.txt/page"},
+                    "sih: error: --out: {tmp}/file.txt/page: cannot create folder: "
+                    "{tmp}/file.txt is a file"),
+          [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      args_case("analyze_out_is_a_folder", {"analyze", "{cfg}", "--out", "{tmp}"},
+                "sih: error: --out: {tmp}: is a folder, not a file"),
+      with_setup(args_case("analyze_out_under_a_file",
+                           {"analyze", "{cfg}", "--out", "{tmp}/file.txt/rows.csv"},
+                           "sih: error: --out: {tmp}/file.txt/rows.csv: {tmp}/file.txt is a file, "
+                           "not a folder"),
+                 [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      args_case("analyze_out_in_missing_folder", {"analyze", "{cfg}", "--out", "{tmp}/no/rows.csv"},
+                "sih: error: --out: {tmp}/no/rows.csv: no such folder {tmp}/no"),
+      with_setup(
+          args_case("analyze_plot_is_a_file", {"analyze", "{cfg}", "--plot", "{tmp}/file.txt"},
+                    "sih: error: --plot: {tmp}/file.txt: is a file, not a folder"),
+          [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
       args_case("out_dir_in_proc", {"run", "{cfg}", "--set", "out_dir=/proc/sih-test-out"},
                 "sih: error: out_dir: /proc/sih-test-out: cannot create folder: No such file or "
                 "directory"),
