@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_set>
@@ -121,38 +122,67 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
   // copy every axis's whole list per run, quadratic in an axis's length.
   // /proc/meminfo is read once, not per run (it was a tenth of the planning time).
   const std::uint64_t available = available_memory_bytes();
-  auto add_run = [&](const std::vector<std::size_t>& index, long r) {
+  // What a grid point's runs share whatever their repeat: built once per point, since the
+  // config's validation and resolution is most of a run's planning time.
+  struct GridPoint {
+    Config config;
+    nlohmann::json coords, start_coords;
+    std::string init_from_hash;
+  };
+  auto make_point = [&](const std::vector<std::size_t>& index) {
     YAML::Node node = YAML::Clone(probe);
     for (std::size_t k = 0; k < plan.axes.size(); ++k) {
       const YAML::Node& v = plan.axes[k].values[index[k]];
       if (v.IsDefined()) yaml_set(node, plan.axes[k].key, YAML::Clone(v));
     }
-    PlannedRun run;
-    run.config = config_from_yaml(node);
+    GridPoint p;
+    p.config = config_from_yaml(node);
     // Refuse a sweep with an impossible run before any starts.
-    if (available) check_memory_fits(run.config, available);
-    const nlohmann::json resolved = config_to_json(run.config);
-    run.coords = nlohmann::json::object();
+    if (available) check_memory_fits(p.config, available);
+    const nlohmann::json resolved = config_to_json(p.config);
+    p.coords = nlohmann::json::object();
+    p.start_coords = nlohmann::json::object();
+    for (const auto& a : plan.axes) {
+      const nlohmann::json* value = json_find(resolved, a.key);
+      p.coords[a.column] = value ? *value : nlohmann::json(nullptr);
+      if (a.changes_start) p.start_coords[a.key] = p.coords[a.column];
+    }
+    if (!p.config.init_from.empty()) {
+      std::string files;
+      for (const auto& name : init_from_arrays(p.config)) files += name + ",";
+      auto it = init_hashes.find(files);
+      if (it == init_hashes.end()) it = init_hashes.emplace(files, init_from_hash(p.config)).first;
+      p.init_from_hash = it->second;
+    }
+    return p;
+  };
+  // Points by their position in the grid (last axis fastest), kept only when repeated.
+  std::vector<std::optional<GridPoint>> points(
+      repeat > 1 ? static_cast<std::size_t>(runs_in_grid(plan.axes, 1)) : 0);
+  auto add_run = [&](const std::vector<std::size_t>& index, long r) {
+    std::optional<GridPoint> fresh;
+    const GridPoint* point = nullptr;
+    if (points.empty()) {
+      fresh = make_point(index);
+      point = &*fresh;
+    } else {
+      std::size_t at = 0;
+      for (std::size_t k = 0; k < plan.axes.size(); ++k)
+        at = at * plan.axes[k].values.size() + index[k];
+      if (!points[at]) points[at] = make_point(index);
+      point = &*points[at];
+    }
+    PlannedRun run;
+    run.config = point->config;
+    run.coords = point->coords;
+    run.init_from_hash = point->init_from_hash;
     SeedInput in;
     in.sweep_seed = first.seed;
     in.axes = &plan.axes;
     in.index = index;
-    in.start_coords = nlohmann::json::object();
+    in.start_coords = point->start_coords;
     in.repeat = r;
-    for (const auto& a : plan.axes) {
-      const nlohmann::json* value = json_find(resolved, a.key);
-      run.coords[a.column] = value ? *value : nlohmann::json(nullptr);
-      if (a.changes_start) in.start_coords[a.key] = run.coords[a.column];
-    }
     run.seeds = kind.seeds(in);
-    if (!run.config.init_from.empty()) {
-      std::string files;
-      for (const auto& name : init_from_arrays(run.config)) files += name + ",";
-      auto it = init_hashes.find(files);
-      if (it == init_hashes.end())
-        it = init_hashes.emplace(files, init_from_hash(run.config)).first;
-      run.init_from_hash = it->second;
-    }
     run.id = run_id(run.config, run.seeds, run.init_from_hash);
     run.repeat = r;
     run.start_group = start_group_key(run.config, run.seeds);
