@@ -112,4 +112,16 @@ TEST_F(SweepPlanning, MaxRunsItselfIsBounded) {
   EXPECT_FALSE(fs::exists(out_));
 }
 
+TEST_F(SweepPlanning, WorkersNeverOutnumberRuns) {
+  test::write_text(cfg_, std::string(kBase) + axis("lr", 2, 0.1, 0.1));
+  // The sweep's own progress lines go to the process's stderr.
+  ::testing::internal::CaptureStderr();
+  const Result r = sih_cli({"sweep", cfg_, "--jobs", "64", "--set", "out_dir=" + out_});
+  const std::string log = ::testing::internal::GetCapturedStderr() + r.err;
+  ASSERT_EQ(r.status, 0) << log;
+  EXPECT_NE(log.find(": 2 runs, 2 in this shard, 0 already complete; 2 parallel x "),
+            std::string::npos)
+      << log;
+}
+
 }  // namespace
