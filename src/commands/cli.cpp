@@ -89,10 +89,14 @@ int cmd_sweep(const sih::SweepKind& kind, const std::string& path,
   show_notes(sih::apply_overrides(root, sets), quiet, err);
   sih::SweepOptions opt;
   if (!args.shard.empty()) opt.shard = sih::parse_shard(args.shard);
-  if (args.jobs < 0)
-    throw sih::InputError("--jobs: " + std::to_string(args.jobs) + ": must be >= 0");
+  sih::check_jobs(args.jobs);
   if (args.max_runs < 1)
     throw sih::InputError("--max-runs: " + std::to_string(args.max_runs) + ": must be >= 1");
+  if (args.max_runs > sih::PlanLimits::kMaxRunsLimit)
+    throw sih::InputError(
+        "--max-runs: " + std::to_string(args.max_runs) +
+        ": must be <= " + std::to_string(sih::PlanLimits::kMaxRunsLimit) +
+        " (a plan holds every run in memory; split a larger study into several sweeps)");
   opt.jobs = args.jobs;
   opt.force = force;
   opt.quiet = quiet;
@@ -141,7 +145,7 @@ int cmd_plot(const std::string& dir, bool quiet, std::ostream& out, std::ostream
 }
 
 int cmd_reproduce(sih::ReproduceOptions opt, std::ostream& out, std::ostream& err) {
-  if (opt.jobs < 0) throw sih::InputError("--jobs: " + std::to_string(opt.jobs) + ": must be >= 0");
+  sih::check_jobs(opt.jobs);
   opt.cancel = &g_interrupt;
   const sih::ReproduceOutcome r = sih::reproduce(opt, err);
   if (!opt.quiet)
@@ -279,7 +283,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         ->type_name("K/N");
     cmd->add_option("--jobs", sweep_args.jobs, "Parallel runs (default: from cores and run count)");
     cmd->add_option("--max-runs", sweep_args.max_runs,
-                    "Refuse sweeps of more runs than this (default 10000)");
+                    "Refuse sweeps of more runs than this (default 10000, at most 1000000)");
     cmd->add_flag("--dry-run", sweep_args.dry_run,
                   "Print the plan (runs, axes, shared starts, time and memory); write nothing");
     cmd->add_flag("--force", force, "Recompute runs whose folders are already complete");

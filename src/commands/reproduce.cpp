@@ -14,6 +14,7 @@
 #include "sih/pages/plot.hpp"
 #include "sih/pages/report.hpp"
 #include "sih/pages/reproduce_page.hpp"
+#include "sih/rundir/output.hpp"
 
 namespace sih {
 
@@ -40,6 +41,9 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
   }
   std::vector<Planned> plans;
   for (const auto& e : result.experiments) plans.push_back(plan_experiment(e));
+  // Before hours of runs: an --out that cannot become a folder is bad input, not a failure at
+  // the end.
+  check_output_folder(options.out_dir, "--out");
 
   const std::string scripts = default_plot_scripts_dir();
   // Quiet: what is progress goes nowhere; failures still go to `progress`.
@@ -140,7 +144,11 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
     result.outcomes.push_back(std::move(out));
   }
   result.wall_time_s = std::chrono::duration<double>(Clock::now() - started).count();
-  fs::create_directories(options.out_dir);
+  std::error_code ec;
+  fs::create_directories(options.out_dir, ec);
+  if (ec)
+    throw InputError(
+        fmt::format("--out: {}: cannot create folder: {}", options.out_dir, ec.message()));
   result.index_path = (fs::path(options.out_dir) / "index.html").string();
   result.claims_csv = (fs::path(options.out_dir) / "claims.csv").string();
   write_file_atomic(result.claims_csv, reproduce_claims_csv(result));

@@ -52,6 +52,16 @@ Rule at_least(double bound) {
           }};
 }
 
+// As at_least(low), and an upper bound with its own message.
+Rule at_least_at_most(double low, double high) {
+  std::string text = fmt::format(">= {} and <= {}", low, high);
+  return {text, [=](const json& v, const Config&) {
+            const long double x = as_number(v);
+            if (x < low) return fmt::format("must be >= {}", low);
+            return x <= high ? std::string() : fmt::format("must be <= {}", high);
+          }};
+}
+
 Rule in_half_open(double low, double high) {
   std::string text = fmt::format("in [{}, {})", low, high);
   return {text, [=](const json& v, const Config&) {
@@ -354,7 +364,8 @@ const std::vector<FieldSpec>& field_table() {
       choice("precision", &Config::precision,
              {{"float32", Precision::kFloat32}, {"float64", Precision::kFloat64}},
              "floating-point type of the computation"),
-      integer("threads", &Config::threads, at_least(0), "worker threads; 0: all cores")
+      integer("threads", &Config::threads, at_least_at_most(0, kMaxThreads),
+              "worker threads; 0: all cores")
           .not_in_id()
           .not_sweepable(),
       choice(

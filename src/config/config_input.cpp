@@ -439,11 +439,12 @@ Config build_config(const YAML::Node& root, std::vector<std::string>* notes) {
     const YAML::Node& node = found->second;
     if (f.optional && node.IsNull()) continue;
     json value = parse_value(f, node);
+    // A value beyond the type is named as such, before a rule's own upper bound (threads).
+    const auto beyond_type = [&] { fail(f.key, node, fmt::format("must be <= {}", f.int_max)); };
+    if (f.kind == Kind::kInt && as_number(value) > f.int_max) beyond_type();
     std::string why = f.rule.violation(value, config);
     if (!why.empty()) fail(f.key, node, why, f.kind == Kind::kString);
-    if (f.kind == Kind::kInt && (value.is_number_float() || as_number(value) > f.int_max)) {
-      fail(f.key, node, fmt::format("must be <= {}", f.int_max));
-    }
+    if (f.kind == Kind::kInt && value.is_number_float()) beyond_type();
     f.set(config, value);
   }
   config.batch_size = resolved_batch_size(config);

@@ -1,8 +1,16 @@
 #include "sih/core/config.hpp"
 
 #include <algorithm>
+#include <string>
 
 namespace sih {
+
+void check_jobs(long jobs) {
+  if (jobs < 0) throw InputError("--jobs: " + std::to_string(jobs) + ": must be >= 0");
+  if (jobs > kMaxThreads)
+    throw InputError("--jobs: " + std::to_string(jobs) + ": must be <= " +
+                     std::to_string(kMaxThreads) + " (0: from the cores and the work)");
+}
 
 ScheduleSettings Config::schedule_settings() const {
   ScheduleSettings s;

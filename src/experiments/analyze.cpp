@@ -8,10 +8,12 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "sih/base/text.hpp"
+#include "sih/core/config.hpp"
 #include "sih/formats/array_io.hpp"
 #include "sih/formats/mapped_file.hpp"
 #include "sih/spectra/spectral.hpp"
@@ -110,6 +112,25 @@ void collect_one(const std::string& path, const AnalyzeOptions& opt, std::ostrea
   out.push_back(std::move(in));
 }
 
+// Values whose squares could overflow float64 in the Gram product are refused before LAPACK
+// sees them (an Inf in the Gram matrix made the eigensolver fail as an internal error, "LAPACK
+// info 39"). Refusing rather than rescaling: a bound of sqrt(DBL_MAX / k), k the length each
+// Gram entry sums over, is far beyond any trained weight (1.3e151 for k = 10^6), and
+// eigenvalues near 1e308 would overflow the diagnostics computed from them anyway.
+template <typename T>
+void check_squares_fit(const T* w, std::size_t count, double summed, const std::string& path,
+                       const std::string& name) {
+  const double bound = std::sqrt(std::numeric_limits<double>::max() / std::max(summed, 1.0));
+  for (std::size_t i = 0; i < count; ++i) {
+    const double v = static_cast<double>(w[i]);
+    if (std::abs(v) > bound)
+      throw InputError(fmt::format(
+          "{}: tensor {}: value {:.3g} at flat index {}: too large (the Gram product sums {} "
+          "squares, which overflow float64 beyond |value| {:.3g}; rescale the tensor)",
+          path, name, v, i, summed, bound));
+  }
+}
+
 // The diagnostics of row.eigs (N, M, rf already set).
 void finish_row(AnalyzeRow& row, const AnalyzeInput& in, const AnalyzeOptions& opt) {
   EsdDiagnosticsOptions o;
@@ -161,6 +182,14 @@ bool mapped_npy_eigenvalues(const std::string& path, std::vector<std::int64_t>& 
   const char* base = bytes + l.data_offset;
   // numpy pads headers so the data is 64-byte aligned; anything else takes the general path
   if (reinterpret_cast<std::uintptr_t>(base) % l.item != 0) return false;
+  const double summed = static_cast<double>(std::max(h, d));
+  const std::string name = fs::path(path).stem().string();
+  if (l.item == 4)
+    check_squares_fit(reinterpret_cast<const float*>(base), static_cast<std::size_t>(h * d), summed,
+                      path, name);
+  else
+    check_squares_fit(reinterpret_cast<const double*>(base), static_cast<std::size_t>(h * d),
+                      summed, path, name);
   MatD g(n, n);
   if (l.item == 4)
     row_major_gram(reinterpret_cast<const float*>(base), h, d, g, path);
@@ -228,6 +257,13 @@ AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
   row.shape = shape_text(in.tensor.shape);
   row.dtype = in.tensor.dtype;
   const auto& s = in.tensor.shape;
+  // A 4-D tensor's slices sum over fewer values than all of them: the bound is conservative.
+  const double summed = s.size() == 4
+                            ? static_cast<double>(in.tensor.data.size())
+                            : std::max(static_cast<double>(s[0]),
+                                       static_cast<double>(in.tensor.data.size()) /
+                                           static_cast<double>(std::max<std::int64_t>(s[0], 1)));
+  check_squares_fit(in.tensor.data.data(), in.tensor.data.size(), summed, in.source, in.name);
   if (s.size() != 4) {
     // a matrix (or a flattened tensor): straight from the row-major buffer
     const Eigen::Index h = s[0];
@@ -294,7 +330,7 @@ std::string analyze_json(const std::vector<AnalyzeRow>& rows) {
 std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err, int* bad_inputs) {
   if (opt.format != "csv" && opt.format != "json")
     throw InputError("--format: " + opt.format + ": must be csv or json");
-  if (opt.jobs < 0) throw InputError("--jobs: " + std::to_string(opt.jobs) + ": must be >= 0");
+  check_jobs(opt.jobs);
   if (opt.pl_bootstrap < 0)
     throw InputError("--pl-bootstrap: " + std::to_string(opt.pl_bootstrap) + ": must be >= 0");
   if (opt.paths.empty())

@@ -15,8 +15,10 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <thread>
+#include <unordered_set>
 
 #include "sih/base/text.hpp"
 #include "sih/base/version.hpp"
@@ -43,10 +45,17 @@ bool next_index(std::vector<std::size_t>& index, const std::vector<SweepAxis>& a
   return false;
 }
 
-std::size_t grid_size(const std::vector<SweepAxis>& axes) {
-  std::size_t n = 1;
-  for (const auto& a : axes) n *= a.values.size();
+// The number of runs, in long double so that a product of long axes cannot wrap around: it
+// is compared with --max-runs before a single run is enumerated.
+long double runs_in_grid(const std::vector<SweepAxis>& axes, long repeat) {
+  long double n = static_cast<long double>(repeat);
+  for (const auto& a : axes) n *= static_cast<long double>(a.values.size());
   return n;
+}
+
+std::string count_text(long double n) {
+  return n < 1e18L ? fmt::format("{}", static_cast<long long>(n))
+                   : fmt::format("{:.3g}", static_cast<double>(n));
 }
 
 // Sustained training-product rate per core measured on these machines (docs/PERFORMANCE.md):
@@ -97,54 +106,88 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
     if (a.values[0].IsDefined()) yaml_set(probe, a.key, YAML::Clone(a.values[0]));
   const Config first = config_from_yaml(probe);
   const long repeat = first.repeat;
-  const std::size_t grid = grid_size(plan.axes);
-  const double total = static_cast<double>(grid) * static_cast<double>(repeat);
-  if (total > static_cast<double>(limits.max_runs))
+  const long double total = runs_in_grid(plan.axes, repeat);
+  if (total > static_cast<long double>(limits.max_runs))
     throw InputError(fmt::format(
         "sweep: {} runs ({} grid points x repeat {}): more than --max-runs {} (raise it to run "
         "them all)",
-        static_cast<long long>(total), grid, repeat, limits.max_runs));
+        count_text(total), count_text(runs_in_grid(plan.axes, 1)), repeat, limits.max_runs));
+  plan.runs.reserve(static_cast<std::size_t>(total));
 
   const bool repeat_inner = kind.repeat_innermost(plan.axes);
   // init_from is not sweepable, but bias and fix_last_layer (which choose its files) are: one
   // hash per distinct set of files, not one read of every file per run.
   std::map<std::string, std::string> init_hashes;
-  auto add_run = [&](const std::vector<std::size_t>& index, long r) {
-    YAML::Node node = YAML::Clone(root);
+  // Each run starts from `probe`, whose axes already hold single values: cloning `root` would
+  // copy every axis's whole list per run, quadratic in an axis's length.
+  // /proc/meminfo is read once, not per run (it was a tenth of the planning time).
+  const std::uint64_t available = available_memory_bytes();
+  // What a grid point's runs share whatever their repeat: built once per point, since the
+  // config's validation and resolution is most of a run's planning time.
+  struct GridPoint {
+    Config config;
+    nlohmann::json coords, start_coords;
+    std::string init_from_hash;
+  };
+  auto make_point = [&](const std::vector<std::size_t>& index) {
+    YAML::Node node = YAML::Clone(probe);
     for (std::size_t k = 0; k < plan.axes.size(); ++k) {
       const YAML::Node& v = plan.axes[k].values[index[k]];
       if (v.IsDefined()) yaml_set(node, plan.axes[k].key, YAML::Clone(v));
     }
-    PlannedRun run;
+    GridPoint p;
     std::vector<std::string> notes;
-    run.config = config_from_yaml(node, &notes);
+    p.config = config_from_yaml(node, &notes);
     // One line per distinct warning, not one per run.
     for (std::string& note : notes)
       if (std::find(plan.notes.begin(), plan.notes.end(), note) == plan.notes.end())
         plan.notes.push_back(std::move(note));
-    check_memory_fits(run.config);  // refuse a sweep with an impossible run before any starts
-    const nlohmann::json resolved = config_to_json(run.config);
-    run.coords = nlohmann::json::object();
+    // Refuse a sweep with an impossible run before any starts.
+    if (available) check_memory_fits(p.config, available);
+    const nlohmann::json resolved = config_to_json(p.config);
+    p.coords = nlohmann::json::object();
+    p.start_coords = nlohmann::json::object();
+    for (const auto& a : plan.axes) {
+      const nlohmann::json* value = json_find(resolved, a.key);
+      p.coords[a.column] = value ? *value : nlohmann::json(nullptr);
+      if (a.changes_start) p.start_coords[a.key] = p.coords[a.column];
+    }
+    if (!p.config.init_from.empty()) {
+      std::string files;
+      for (const auto& name : init_from_arrays(p.config)) files += name + ",";
+      auto it = init_hashes.find(files);
+      if (it == init_hashes.end()) it = init_hashes.emplace(files, init_from_hash(p.config)).first;
+      p.init_from_hash = it->second;
+    }
+    return p;
+  };
+  // Points by their position in the grid (last axis fastest), kept only when repeated.
+  std::vector<std::optional<GridPoint>> points(
+      repeat > 1 ? static_cast<std::size_t>(runs_in_grid(plan.axes, 1)) : 0);
+  auto add_run = [&](const std::vector<std::size_t>& index, long r) {
+    std::optional<GridPoint> fresh;
+    const GridPoint* point = nullptr;
+    if (points.empty()) {
+      fresh = make_point(index);
+      point = &*fresh;
+    } else {
+      std::size_t at = 0;
+      for (std::size_t k = 0; k < plan.axes.size(); ++k)
+        at = at * plan.axes[k].values.size() + index[k];
+      if (!points[at]) points[at] = make_point(index);
+      point = &*points[at];
+    }
+    PlannedRun run;
+    run.config = point->config;
+    run.coords = point->coords;
+    run.init_from_hash = point->init_from_hash;
     SeedInput in;
     in.sweep_seed = first.seed;
     in.axes = &plan.axes;
     in.index = index;
-    in.start_coords = nlohmann::json::object();
+    in.start_coords = point->start_coords;
     in.repeat = r;
-    for (const auto& a : plan.axes) {
-      const nlohmann::json* value = json_find(resolved, a.key);
-      run.coords[a.column] = value ? *value : nlohmann::json(nullptr);
-      if (a.changes_start) in.start_coords[a.key] = run.coords[a.column];
-    }
     run.seeds = kind.seeds(in);
-    if (!run.config.init_from.empty()) {
-      std::string files;
-      for (const auto& name : init_from_arrays(run.config)) files += name + ",";
-      auto it = init_hashes.find(files);
-      if (it == init_hashes.end())
-        it = init_hashes.emplace(files, init_from_hash(run.config)).first;
-      run.init_from_hash = it->second;
-    }
     run.id = run_id(run.config, run.seeds, run.init_from_hash);
     run.repeat = r;
     run.start_group = start_group_key(run.config, run.seeds);
@@ -267,16 +310,16 @@ namespace {
 // Plan checks: bad input is refused before anything is written: a run too big for the
 // memory, and init_from arrays of the wrong shape (loaded once per distinct set of sizes).
 void check_runs_can_start(const SweepPlan& plan) {
-  std::vector<std::string> checked;
+  std::unordered_set<std::string> checked;
+  const std::uint64_t available = available_memory_bytes();
   for (const auto& run : plan.runs) {
     const Config& c = run.config;
-    check_memory_fits(c);
+    if (available) check_memory_fits(c, available);
     if (c.init_from.empty()) continue;
     const std::string key =
         fmt::format("{}|{}|{}|{}|{}|{}|{}", c.n, c.d, c.h, c.n_test, c.fix_last_layer, c.bias,
                     c.precision == Precision::kFloat32);
-    if (std::find(checked.begin(), checked.end(), key) != checked.end()) continue;
-    checked.push_back(key);
+    if (!checked.insert(key).second) continue;
     if (c.precision == Precision::kFloat32)
       (void)load_problem<float>(c.init_from, c);
     else
@@ -319,8 +362,9 @@ Parallelism admit(const SweepPlan& plan, const std::vector<const PlannedRun*>& p
                   int jobs_asked) {
   const int cores = plan.runs.empty() ? omp_get_num_procs() : cores_of(plan.runs[0].config);
   Parallelism p;
-  p.jobs = jobs_asked > 0 ? jobs_asked
-                          : std::max(1, std::min<int>(cores, static_cast<int>(pending.size())));
+  // Never more workers than runs: an idle worker would only take cores from the others.
+  const int runs = static_cast<int>(std::min<std::size_t>(pending.size(), kMaxThreads));
+  p.jobs = std::max(1, std::min(jobs_asked > 0 ? jobs_asked : cores, runs));
   p.threads_per_run = std::max(1, cores / p.jobs);
   std::vector<const Config*> largest;
   for (const auto* r : pending) largest.push_back(&r->config);

@@ -38,6 +38,38 @@ bool run_folder_complete(const std::string& dir) {
   return fs::is_regular_file(fs::path(dir) / "summary.json");
 }
 
+void check_output_folder(const std::string& dir, const std::string& option) {
+  std::error_code ec;
+  const fs::path given(dir);
+  if (fs::exists(given, ec) && !fs::is_directory(given, ec))
+    throw InputError(fmt::format("{}: {}: is a file, not a folder", option, dir));
+  fs::path p = given;
+  while (!p.empty() && !fs::exists(p, ec)) p = p.parent_path();
+  if (p.empty()) p = ".";
+  if (!fs::is_directory(p, ec))
+    throw InputError(
+        fmt::format("{}: {}: cannot create folder: {} is a file", option, dir, p.string()));
+  if (::access(p.c_str(), W_OK) != 0)
+    throw InputError(
+        fmt::format("{}: {}: cannot create folder: {} is not writable", option, dir, p.string()));
+}
+
+void check_output_file(const std::string& path, const std::string& option) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw InputError(fmt::format("{}: {}: is a folder, not a file", option, path));
+  fs::path parent = fs::path(path).parent_path();
+  if (parent.empty()) parent = ".";
+  if (!fs::exists(parent, ec))
+    throw InputError(fmt::format("{}: {}: no such folder {}", option, path, parent.string()));
+  if (!fs::is_directory(parent, ec))
+    throw InputError(
+        fmt::format("{}: {}: {} is a file, not a folder", option, path, parent.string()));
+  if (::access(parent.c_str(), W_OK) != 0)
+    throw InputError(
+        fmt::format("{}: {}: folder {} is not writable", option, path, parent.string()));
+}
+
 RunWriter::RunWriter(std::string final_dir) : final_(std::move(final_dir)) {
   const fs::path f(final_);
   const fs::path parent = f.parent_path().empty() ? fs::path(".") : f.parent_path();

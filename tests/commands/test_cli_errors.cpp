@@ -370,6 +370,37 @@ std::vector<Case> all_cases() {
                             "lr=[0.1, 1]"},
                            "sih: error: out_dir: {tmp}/file.txt/out/", Match::kFragment),
                  [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      with_setup(args_case("out_dir_is_a_file", {"run", "{cfg}", "--set", "out_dir={tmp}/file.txt"},
+                           "sih: error: out_dir: {tmp}/file.txt: cannot create folder: Not a "
+                           "directory"),
+                 [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      with_setup(
+          args_case("out_dir_is_a_file_sweep",
+                    {"sweep", "{cfg}", "--set", "out_dir={tmp}/file.txt", "--set", "lr=[0.1, 1]"},
+                    "sih: error: out_dir: {tmp}/file.txt/", Match::kFragment),
+          [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      // ---- --out of reproduce and analyze: checked before any work.
+      with_setup(args_case("reproduce_out_is_a_file", {"reproduce", "--out", "{tmp}/file.txt"},
+                           "sih: error: --out: {tmp}/file.txt: is a file, not a folder"),
+                 [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      with_setup(
+          args_case("reproduce_out_under_a_file", {"reproduce", "--out", "{tmp}/file.txt/page"},
+                    "sih: error: --out: {tmp}/file.txt/page: cannot create folder: "
+                    "{tmp}/file.txt is a file"),
+          [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      args_case("analyze_out_is_a_folder", {"analyze", "{cfg}", "--out", "{tmp}"},
+                "sih: error: --out: {tmp}: is a folder, not a file"),
+      with_setup(args_case("analyze_out_under_a_file",
+                           {"analyze", "{cfg}", "--out", "{tmp}/file.txt/rows.csv"},
+                           "sih: error: --out: {tmp}/file.txt/rows.csv: {tmp}/file.txt is a file, "
+                           "not a folder"),
+                 [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
+      args_case("analyze_out_in_missing_folder", {"analyze", "{cfg}", "--out", "{tmp}/no/rows.csv"},
+                "sih: error: --out: {tmp}/no/rows.csv: no such folder {tmp}/no"),
+      with_setup(
+          args_case("analyze_plot_is_a_file", {"analyze", "{cfg}", "--plot", "{tmp}/file.txt"},
+                    "sih: error: --plot: {tmp}/file.txt: is a file, not a folder"),
+          [](const std::string& tmp) { test::write_text(tmp + "/file.txt", "x\n"); }),
       args_case("out_dir_in_proc", {"run", "{cfg}", "--set", "out_dir=/proc/sih-test-out"},
                 "sih: error: out_dir: /proc/sih-test-out: cannot create folder: No such file or "
                 "directory"),
@@ -413,6 +444,49 @@ std::vector<Case> all_cases() {
           "jobs_negative",
           {"bulk-lr", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--jobs", "-1"},
           "sih: error: --jobs: -1: must be >= 0"),
+      args_case(
+          "jobs_too_many_sweep",
+          {"sweep", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--jobs", "100000"},
+          "sih: error: --jobs: 100000: must be <= 1024 (0: from the cores and the work)"),
+      args_case("jobs_too_many_bulk_losses",
+                {"bulk-losses", "{cfg}", "--set", "out_dir={out}", "--set", "varying_param=n",
+                 "--set", "n=[20, 40]", "--jobs", "1025"},
+                "sih: error: --jobs: 1025: must be <= 1024 (0: from the cores and the work)"),
+      args_case("jobs_too_many_reproduce", {"reproduce", "--out", "{out}", "--jobs", "100000"},
+                "sih: error: --jobs: 100000: must be <= 1024 (0: from the cores and the work)"),
+      args_case("jobs_too_many_analyze", {"analyze", "{cfg}", "--jobs", "100000"},
+                "sih: error: --jobs: 100000: must be <= 1024 (0: from the cores and the work)"),
+      // Squares beyond float64 in the Gram product: refused before LAPACK, on the mapped .npy
+      // path and on the general one (CSV).
+      with_setup(args_case("analyze_values_overflow_npy", {"analyze", "{tmp}/big.npy"},
+                           "sih: error: {tmp}/big.npy: tensor big: value 1e+300 at flat index 7: "
+                           "too large (the Gram product sums 12 squares, which overflow float64 "
+                           "beyond |value| 3.87e+153; rescale the tensor)"),
+                 [](const std::string& tmp) {
+                   MatD m = MatD::Ones(12, 10);
+                   m(0, 7) = 1e300;
+                   write_npy(tmp + "/big.npy", m);
+                 }),
+      with_setup(args_case("analyze_values_overflow_csv", {"analyze", "{tmp}/big.csv"},
+                           "sih: error: {tmp}/big.csv: tensor big: value -2e+200 at flat index 11: "
+                           "too large (the Gram product sums 12 squares, which overflow float64 "
+                           "beyond |value| 3.87e+153; rescale the tensor)"),
+                 [](const std::string& tmp) {
+                   std::string text;
+                   for (int r = 0; r < 12; ++r) {
+                     for (int c = 0; c < 10; ++c)
+                       text += std::string(c ? "," : "") + (r == 1 && c == 1 ? "-2e200" : "0.5");
+                     text += "\n";
+                   }
+                   test::write_text(tmp + "/big.csv", text);
+                 }),
+      args_case("threads_too_many_set",
+                {"run", "{cfg}", "--set", "out_dir={out}", "--set", "threads=100000"},
+                "sih: error: threads: 100000: must be <= 1024"),
+      args_case("threads_too_many_sweep",
+                {"sweep", "{cfg}", "--set", "out_dir={out}", "--set", "lr=[0.1, 1]", "--set",
+                 "threads=1025"},
+                "sih: error: threads: 1025: must be <= 1024"),
       args_case(
           "unknown_subcommand", {"frobnicate", "{cfg}"},
           "sih: error: unknown command 'frobnicate' (commands: run, config, sweep, bulk-lr, "

@@ -16,6 +16,14 @@ namespace sih {
 
 enum class ProbeFeatureScaling { kReference, kModel };
 
+// Upper bound of `threads` and of every `--jobs`: far beyond any machine sih runs on, and low
+// enough that a typo (100000) is refused instead of exhausting threads or stacks.
+inline constexpr int kMaxThreads = 1024;
+
+// The `--jobs` option of every command: 0 (chosen from the cores and the work) to kMaxThreads;
+// InputError otherwise.
+void check_jobs(long jobs);
+
 struct Config {
   // Keys of the authors' configs (docs/MODEL.md §7).
   std::string varying_param;  // the bulk-losses preset only
@@ -49,7 +57,7 @@ struct Config {
   // sih's own keys.
   std::uint64_t seed = 0;
   Precision precision = Precision::kFloat32;
-  int threads = 0;  // 0 = all cores
+  int threads = 0;  // 0 = all cores; at most kMaxThreads
   ProbeFeatureScaling probe_feature_scaling = ProbeFeatureScaling::kReference;
   std::string init_from;  // folder of starting arrays ("" = generate)
   std::string out_dir = "out";

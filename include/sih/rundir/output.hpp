@@ -22,6 +22,15 @@ std::string metrics_csv(const std::vector<MetricsRow>& rows);
 // A complete run folder has summary.json (written last, before the rename).
 bool run_folder_complete(const std::string& dir);
 
+// Checks of an output path given on the command line (`option`, e.g. "--out"), before any work:
+// InputError naming the option and the path when the path cannot be written. Nothing is
+// created here.
+// A folder (made later if missing): must not be a file; its nearest existing ancestor must be a
+// writable folder.
+void check_output_folder(const std::string& dir, const std::string& option);
+// A file (written later): must not be a folder; its folder must exist and be writable.
+void check_output_file(const std::string& path, const std::string& option);
+
 class RunWriter {
  public:
   // Creates the staging folder. `final_dir` must not exist yet.
