@@ -91,7 +91,7 @@ TEST(InertKeys, EachIsOneWarningLineNamingKeyAndWhy) {
     EXPECT_EQ(r.status, 0) << c.yaml << r.err;
     EXPECT_EQ(r.err, c.line) << c.yaml;
     // The config is used as written: the warning changes nothing else.
-    EXPECT_NO_THROW((void)nlohmann::json::parse(r.out)) << c.yaml;
+    EXPECT_TRUE(nlohmann::json::accept(r.out)) << c.yaml;
   }
 }
 
