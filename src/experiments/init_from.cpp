@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <utility>
 
 #include "sih/base/text.hpp"
 #include "sih/config/config_fields.hpp"
@@ -52,12 +54,36 @@ Mat<T> load_checked(const std::string& dir, const std::string& name, long rows, 
 
 }  // namespace
 
+namespace {
+
+// The arrays a run reads from init_from, in reading order, with the shape each must have: the
+// one list behind both the loading and the run id's hash of the files.
+struct InitArray {
+  const char* name;
+  long rows, cols;
+  const char* shape;
+};
+
+std::vector<InitArray> init_arrays(const Config& c) {
+  std::vector<InitArray> a = {
+      {"beta", c.d, 1, "d x 1"}, {"W0", c.h, c.d, "h x d"}, {"a0", c.h, 1, "h x 1"}};
+  if (c.bias) a.push_back({"b0", c.h, 1, "h x 1"});
+  a.push_back({"X_train", c.n, c.d, "n x d"});
+  a.push_back({"y_train", c.n, 1, "n x 1"});
+  if (c.fix_last_layer) {
+    a.push_back({"X_probe", c.n, c.d, "n x d"});
+    a.push_back({"y_probe", c.n, 1, "n x 1"});
+  }
+  a.push_back({"X_test", c.n_test, c.d, "n_test x d"});
+  a.push_back({"y_test", c.n_test, 1, "n_test x 1"});
+  return a;
+}
+
+}  // namespace
+
 std::vector<std::string> init_from_arrays(const Config& c) {
-  std::vector<std::string> names = {"beta", "W0", "a0"};
-  if (c.bias) names.emplace_back("b0");
-  names.insert(names.end(), {"X_train", "y_train"});
-  if (c.fix_last_layer) names.insert(names.end(), {"X_probe", "y_probe"});
-  names.insert(names.end(), {"X_test", "y_test"});
+  std::vector<std::string> names;
+  for (const InitArray& a : init_arrays(c)) names.emplace_back(a.name);
   return names;
 }
 
@@ -91,24 +117,26 @@ std::string init_from_hash(const Config& c) {
   return hash.hex();
 }
 
-// Reads the arrays init_from_arrays names: keep the two in step (the run id hashes that list).
 template <typename T>
 Problem<T> load_problem(const std::string& dir, const Config& c) {
   if (!std::filesystem::is_directory(dir))
     throw InputError(fmt::format("init_from: {}: not a folder", dir));
+  std::map<std::string, Mat<T>> read;
+  for (const InitArray& a : init_arrays(c))
+    read[a.name] = load_checked<T>(dir, a.name, a.rows, a.cols, a.shape);
   Problem<T> p;
-  p.beta = load_checked<T>(dir, "beta", c.d, 1, "d x 1");
-  p.W0 = load_checked<T>(dir, "W0", c.h, c.d, "h x d");
-  p.a0 = load_checked<T>(dir, "a0", c.h, 1, "h x 1");
-  if (c.bias) p.b0 = load_checked<T>(dir, "b0", c.h, 1, "h x 1");
-  p.train.X = load_checked<T>(dir, "X_train", c.n, c.d, "n x d");
-  p.train.y = load_checked<T>(dir, "y_train", c.n, 1, "n x 1");
+  p.beta = read["beta"];
+  p.W0 = std::move(read["W0"]);
+  p.a0 = read["a0"];
+  if (c.bias) p.b0 = read["b0"];
+  p.train.X = std::move(read["X_train"]);
+  p.train.y = read["y_train"];
   if (c.fix_last_layer) {
-    p.probe.X = load_checked<T>(dir, "X_probe", c.n, c.d, "n x d");
-    p.probe.y = load_checked<T>(dir, "y_probe", c.n, 1, "n x 1");
+    p.probe.X = std::move(read["X_probe"]);
+    p.probe.y = read["y_probe"];
   }
-  p.test.X = load_checked<T>(dir, "X_test", c.n_test, c.d, "n_test x d");
-  p.test.y = load_checked<T>(dir, "y_test", c.n_test, 1, "n_test x 1");
+  p.test.X = std::move(read["X_test"]);
+  p.test.y = read["y_test"];
   return p;
 }
 
