@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sih/commands/cli.hpp"
 #include "sih/config/config_input.hpp"
 #include "sih/core/data.hpp"
 #include "sih/experiments/run.hpp"
@@ -135,6 +136,39 @@ inline ::testing::AssertionResult near_rel(double expected, double actual, doubl
   return ::testing::AssertionFailure()
          << "expected " << std::setprecision(17) << expected << ", actual " << actual
          << ", relative error " << err / scale << " > tolerance " << rel;
+}
+
+// The smallest config the command-line tests run (a second or less per run); tests append keys.
+inline constexpr const char* kTinyConfig =
+    "n: 40\n"
+    "d: 8\n"
+    "h: 12\n"
+    "n_test: 10\n"
+    "num_epochs: 1\n"
+    "probe_freq_steps: 1\n"
+    "lightweight: true\n"
+    "precision: float64\n";
+
+// One command line run in-process through sih::run_cli.
+struct CliResult {
+  int status = -1;
+  std::string out, err;
+  // The output folder: the last line of stdout.
+  std::string dir() const {
+    std::string s = out;
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    const auto nl = s.rfind('\n');
+    return nl == std::string::npos ? s : s.substr(nl + 1);
+  }
+};
+
+inline CliResult cli(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  CliResult r;
+  r.status = run_cli(args, out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
 }
 
 }  // namespace sih::test

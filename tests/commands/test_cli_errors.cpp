@@ -36,15 +36,7 @@ using namespace sih;
 namespace {
 
 // A small valid config; each case's YAML replaces the base's top-level keys it names.
-const char* kBase =
-    "n: 40\n"
-    "d: 8\n"
-    "h: 12\n"
-    "n_test: 10\n"
-    "num_epochs: 1\n"
-    "probe_freq_steps: 1\n"
-    "lightweight: true\n"
-    "precision: float64\n";
+const char* const kBase = test::kTinyConfig;
 
 std::string top_key(const std::string& line) {
   if (line.empty() || line[0] == ' ' || line[0] == '#' || line[0] == '-') return "";

@@ -18,27 +18,10 @@ using namespace sih;
 
 namespace {
 
-struct CliResult {
-  int status;
-  std::string out, err;
-};
+using test::cli;
+using test::CliResult;
 
-CliResult cli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int s = run_cli(args, out, err);
-  return {s, out.str(), err.str()};
-}
-
-// A small config; tests append keys.
-const char* kSmall =
-    "n: 40\n"
-    "d: 8\n"
-    "h: 12\n"
-    "n_test: 10\n"
-    "num_epochs: 1\n"
-    "probe_freq_steps: 1\n"
-    "lightweight: true\n"
-    "precision: float64\n";
+const char* const kSmall = test::kTinyConfig;
 
 std::string write_config(const test::TempDir& tmp, const std::string& extra,
                          const std::string& name = "c.yml") {

@@ -36,19 +36,8 @@ const char* kSmall =
     "precision: float64\n"
     "threads: 1\n";
 
-struct CliResult {
-  int status = -1;
-  std::string out, err;
-};
-
-CliResult cli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  CliResult r;
-  r.status = run_cli(args, out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+using test::cli;
+using test::CliResult;
 
 // Exit 2 and exactly one stderr line, `sih: error: ` followed by a message naming `file`.
 void expect_bad_input(const CliResult& r, const std::string& file, const std::string& what = "") {

@@ -42,23 +42,8 @@ const char* kSmall =
     "lr: 0.1\n"
     "precision: float64\n";
 
-struct CliResult {
-  int status;
-  std::string out, err;
-  // The output folder: the last line of stdout.
-  std::string dir() const {
-    std::string s = out;
-    while (!s.empty() && s.back() == '\n') s.pop_back();
-    const auto nl = s.rfind('\n');
-    return nl == std::string::npos ? s : s.substr(nl + 1);
-  }
-};
-
-CliResult cli(std::vector<std::string> args) {
-  std::ostringstream o, e;
-  const int status = run_cli(args, o, e);
-  return {status, o.str(), e.str()};
-}
+using test::cli;
+using test::CliResult;
 
 // `sih run` of kSmall with overrides, quiet, into `out_dir`.
 CliResult run_small(const test::TempDir& tmp, const std::vector<std::string>& sets) {

@@ -18,15 +18,7 @@ namespace test = sih::test;
 
 namespace {
 
-const char* kBase =
-    "n: 40\n"
-    "d: 8\n"
-    "h: 12\n"
-    "n_test: 10\n"
-    "num_epochs: 1\n"
-    "probe_freq_steps: 1\n"
-    "lightweight: true\n"
-    "precision: float64\n";
+const char* const kBase = test::kTinyConfig;
 
 // `key: [first, first + step, ...]` with `count` values.
 std::string axis(const std::string& key, long count, double first, double step) {
