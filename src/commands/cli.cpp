@@ -90,13 +90,6 @@ int cmd_sweep(const sih::SweepKind& kind, const std::string& path,
   sih::SweepOptions opt;
   if (!args.shard.empty()) opt.shard = sih::parse_shard(args.shard);
   sih::check_jobs(args.jobs);
-  if (args.max_runs < 1)
-    throw sih::InputError("--max-runs: " + std::to_string(args.max_runs) + ": must be >= 1");
-  if (args.max_runs > sih::PlanLimits::kMaxRunsLimit)
-    throw sih::InputError(
-        "--max-runs: " + std::to_string(args.max_runs) +
-        ": must be <= " + std::to_string(sih::PlanLimits::kMaxRunsLimit) +
-        " (a plan holds every run in memory; split a larger study into several sweeps)");
   opt.jobs = args.jobs;
   opt.force = force;
   opt.quiet = quiet;

@@ -93,6 +93,13 @@ double estimated_run_flops(const Config& c) {
 }
 
 SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const PlanLimits& limits) {
+  if (limits.max_runs < 1)
+    throw InputError("--max-runs: " + std::to_string(limits.max_runs) + ": must be >= 1");
+  if (limits.max_runs > PlanLimits::kMaxRunsLimit)
+    throw InputError("--max-runs: " + std::to_string(limits.max_runs) +
+                     ": must be <= " + std::to_string(PlanLimits::kMaxRunsLimit) +
+                     " (a plan holds every run in memory; split a larger study into several "
+                     "sweeps)");
   SweepPlan plan;
   plan.kind = &kind;
   YAML::Node root = YAML::Clone(root_in);

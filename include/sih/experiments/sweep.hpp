@@ -92,7 +92,7 @@ struct SweepPlan {
 };
 
 struct PlanLimits {
-  long max_runs = 10000;  // more runs: InputError unless raised
+  long max_runs = 10000;  // more runs: InputError unless raised; 1..kMaxRunsLimit (plan_sweep)
   // The highest --max-runs: a plan holds every run in memory (about 2 KB each, ~150 us each to
   // plan), so a million runs is 2 GB and minutes before the first run starts.
   static constexpr long kMaxRunsLimit = 1000000;
