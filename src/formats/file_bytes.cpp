@@ -8,8 +8,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 #include "sih/base/types.hpp"
+#include "sih/formats/mapped_file.hpp"
 
 namespace sih::formats_detail {
 namespace {
@@ -67,6 +69,42 @@ std::string excerpt(const char* p, std::size_t n, std::size_t max_chars) {
   }
   if (n > shown) out += "...";
   return out;
+}
+
+std::size_t checked_element_count(const std::vector<std::int64_t>& shape,
+                                  const std::string& label) {
+  std::size_t n = 1;
+  for (std::int64_t s : shape) {
+    if (s < 0) fail(label, "negative dimension " + std::to_string(s));
+    if (s != 0 && n > std::numeric_limits<std::size_t>::max() / 16 / static_cast<std::size_t>(s))
+      fail(label, "shape too large");
+    n *= static_cast<std::size_t>(s);
+  }
+  return n;
+}
+
+ByteView map_file_bytes(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    fail(path, std::string("cannot open: ") + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) fail(path, "cannot open: Is a directory");
+  if (st.st_size == 0) fail(path, "empty file");
+  auto mapped = std::make_shared<MappedFile>(path);
+  if (!mapped->ok()) fail(path, std::string("cannot map: ") + std::strerror(errno));
+  ByteView v;
+  v.data = mapped->data();
+  v.size = mapped->size();
+  v.owner = std::move(mapped);
+  return v;
+}
+
+ByteView hold_bytes(std::string bytes) {
+  auto held = std::make_shared<std::string>(std::move(bytes));
+  ByteView v;
+  v.data = held->data();
+  v.size = held->size();
+  v.owner = std::move(held);
+  return v;
 }
 
 }  // namespace sih::formats_detail

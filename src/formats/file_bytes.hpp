@@ -1,7 +1,10 @@
 #pragma once
 // Helpers the readers of the formats layer share (not part of the public headers).
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace sih::formats_detail {
 
@@ -13,5 +16,24 @@ std::string read_file_bytes(const std::string& path);
 // binary garbage or has a megabyte-long cell, so non-printable bytes are escaped and the text
 // is cut after max_chars.
 std::string excerpt(const char* p, std::size_t n, std::size_t max_chars = 40);
+
+// prod(shape) with every dimension checked: throws InputError "<label>: negative dimension"
+// or "<label>: shape too large" (the count times 16 bytes must fit in size_t).
+std::size_t checked_element_count(const std::vector<std::int64_t>& shape, const std::string& label);
+
+// A file's bytes, mapped (or, for tests, held in memory), shared by a reader and the tensors
+// it has not decoded yet. Mapping keeps a checkpoint larger than memory readable: only the
+// pages of the tensor being decoded are resident.
+struct ByteView {
+  std::shared_ptr<const void> owner;  // keeps the mapping or the string alive
+  const char* data = nullptr;
+  std::size_t size = 0;
+};
+
+// Maps `path` read-only. Throws InputError "<path>: cannot open: ..." or "<path>: empty file".
+ByteView map_file_bytes(const std::string& path);
+
+// Holds `bytes` (moved) as a ByteView.
+ByteView hold_bytes(std::string bytes);
 
 }  // namespace sih::formats_detail

@@ -1,0 +1,109 @@
+// Which reader opens a file: each format's magic bytes, in one table. Formats without magic
+// (safetensors starts with a length; ONNX is a bare protobuf) are recognised by a structural
+// check of the first bytes, then by extension.
+#include "sih/formats/tensor_file.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+
+#include "file_bytes.hpp"
+#include "sih/formats/npy.hpp"
+
+namespace sih {
+
+namespace {
+
+using formats_detail::ByteView;
+
+class NpyFile final : public TensorFile {
+ public:
+  NpyFile(ByteView bytes, std::string label) : bytes_(std::move(bytes)), label_(std::move(label)) {
+    layout_ = parse_npy_header(bytes_.data, bytes_.size, label_);
+    TensorInfo info;
+    info.shape = layout_.shape;
+    info.dtype = layout_.dtype;
+    info.floating = true;  // parse_npy_header accepts floating dtypes only
+    infos_.push_back(std::move(info));
+  }
+  std::string reader() const override { return "npy"; }
+  const std::vector<TensorInfo>& tensors() const override { return infos_; }
+  Tensor load(std::size_t i) const override {
+    const TensorInfo& info = infos_.at(i);
+    Tensor t;
+    t.shape = info.shape;
+    t.dtype = info.dtype;
+    t.data = read_npy_values(bytes_.data, layout_, label_);
+    return t;
+  }
+
+ private:
+  ByteView bytes_;
+  std::string label_;
+  NpyLayout layout_;
+  std::vector<TensorInfo> infos_;
+};
+
+bool has_prefix(const std::string& head, const char* magic, std::size_t n) {
+  return head.size() >= n && std::memcmp(head.data(), magic, n) == 0;
+}
+
+bool ends_with_nocase(const std::string& s, const std::string& suffix) {
+  if (s.size() < suffix.size()) return false;
+  return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
+                    [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+}
+
+// safetensors: an 8-byte little-endian header length that fits the file, then '{'.
+bool looks_like_safetensors(const std::string& head, std::uintmax_t file_size) {
+  if (head.size() < 9 || head[8] != '{') return false;
+  std::uint64_t hlen;
+  std::memcpy(&hlen, head.data(), sizeof hlen);
+  return hlen >= 2 && hlen <= file_size - 8;
+}
+
+struct Reader {
+  const char* name;
+  const char* extension;  // used when the content does not decide
+  bool (*matches)(const std::string& head, std::uintmax_t file_size);
+  std::unique_ptr<TensorFile> (*open)(const std::string& path);
+};
+
+std::unique_ptr<TensorFile> open_npy(const std::string& path) { return open_npy_file(path); }
+
+const Reader kReaders[] = {
+    {"npy", ".npy",
+     [](const std::string& h, std::uintmax_t) { return has_prefix(h, "\x93NUMPY", 6); }, open_npy},
+    {"safetensors", ".safetensors", looks_like_safetensors, open_safetensors_file},
+};
+
+}  // namespace
+
+std::unique_ptr<TensorFile> open_npy_file(const std::string& path) {
+  return std::make_unique<NpyFile>(formats_detail::map_file_bytes(path), path);
+}
+
+std::unique_ptr<TensorFile> open_tensor_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    throw InputError(path + ": not a regular file");
+  std::string head(64, '\0');
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError(path + ": cannot open");
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+  }
+  const auto size = static_cast<std::uintmax_t>(st.st_size);
+  for (const Reader& r : kReaders)
+    if (r.matches(head, size)) return r.open(path);
+  for (const Reader& r : kReaders)
+    if (ends_with_nocase(path, r.extension)) return r.open(path);
+  std::string tried;
+  for (const Reader& r : kReaders) tried += std::string(tried.empty() ? "" : ", ") + r.name;
+  throw InputError(path + ": not a file any reader recognises (tried " + tried + ")");
+}
+
+}  // namespace sih
