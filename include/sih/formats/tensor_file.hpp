@@ -41,8 +41,8 @@ class TensorFile {
 };
 
 // Opens `path` with the reader its content calls for (magic bytes first; the extension only
-// where a format has no magic). Throws InputError "<path>: ..." when no reader fits, naming
-// the formats tried.
+// where a format has no magic; a HuggingFace model folder for a folder). Throws InputError "<path>:
+// ..." when no reader fits, naming the formats tried.
 std::unique_ptr<TensorFile> open_tensor_file(const std::string& path);
 
 // Readers, one per format (each in its own formats/<format>.cpp). Every one validates the
@@ -50,5 +50,12 @@ std::unique_ptr<TensorFile> open_tensor_file(const std::string& path);
 // InputError with one line naming the file and the tensor.
 std::unique_ptr<TensorFile> open_npy_file(const std::string& path);
 std::unique_ptr<TensorFile> open_safetensors_file(const std::string& path);
+
+// A HuggingFace model folder: model.safetensors or pytorch_model.bin, or their shards listed
+// by model.safetensors.index.json / pytorch_model.bin.index.json (every listed shard must
+// exist and hold exactly the tensors the index gives it). is_huggingface_folder: the folder
+// has one of those four files.
+bool is_huggingface_folder(const std::string& path);
+std::unique_ptr<TensorFile> open_huggingface_folder(const std::string& path);
 
 }  // namespace sih
