@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "config_table.hpp"
+#include "sih/base/input_file.hpp"
 #include "sih/config/dotted_key.hpp"
 
 namespace sih {
@@ -537,6 +538,9 @@ YAML::Node load_yaml_file(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) {
     throw InputError(path + ": is a directory, not a config file");
   }
+  // A FIFO would block fopen until a writer appears; /dev/zero is bounded below, but a
+  // device is no config either.
+  require_regular_file(path);
   // stdio, not ifstream: `text << in.rdbuf()` hides read errors (EIO) as an empty file.
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw InputError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "sih/base/input_file.hpp"
+
 namespace sih {
 namespace {
 
@@ -50,6 +52,7 @@ CsvTable parse_lines(std::istream& in) {
 }  // namespace
 
 std::optional<CsvTable> read_csv_table(const std::string& path) {
+  require_regular_file(path);
   std::ifstream in(path);
   if (!in) return std::nullopt;
   return parse_lines(in);

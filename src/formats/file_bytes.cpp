@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 
+#include "sih/base/input_file.hpp"
 #include "sih/base/types.hpp"
 #include "sih/formats/mapped_file.hpp"
 
@@ -23,7 +24,12 @@ namespace {
 }  // namespace
 
 std::string read_file_bytes(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      fail(path, "cannot open: Is a directory");
+  }
+  const int fd = open_regular_file(path);
   if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
   struct FdCloser {
     int fd;
@@ -32,13 +38,11 @@ std::string read_file_bytes(const std::string& path) {
 
   struct stat st {};
   if (::fstat(fd, &st) != 0) fail(path, std::string("cannot stat: ") + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) fail(path, "cannot open: Is a directory");
 
-  // One spare byte for regular files lets the loop see EOF without growing the buffer, and
-  // keeps the data NUL-terminated for strtod. Pipes and devices report no size: grow as needed.
+  // One spare byte lets the loop see EOF without growing the buffer, and keeps the data
+  // NUL-terminated for strtod. A file that grows while read: grow as needed.
   std::string buf;
-  buf.resize(S_ISREG(st.st_mode) && st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1
-                                                   : size_t{1} << 16);
+  buf.resize(st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1 : size_t{1} << 16);
   size_t len = 0;
   for (;;) {
     if (len == buf.size()) buf.resize(buf.size() * 2);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "sih/base/input_file.hpp"
 #include "sih/base/resource_dir.hpp"
 #include "sih/base/types.hpp"
 #include "sih/experiments/sweep.hpp"
@@ -39,6 +40,17 @@ struct Folder {
 bool is_file(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p, ec);
+}
+
+// A file of the folder being read: true when it is a regular file; false when absent or a
+// folder (the caller says what is missing); a FIFO or device there is refused by name
+// (InputError), since reading it would block or never end.
+bool is_input_file(const fs::path& p) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(p, ec);
+  if (fs::is_regular_file(st)) return true;
+  if (fs::exists(st) && !fs::is_directory(st)) require_regular_file(p.string());
+  return false;
 }
 
 bool is_dir(const fs::path& p) {
@@ -72,9 +84,9 @@ Folder classify(const fs::path& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) throw InputError(d + ": no such folder");
   if (!is_dir(dir)) throw InputError(d + ": not a folder");
-  const bool has_metrics = is_file(dir / "metrics.csv");
-  const bool has_aggregate = is_file(dir / "aggregate.csv");
-  const bool has_config = is_file(dir / "config.json");
+  const bool has_metrics = is_input_file(dir / "metrics.csv");
+  const bool has_aggregate = is_input_file(dir / "aggregate.csv");
+  const bool has_config = is_input_file(dir / "config.json");
   if (!has_metrics && !has_aggregate && !has_config) {
     std::string msg = d + ": not a sih run or sweep folder (no metrics.csv or aggregate.csv)";
     // Plotting the out/ folder itself is the likely slip: point at a folder inside it.
@@ -148,7 +160,7 @@ std::vector<std::string> scripts_for(const Folder& folder, const fs::path& dir) 
   if (folder.kind) return folder.kind->plot_scripts;
   std::vector<std::string> scripts = {"losses.gp", "kta.gp", "alignment.gp", "alpha.gp",
                                       "spikes.gp"};
-  if (is_file(dir / "init_pc_beta_alignment.csv")) scripts.push_back("init_alignment.gp");
+  if (is_input_file(dir / "init_pc_beta_alignment.csv")) scripts.push_back("init_alignment.gp");
   if (is_dir(dir / "spectra")) {
     scripts.push_back("spectra.gp");
     scripts.push_back("powerlaw.gp");

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "sih/base/input_file.hpp"
 #include "sih/base/text.hpp"
 #include "sih/base/types.hpp"
 #include "sih/base/version.hpp"
@@ -57,9 +58,15 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-bool is_file(const fs::path& p) {
+// A file of the folder being read: true when it is a regular file; false when absent or a
+// folder (the caller says what is missing); a FIFO or device there is refused by name
+// (InputError), since reading it would block or never end.
+bool is_input_file(const fs::path& p) {
   std::error_code ec;
-  return fs::is_regular_file(p, ec);
+  const fs::file_status st = fs::status(p, ec);
+  if (fs::is_regular_file(st)) return true;
+  if (fs::exists(st) && !fs::is_directory(st)) require_regular_file(p.string());
+  return false;
 }
 
 using Table = CsvTable;
@@ -411,7 +418,7 @@ std::string sweep_page(const fs::path& dir, const json& config, std::vector<std:
   o << "<h2>Config</h2>\n" << config_table(shown, {});
 
   const fs::path corr = dir / "correlations.csv";
-  if (is_file(corr)) {
+  if (is_input_file(corr)) {
     o << "<h2>Correlations</h2>\n<p class=\"note\">correlations.csv: rank correlations over the "
          "finished ok runs of the last-checkpoint x with y (Spearman's rho, Kendall's tau-b); "
          "&mdash; = undefined.</p>\n"
@@ -523,13 +530,13 @@ ReportResult write_report(const std::string& dir_arg, const std::string& scripts
     bool known = false;
     for (const SweepKind& k : sweep_kinds()) known = known || k.name == command;
     if (!known) throw InputError(d + "/config.json: unknown sweep command \"" + command + "\"");
-    if (!is_file(dir / "runs.csv"))
+    if (!is_input_file(dir / "runs.csv"))
       throw InputError(d + ": no runs.csv (an unfinished " + command + " sweep? run sih merge)");
-  } else if (!is_file(dir / "metrics.csv")) {
+  } else if (!is_input_file(dir / "metrics.csv")) {
     throw InputError(d +
                      ": not a sih run or sweep folder (no metrics.csv, no \"command\" in "
                      "config.json)");
-  } else if (!is_file(dir / "summary.json")) {
+  } else if (!is_input_file(dir / "summary.json")) {
     throw InputError(d + ": no summary.json (an unfinished run?)");
   }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "sih/base/input_file.hpp"
 #include "sih/base/types.hpp"
 
 namespace fs = std::filesystem;
@@ -26,7 +27,8 @@ std::optional<std::string> read_if_present(const fs::path& p) {
   const auto fail = [&p](int err) {
     return InputError(fmt::format("{}: cannot be read: {}", p.string(), std::strerror(err)));
   };
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fs::is_directory(p, ec)) throw fail(EISDIR);
+  const int fd = open_regular_file(p.string());
   if (fd < 0) throw fail(errno);
   std::string text;
   char buf[1 << 16];
