@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "sih/base/text.hpp"
+#include "sih/base/types.hpp"
 #include "sih/experiments/run.hpp"
 #include "sih/experiments/sweep.hpp"
 #include "sih/formats/array_io.hpp"
@@ -27,6 +28,16 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
   if (options.configs_dir.empty()) options.configs_dir = default_paper_configs_dir();
   if (options.out_dir.empty())
     options.out_dir = options.quick ? "out/reproduce-quick" : "out/reproduce";
+  {
+    // The page and claims.csv go into --out: a file there, or the configs folder itself,
+    // would be written over.
+    std::error_code ec;
+    if (fs::exists(options.out_dir, ec) && !fs::is_directory(options.out_dir, ec))
+      throw InputError("--out: " + options.out_dir + ": exists and is not a folder");
+    if (fs::equivalent(options.out_dir, options.configs_dir, ec) && !ec)
+      throw InputError("--out: " + options.out_dir + ": is the configs folder " +
+                       options.configs_dir + "; sih does not write over its inputs");
+  }
 
   ReproduceOutcome result;
   result.experiments = load_paper_experiments(options.configs_dir, options.quick, options.out_dir);

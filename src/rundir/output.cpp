@@ -34,6 +34,22 @@ nlohmann::json metrics_to_json(const MetricsRow& row) {
 
 std::string format_number(double v) { return fmt::format("{:.17g}", v); }
 
+namespace {
+
+// A run's final name holding something other than a folder was not made by sih: replacing it
+// (commit removes an old run folder for --force) would destroy someone's file.
+void refuse_foreign_file(const std::string& final_dir) {
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(final_dir, ec);
+  if (ec || !fs::exists(st)) return;
+  if (fs::is_directory(fs::status(final_dir, ec))) return;
+  throw InputError(
+      fmt::format("{}: exists and is not a run folder; sih does not replace it (move or remove it)",
+                  final_dir));
+}
+
+}  // namespace
+
 bool run_folder_complete(const std::string& dir) {
   return fs::is_regular_file(fs::path(dir) / "summary.json");
 }
@@ -74,6 +90,7 @@ RunWriter::RunWriter(std::string final_dir) : final_(std::move(final_dir)) {
   const fs::path f(final_);
   const fs::path parent = f.parent_path().empty() ? fs::path(".") : f.parent_path();
   std::error_code ec;
+  refuse_foreign_file(final_);
   // The folders made here, deepest first: a run that fails on bad input removes them again.
   for (fs::path p = parent; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
     created_.push_back(p.string());
@@ -191,6 +208,7 @@ void RunWriter::commit(const nlohmann::json& summary) {
   write_text("run.log", log_);
   write_json("summary.json", summary);
   std::error_code ec;
+  refuse_foreign_file(final_);                         // it may have appeared while the run trained
   if (fs::exists(final_)) fs::remove_all(final_, ec);  // --force re-run replaces the old one
   fs::rename(staging_, final_, ec);
   if (ec)

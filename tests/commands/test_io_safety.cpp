@@ -1,5 +1,6 @@
-// Inputs that are not regular files (FIFOs, devices) are refused before they are opened. Each
-// case runs `sih` in-process.
+// Inputs that are not regular files (FIFOs, devices) are refused before they are opened, and no
+// command writes over its inputs or over a file it did not create. Each case runs `sih`
+// in-process.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "sih/commands/cli.hpp"
+#include "sih/formats/array_io.hpp"
 #include "test_util.hpp"
 
 namespace sih {
@@ -41,6 +43,20 @@ Cli cli(const std::vector<std::string>& args) {
   std::ostringstream out, err;
   const int status = run_cli(args, out, err);
   return {status, out.str(), err.str()};
+}
+
+// A 20 x 12 matrix as .npy: enough eigenvalues for analyze.
+void write_matrix(const std::string& path) {
+  MatD m(20, 12);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = std::sin(1.0 + static_cast<double>(i));
+  write_npy(path, m);
+}
+
+std::vector<std::string> listing(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 // ---- not regular files ----------------------------------------------------------------------
@@ -102,6 +118,81 @@ TEST(NonRegularInputs, AFifoInARunFolderIsRefusedByName) {
     }
     fs::remove(path);
     test::write_text(path, saved);
+  }
+}
+
+// ---- outputs onto inputs --------------------------------------------------------------------
+
+TEST(OutputOntoInput, AnalyzeOutThatIsTheInputIsRefused) {
+  TempDir tmp;
+  const std::string g = tmp / "g.npy";
+  write_matrix(g);
+  const std::string before = test::read_text(g);
+  fs::create_symlink(g, tmp / "link.npy");
+  fs::create_hard_link(g, tmp / "hard.npy");
+  for (const std::string& out : {g, tmp / "./g.npy", tmp / "link.npy", tmp / "hard.npy"}) {
+    const Cli r = cli({"analyze", g, "--out", out});
+    EXPECT_EQ(r.status, 2) << out << ": " << r.err;
+    EXPECT_EQ(r.err, "sih: error: --out: " + out + ": is the input " + g +
+                         "; sih does not write over its inputs\n");
+    EXPECT_EQ(test::read_text(g), before) << "the input was changed";
+  }
+  // Another file is fine.
+  const Cli ok = cli({"analyze", g, "--quiet", "--out", tmp / "table.csv"});
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_TRUE(fs::is_regular_file(tmp / "table.csv"));
+}
+
+TEST(OutputOntoInput, AnalyzeOfARunFolderRefusesOutputsIntoItsWeights) {
+  TempDir tmp;
+  const std::string run = tmp / "run";
+  fs::create_directories(run + "/weights");
+  write_matrix(run + "/weights/step0_W.npy");
+  const std::vector<std::string> before = listing(run);
+  const Cli out = cli({"analyze", run, "--out", run + "/weights/step0_W.npy"});
+  EXPECT_EQ(out.status, 2) << out.err;
+  EXPECT_NE(out.err.find("sih does not write over its inputs"), std::string::npos) << out.err;
+  const Cli plot = cli({"analyze", run, "--plot", run + "/weights"});
+  EXPECT_EQ(plot.status, 2) << plot.err;
+  EXPECT_EQ(plot.err, "sih: error: --plot: " + run + "/weights: is the input " + run +
+                          "/weights; sih does not write over its inputs\n");
+  EXPECT_EQ(listing(run), before);
+}
+
+TEST(OutputOntoInput, ReproduceOutThatIsAFileOrTheConfigsIsRefused) {
+  TempDir tmp;
+  test::write_text(tmp / "file", "mine");
+  const Cli file = cli({"reproduce", "--quick", "--out", tmp / "file"});
+  EXPECT_EQ(file.status, 2) << file.err;
+  EXPECT_EQ(file.err, "sih: error: --out: " + (tmp / "file") + ": exists and is not a folder\n");
+  EXPECT_EQ(test::read_text(tmp / "file"), "mine");
+  fs::create_directories(tmp / "configs");
+  const Cli same =
+      cli({"reproduce", "--quick", "--configs", tmp / "configs", "--out", tmp / "configs/."});
+  EXPECT_EQ(same.status, 2) << same.err;
+  EXPECT_NE(same.err.find("is the configs folder"), std::string::npos) << same.err;
+}
+
+TEST(ForeignFile, AFileWhereTheRunFolderGoesIsRefusedAndKept) {
+  TempDir tmp;
+  test::write_text(tmp / "config.yml", kConfig);
+  const std::string out = tmp / "out";
+  const Cli conf = cli({"config", tmp / "config.yml", "--set", "out_dir=" + out});
+  ASSERT_EQ(conf.status, 0) << conf.err;
+  const std::string id = nlohmann::json::parse(conf.out)["id"].get<std::string>();
+  fs::create_directories(out);
+  test::write_text(out + "/" + id, "someone's notes");
+  for (const char* force : {"", "--force"}) {
+    std::vector<std::string> args = {"run", tmp / "config.yml", "--quiet", "--set",
+                                     "out_dir=" + out};
+    if (*force) args.push_back(force);
+    const Cli r = cli(args);
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_EQ(r.err, "sih: error: " + out + "/" + id +
+                         ": exists and is not a run folder; sih does not replace it (move or "
+                         "remove it)\n");
+    EXPECT_EQ(test::read_text(out + "/" + id), "someone's notes");
+    EXPECT_EQ(listing(out), std::vector<std::string>{out + "/" + id}) << "staging folder left";
   }
 }
 
