@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sih/base/interrupt.hpp"
 #include "sih/base/types.hpp"
 #include "sih/base/version.hpp"
 #include "sih/commands/analyze.hpp"
@@ -25,11 +26,7 @@
 
 namespace sih {
 
-namespace {
-std::atomic<int> g_interrupt{0};
-}  // namespace
-
-std::atomic<int>& cli_interrupt_signal() { return g_interrupt; }
+std::atomic<int>& cli_interrupt_signal() { return interrupt_signal(); }
 
 namespace {
 
@@ -62,7 +59,7 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, bool 
   show_notes(notes, quiet, err);
   req.force = force;
   req.quiet = quiet;
-  req.cancel = &g_interrupt;
+  req.cancel = &interrupt_signal();
   const sih::RunOutcome result = sih::run_experiment(req);
   if (result.skipped && !quiet)
     err << "[sih] " << result.dir << " is already complete (use --force to recompute)\n";
@@ -93,7 +90,7 @@ int cmd_sweep(const sih::SweepKind& kind, const std::string& path,
   opt.jobs = args.jobs;
   opt.force = force;
   opt.quiet = quiet;
-  opt.cancel = &g_interrupt;
+  opt.cancel = &interrupt_signal();
   sih::PlanLimits limits;
   limits.max_runs = args.max_runs;
   const sih::SweepPlan plan = sih::plan_sweep(kind, root, limits);
@@ -139,7 +136,7 @@ int cmd_plot(const std::string& dir, bool quiet, std::ostream& out, std::ostream
 
 int cmd_reproduce(sih::ReproduceOptions opt, std::ostream& out, std::ostream& err) {
   sih::check_jobs(opt.jobs);
-  opt.cancel = &g_interrupt;
+  opt.cancel = &interrupt_signal();
   const sih::ReproduceOutcome r = sih::reproduce(opt, err);
   if (!opt.quiet)
     err << "[sih] reproduce: " << r.claims_held << " of " << r.claims_checked
@@ -435,7 +432,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return 2;
   } catch (const sih::Interrupted& e) {
     err << "sih: interrupted by signal " << e.signal
-        << "; finished runs are kept, the run in flight was discarded" << std::endl;
+        << "; nothing half-written is left (finished runs are kept)" << std::endl;
     return 128 + e.signal;
   } catch (const sih::OutputError& e) {
     // Disk full or I/O error: not bad input, so 1; nothing half-written is left in place.

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "sih/base/interrupt.hpp"
 #include "sih/base/text.hpp"
 #include "sih/core/config.hpp"
 #include "sih/formats/array_io.hpp"
@@ -52,6 +53,7 @@ void collect_one(const std::string& path, const AnalyzeOptions& opt, std::ostrea
       if (ends_with_nocase(e.path().string(), ".npy")) files.push_back(e.path());
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
+      throw_if_interrupted();
       AnalyzeInput in;
       in.tensor = read_npy_tensor(f.string());
       if (in.tensor.shape.size() < 2) continue;  // the second layer a: a vector
@@ -231,6 +233,7 @@ std::vector<AnalyzeInput> collect_analyze_inputs(const AnalyzeOptions& opt, std:
                                                  int* errors) {
   std::vector<AnalyzeInput> out;
   for (const auto& p : opt.paths) {
+    throw_if_interrupted();
     try {
       collect_one(p, opt, err, out);
     } catch (const InputError& e) {
@@ -357,6 +360,9 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
   for (int i = 0; i < n; ++i) {
     const auto k = static_cast<std::size_t>(i);
     AnalyzeInput& in = inputs[k];
+    // After a signal the workers take no new tensor; those in flight finish (each takes well
+    // under a second at the sizes analyze reads) and the loop ends.
+    if (interrupt_signal().load(std::memory_order_relaxed) != 0) continue;
     try {
       std::vector<std::int64_t> shape;
       std::string dtype;
@@ -411,6 +417,7 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
     }
   }
   if (progress && tty) err << '\n';
+  throw_if_interrupted();
   if (!internal_error.empty()) throw std::runtime_error(internal_error);
   for (std::size_t k = 0; k < static_cast<std::size_t>(n); ++k) {
     if (!bad[k].empty()) {

@@ -20,6 +20,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "sih/base/interrupt.hpp"
 #include "sih/base/text.hpp"
 #include "sih/base/version.hpp"
 #include "sih/config/config_fields.hpp"
@@ -137,6 +138,7 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
     std::string init_from_hash;
   };
   auto make_point = [&](const std::vector<std::size_t>& index) {
+    throw_if_interrupted();  // a plan of many points takes seconds: nothing is written yet
     YAML::Node node = YAML::Clone(probe);
     for (std::size_t k = 0; k < plan.axes.size(); ++k) {
       const YAML::Node& v = plan.axes[k].values[index[k]];

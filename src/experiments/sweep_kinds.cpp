@@ -8,6 +8,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "sih/base/interrupt.hpp"
 #include "sih/config/config_fields.hpp"
 #include "sih/config/config_input.hpp"
 #include "sih/config/dotted_key.hpp"
@@ -32,6 +33,7 @@ std::vector<YAML::Node> axis_values(const YAML::Node& root, const std::string& k
   std::unordered_set<double> numbers;
   std::unordered_set<std::string> others;
   for (const auto& item : node) {
+    throw_if_interrupted();  // the duplicate check of a long list takes seconds
     if (!item.IsScalar())
       throw InputError(
           fmt::format("{}: {}: list items must be single values", key, yaml_text(node)));

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "sih/base/interrupt.hpp"
 #include "sih/formats/array_io.hpp"
 #include "sih/pages/plot.hpp"
 
@@ -106,6 +107,7 @@ std::vector<std::string> write_analyze_plots(const std::vector<AnalyzeRow>& rows
   std::vector<std::string> pngs;
   std::vector<std::string> used;
   for (const auto& r : rows) {
+    throw_if_interrupted();
     std::string base = safe_name(r.name);
     // two matrices with the same name (e.g. the same key in two files) get _2, _3, ...
     std::string unique = base;

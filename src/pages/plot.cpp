@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "sih/base/input_file.hpp"
+#include "sih/base/interrupt.hpp"
 #include "sih/base/resource_dir.hpp"
 #include "sih/base/types.hpp"
 #include "sih/experiments/sweep.hpp"
@@ -202,8 +204,15 @@ ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Its own process group, so that an interruption kills gnuplot with the shells and awks its
+  // scripts start.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, gnuplot.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, gnuplot.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
@@ -220,8 +229,16 @@ ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
   std::string* sinks[2] = {&result.out, &result.err};
   int open_fds = 2;
   char buf[4096];
+  int interrupted = 0;
   while (open_fds > 0) {
-    if (::poll(fds, 2, -1) < 0) {
+    // A signal to sih ends the script at once: gnuplot is killed and reaped, never left behind.
+    if ((interrupted = interrupt_signal().load(std::memory_order_relaxed)) != 0) {
+      ::kill(-pid, SIGKILL);
+      break;
+    }
+    const int ready = ::poll(fds, 2, 100);
+    if (ready == 0) continue;
+    if (ready < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -242,6 +259,7 @@ ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
   }
   while (::waitpid(pid, &result.status, 0) < 0 && errno == EINTR) {
   }
+  if (interrupted) throw Interrupted(interrupted);
   return result;
 }
 
@@ -256,6 +274,7 @@ PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_di
 
   PlotResult result;
   for (const auto& name : scripts_for(kind, dir)) {
+    throw_if_interrupted();
     const std::string script = (fs::path(scripts_dir) / name).string();
     if (!is_file(script)) throw InputError(script + ": plot script missing");
     const ScriptOutput out = run_gnuplot(gnuplot, script, out_dir);

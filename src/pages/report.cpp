@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sih/base/input_file.hpp"
+#include "sih/base/interrupt.hpp"
 #include "sih/base/text.hpp"
 #include "sih/base/types.hpp"
 #include "sih/base/version.hpp"
@@ -541,6 +542,7 @@ ReportResult write_report(const std::string& dir_arg, const std::string& scripts
   }
 
   ReportResult result;
+  throw_if_interrupted();
   std::vector<std::string> pngs = png_names(dir / "plots");
   if (pngs.empty()) {
     const PlotResult p = plot_folder(d, scripts_dir);
@@ -548,6 +550,7 @@ ReportResult write_report(const std::string& dir_arg, const std::string& scripts
     result.notes = p.notes;
     pngs = png_names(dir / "plots");
   }
+  throw_if_interrupted();
   std::string page = sweep ? sweep_page(dir, config, &pngs) : run_page(dir, config, pngs);
   result.path = (dir / "report.html").string();
   write_file_atomic(result.path, page);

@@ -1,6 +1,6 @@
-// Inputs that are not regular files (FIFOs, devices) are refused before they are opened, and no
-// command writes over its inputs or over a file it did not create. Each case runs `sih`
-// in-process.
+// Inputs that are not regular files (FIFOs, devices) are refused before they are opened, no
+// command writes over its inputs or over a file it did not create, and a pending signal stops
+// analyze and sweep planning with nothing written. Each case runs `sih` in-process.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "sih/base/interrupt.hpp"
 #include "sih/commands/cli.hpp"
 #include "sih/formats/array_io.hpp"
 #include "test_util.hpp"
@@ -194,6 +195,35 @@ TEST(ForeignFile, AFileWhereTheRunFolderGoesIsRefusedAndKept) {
     EXPECT_EQ(test::read_text(out + "/" + id), "someone's notes");
     EXPECT_EQ(listing(out), std::vector<std::string>{out + "/" + id}) << "staging folder left";
   }
+}
+
+// ---- a pending signal -----------------------------------------------------------------------
+
+struct PendingSignal {
+  explicit PendingSignal(int sig) { interrupt_signal().store(sig); }
+  ~PendingSignal() { interrupt_signal().store(0); }
+};
+
+TEST(PendingSignal, AnalyzeStopsAndWritesNothing) {
+  TempDir tmp;
+  write_matrix(tmp / "a.npy");
+  write_matrix(tmp / "b.npy");
+  PendingSignal pending(SIGTERM);
+  const Cli r = cli(
+      {"analyze", tmp / "a.npy", tmp / "b.npy", "--out", tmp / "t.csv", "--plot", tmp / "plots"});
+  EXPECT_EQ(r.status, 143) << r.err;
+  EXPECT_EQ(r.err.rfind("sih: interrupted by signal 15", 0), 0u) << r.err;
+  EXPECT_FALSE(fs::exists(tmp / "t.csv"));
+  EXPECT_FALSE(fs::exists(tmp / "plots"));
+}
+
+TEST(PendingSignal, SweepPlanningStops) {
+  TempDir tmp;
+  test::write_text(tmp / "sweep.yml", std::string(kConfig) + "lr: [0.1, 0.2]\n");
+  PendingSignal pending(SIGINT);
+  const Cli r = cli({"bulk-lr", tmp / "sweep.yml", "--dry-run"});
+  EXPECT_EQ(r.status, 130) << r.err;
+  EXPECT_EQ(r.out, "");
 }
 
 }  // namespace

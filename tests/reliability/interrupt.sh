@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# SIGINT / SIGTERM during `sih bulk-lr` and during `sih run`:
-#  - exit status 130 / 143;
+# SIGINT / SIGTERM during `sih bulk-lr`, `sih run`, `sih analyze` and the planning of a huge
+# sweep (--dry-run):
+#  - exit status 130 / 143, within 2 s of the signal for analyze and planning;
+#  - analyze writes nothing;
 #  - finished runs stay complete, the run in flight leaves nothing (no staging folder, no temp
 #    file, no folder under its final name without summary.json);
 #  - a re-run resumes (skips the complete runs) and its aggregate.csv is byte-identical to the
@@ -66,5 +68,60 @@ for sig in INT TERM; do
   if [[ -e $out ]]; then left=$(find "$out" -mindepth 1); fi
   [[ -z "$left" ]] || fail "run SIG$sig: files left behind: $left"
   echo "run SIG$sig: exit $rc, nothing left in out_dir"
+done
+
+now() { date +%s.%N; }
+# Sends signal $3 to pid $2 (a child of this shell: not from a subshell, which cannot wait for
+# it), waits, and checks the exit status ($4) and the seconds from signal to exit (< $5).
+signal_and_check() {
+  local what=$1 pid=$2 sig=$3 want=$4 limit=$5 t0 rc=0 secs
+  t0=$(now)
+  kill -s "$sig" "$pid"
+  wait "$pid" || rc=$?
+  secs=$(echo "$(now) - $t0" | bc)
+  [[ $rc == "$want" ]] || fail "$what: exit status $rc, expected $want"
+  (($(echo "$secs < $limit" | bc))) || fail "$what: exited ${secs} s after the signal (limit $limit s)"
+  echo "$what: exit $rc, ${secs} s after the signal"
+}
+
+# `sih analyze` on 16 matrices of 2000 x 1000 (~0.5 s each): the workers take no new matrix after the signal.
+python3 - "$tmp/npy" <<'PY'
+import array, os, random, struct, sys
+d = sys.argv[1]; os.makedirs(d)
+rows, cols = 2000, 1000
+rng = random.Random(1)
+header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (rows, cols)
+header += " " * (63 - (10 + len(header)) % 64) + "\n"
+data = array.array('f', (rng.gauss(0, 1) for _ in range(rows * cols)))
+for k in range(16):
+    with open(os.path.join(d, "w%02d.npy" % k), "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(data.tobytes())
+PY
+for sig in INT TERM; do
+  want=$([[ $sig == INT ]] && echo 130 || echo 143)
+  "$SIH" analyze "$tmp"/npy/*.npy --jobs 2 --quiet --out "$tmp/analyze-$sig.csv" --plot "$tmp/esd-$sig" \
+    > /dev/null 2> "$tmp/analyze-$sig.err" &
+  pid=$!
+  sleep 1.5
+  kill -0 "$pid" 2> /dev/null || fail "analyze SIG$sig: finished before the signal; make the matrices larger"
+  signal_and_check "analyze SIG$sig" "$pid" "$sig" "$want" 2
+  [[ ! -e "$tmp/analyze-$sig.csv" && ! -e "$tmp/esd-$sig" ]] || fail "analyze SIG$sig: wrote output"
+  left=$(find "$tmp" -maxdepth 1 -name '*.tmp.*')
+  [[ -z $left ]] || fail "analyze SIG$sig: temp files left: $left"
+done
+
+# Planning a huge dry run (20000 learning rates: many seconds of planning) stops too.
+{ echo "$sizes"; echo "n_test: 100"; echo "num_epochs: 1"; echo "lightweight: true"
+  echo "lr: [$(seq -s ', ' 1 20000)]"; } > "$tmp/huge.yml"
+for sig in INT TERM; do
+  want=$([[ $sig == INT ]] && echo 130 || echo 143)
+  "$SIH" bulk-lr "$tmp/huge.yml" --dry-run --max-runs 1000000 --set out_dir="$tmp/huge" \
+    > "$tmp/huge-$sig.out" 2> "$tmp/huge-$sig.err" &
+  pid=$!
+  sleep 1.5
+  kill -0 "$pid" 2> /dev/null || fail "planning SIG$sig: finished before the signal"
+  signal_and_check "planning SIG$sig" "$pid" "$sig" "$want" 2
+  [[ ! -s "$tmp/huge-$sig.out" && ! -e "$tmp/huge" ]] || fail "planning SIG$sig: printed or wrote a plan"
 done
 echo "PASS"

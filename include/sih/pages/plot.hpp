@@ -26,7 +26,8 @@ struct ScriptOutput {
   std::string out, err;
 };
 // Runs `gnuplot -c script arg` without a shell (paths are passed verbatim as argv), stdin
-// from /dev/null, capturing stdout and stderr.
+// from /dev/null, capturing stdout and stderr. gnuplot runs in its own process group; a signal
+// to sih (interrupt_signal) kills that group, waits for it and throws Interrupted.
 ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
                          const std::string& arg);
 
