@@ -12,7 +12,10 @@
 
 if (DIR eq "") { exit error "usage: gnuplot -c " . SCRIPT . " OUT_DIR" }
 while (strlen(DIR) > 1 && DIR[strlen(DIR):strlen(DIR)] eq "/") { DIR = DIR[1:strlen(DIR) - 1] }
-PLOTS = DIR . "/plots"
+# sih plot draws into a staging folder (SIH_PLOTS_DIR) and renames it to DIR/plots when every
+# figure is complete; run by hand, a script draws straight into DIR/plots.
+PLOTS = system("printf '%s' \"$SIH_PLOTS_DIR\"")
+if (PLOTS eq "") { PLOTS = DIR . "/plots" }
 
 # --- shell helpers ---------------------------------------------------------------------------
 _shq(s) = (strstrt(s, "'") == 0) ? s : \

@@ -186,7 +186,7 @@ std::string find_gnuplot() {
 }
 
 ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
-                         const std::string& dir) {
+                         const std::string& dir, const std::vector<std::string>& env) {
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0)
     throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
@@ -204,6 +204,18 @@ ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The environment, with `env`'s NAME=VALUE entries replacing those of the same name.
+  std::vector<std::string> env_strings = env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const std::string name = entry.substr(0, entry.find('=') + 1);
+    bool replaced = false;
+    for (const auto& x : env) replaced = replaced || x.compare(0, name.size(), name) == 0;
+    if (!replaced) env_strings.push_back(entry);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   // Its own process group, so that an interruption kills gnuplot with the shells and awks its
   // scripts start.
   posix_spawnattr_t attr;
@@ -211,7 +223,7 @@ ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
   posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, gnuplot.c_str(), &actions, &attr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, gnuplot.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   ::close(out_pipe[1]);
@@ -263,6 +275,78 @@ ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
   return result;
 }
 
+std::string png_problem(const std::string& path) {
+  // Every PNG starts with this signature and ends with the IEND chunk (length 0, type, CRC).
+  static const unsigned char kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  static const unsigned char kEnd[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+  std::error_code ec;
+  const auto st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) return "missing";
+  if (!fs::is_regular_file(st)) return "not a regular file";
+  const auto size = fs::file_size(path, ec);
+  if (ec) return "cannot be read: " + ec.message();
+  if (size == 0) return "empty (0 bytes)";
+  std::ifstream in(path, std::ios::binary);
+  unsigned char head[8] = {}, tail[12] = {};
+  if (size < sizeof head + sizeof tail || !in.read(reinterpret_cast<char*>(head), sizeof head))
+    return "truncated (" + std::to_string(size) + " bytes)";
+  in.seekg(static_cast<std::streamoff>(size - sizeof tail));
+  if (!in.read(reinterpret_cast<char*>(tail), sizeof tail)) return "cannot be read";
+  if (std::memcmp(head, kSignature, sizeof head) != 0) return "not a PNG (no PNG signature)";
+  if (std::memcmp(tail, kEnd, sizeof tail) != 0) return "truncated (no IEND chunk at its end)";
+  return "";
+}
+
+namespace {
+
+// The staging folder of one plot: removed unless committed, so a failed or interrupted plot
+// leaves no partial figures and the previous plots/ as it was.
+class PlotStaging {
+ public:
+  explicit PlotStaging(const fs::path& dir)
+      : final_(dir / "plots"), staging_(dir / ("plots.partial-" + std::to_string(::getpid()))) {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);  // left by a killed process that had this pid
+    fs::create_directory(staging_, ec);
+    if (ec) throw OutputError(staging_.string() + ": cannot create folder: " + ec.message());
+  }
+  PlotStaging(const PlotStaging&) = delete;
+  PlotStaging& operator=(const PlotStaging&) = delete;
+  ~PlotStaging() {
+    if (committed_) return;
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+  }
+  const fs::path& path() const { return staging_; }
+  const fs::path& final_path() const { return final_; }
+  // Swaps the staged figures in for plots/ in one step (renameat2 RENAME_EXCHANGE), then
+  // removes the old figures; a plain rename when there was no plots/ yet.
+  void commit() {
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(final_, ec)) && !fs::is_directory(final_, ec))
+      throw InputError(final_.string() +
+                       ": exists and is not a folder; sih does not replace it (move or remove "
+                       "it)");
+    if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, final_.c_str(), RENAME_EXCHANGE) == 0) {
+      fs::remove_all(staging_, ec);  // now holds the previous figures
+    } else if (errno == ENOENT) {
+      if (::rename(staging_.c_str(), final_.c_str()) != 0)
+        throw OutputError(final_.string() +
+                          ": cannot move the figures into place: " + std::strerror(errno));
+    } else {
+      throw OutputError(final_.string() +
+                        ": cannot move the figures into place: " + std::strerror(errno));
+    }
+    committed_ = true;
+  }
+
+ private:
+  fs::path final_, staging_;
+  bool committed_ = false;
+};
+
+}  // namespace
+
 PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_dir) {
   const fs::path dir(out_dir);
   const Folder kind = classify(dir);
@@ -271,13 +355,16 @@ PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_di
                      ": no sih plot scripts there (no common.gp); set SIH_PLOT_SCRIPTS");
   }
   const std::string gnuplot = find_gnuplot();
+  throw_if_interrupted();
 
+  PlotStaging staging(dir);
+  const std::string staged = staging.path().string();
   PlotResult result;
   for (const auto& name : scripts_for(kind, dir)) {
     throw_if_interrupted();
     const std::string script = (fs::path(scripts_dir) / name).string();
     if (!is_file(script)) throw InputError(script + ": plot script missing");
-    const ScriptOutput out = run_gnuplot(gnuplot, script, out_dir);
+    const ScriptOutput out = run_gnuplot(gnuplot, script, out_dir, {"SIH_PLOTS_DIR=" + staged});
     const auto err_lines = lines_of(out.err);
     if (!WIFEXITED(out.status) || WEXITSTATUS(out.status) != 0) {
       const std::string why =
@@ -288,17 +375,25 @@ PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_di
       throw std::runtime_error("plot script " + name + " failed on " + out_dir + ": " + why);
     }
     for (const auto& file : lines_of(out.out)) {
-      // A reported file that is not there means a script broke the stdout protocol.
-      if (!is_file(file)) {
+      // A reported file that is not there, or outside the staging folder, means a script
+      // broke the stdout protocol.
+      if (!is_file(file) || fs::path(file).parent_path() != staging.path()) {
         throw std::runtime_error("plot script " + name + " reported " + file +
-                                 ", which does not exist");
+                                 ", which does not exist in " + staged);
       }
-      result.files.push_back(file);
+      // gnuplot exits 0 when the disk fills up under it, leaving an empty or cut-off PNG.
+      const std::string problem = png_problem(file);
+      if (!problem.empty())
+        throw OutputError((staging.final_path() / fs::path(file).filename()).string() + ": " +
+                          problem + " (written by " + name + "; disk full?)");
+      result.files.push_back((staging.final_path() / fs::path(file).filename()).string());
     }
     for (const auto& line : err_lines) {
       if (line.rfind("note: ", 0) == 0) result.notes.push_back(line.substr(6));
     }
   }
+  throw_if_interrupted();
+  staging.commit();
   return result;
 }
 

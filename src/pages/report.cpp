@@ -544,11 +544,22 @@ ReportResult write_report(const std::string& dir_arg, const std::string& scripts
   ReportResult result;
   throw_if_interrupted();
   std::vector<std::string> pngs = png_names(dir / "plots");
-  if (pngs.empty()) {
+  // The page shows every PNG of plots/: none, or one empty or cut off (a full disk, an older
+  // sih interrupted mid-plot), and the figures are drawn again before the page is written.
+  const auto first_broken = [&]() -> std::string {
+    for (const auto& n : pngs) {
+      const std::string problem = png_problem((dir / "plots" / n).string());
+      if (!problem.empty()) return (dir / "plots" / n).string() + ": " + problem;
+    }
+    return "";
+  };
+  if (pngs.empty() || !first_broken().empty()) {
     const PlotResult p = plot_folder(d, scripts_dir);
     result.plotted = true;
     result.notes = p.notes;
     pngs = png_names(dir / "plots");
+    const std::string broken = first_broken();
+    if (!broken.empty()) throw OutputError(broken + " (after drawing the figures again)");
   }
   throw_if_interrupted();
   std::string page = sweep ? sweep_page(dir, config, &pngs) : run_page(dir, config, pngs);

@@ -5,23 +5,29 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "sih/base/interrupt.hpp"
 #include "sih/base/types.hpp"
 #include "sih/config/config_fields.hpp"
 #include "sih/config/config_input.hpp"
 #include "sih/core/memory_model.hpp"
 #include "sih/pages/plot.hpp"
+#include "sih/pages/report.hpp"
 #include "test_util.hpp"
 
 namespace sih {
@@ -563,6 +569,156 @@ TEST(PlotRealRun, PlotsTheOutputOfSihRun) {
   expected.insert({"spikes.png", "tail_tests.png"});  // sih writes the spike columns
   expect_figures(r, run_dir + "/plots", expected);
 #endif
+}
+
+// ---- figures are written like runs: staged, checked, swapped in whole -----------------------
+
+// A scripts folder with common.gp and one losses.gp of the given body (the run's only script
+// when it has no spectra, overlaps or init alignment).
+std::string scripts_with_losses(const std::string& root, const std::string& body) {
+  const std::string scripts = root + "/scripts";
+  fs::create_directories(scripts);
+  fs::copy_file(scripts_dir() + "/common.gp", scripts + "/common.gp");
+  write_text(scripts + "/losses.gp",
+             "SCRIPT = ARG0; DIR = ARG1\n"
+             "_i = strlen(SCRIPT); while (_i > 0 && SCRIPT[_i:_i] ne \"/\") { _i = _i - 1 }\n"
+             "load (_i > 0 ? SCRIPT[1:_i] : \"./\") . \"common.gp\"\n" +
+                 body);
+  return scripts;
+}
+
+// The figures of a lightweight fake run, drawn once by the real scripts; returns their bytes.
+std::map<std::string, std::string> plot_once(const std::string& dir) {
+  FakeRun f;
+  f.spectra = f.overlaps = f.init_alignment = false;
+  write_fake_run(dir, f);
+  plot_folder(dir, scripts_dir());
+  std::map<std::string, std::string> bytes;
+  for (const auto& e : fs::directory_iterator(dir + "/plots"))
+    bytes[e.path().filename().string()] = test::read_text(e.path().string());
+  EXPECT_FALSE(bytes.empty());
+  return bytes;
+}
+
+void expect_previous_plots_kept(const std::string& dir,
+                                const std::map<std::string, std::string>& before) {
+  std::map<std::string, std::string> now;
+  for (const auto& e : fs::directory_iterator(dir + "/plots"))
+    now[e.path().filename().string()] = test::read_text(e.path().string());
+  EXPECT_EQ(now, before) << "plots/ changed";
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_EQ(e.path().filename().string().find("plots.partial"), std::string::npos)
+        << "staging folder left: " << e.path();
+}
+
+TEST(PlotAtomic, FiguresAreStagedAndTheFolderReplacedWhole) {
+  TempDir tmp;
+  const std::string dir = tmp / "run";
+  const auto before = plot_once(dir);
+  // A second plot replaces plots/ whole: a stray file of the old folder is gone, the figures
+  // are complete PNGs, no staging folder is left.
+  write_text(dir + "/plots/stale.png", "old");
+  const PlotResult r = plot_folder(dir, scripts_dir());
+  EXPECT_FALSE(fs::exists(dir + "/plots/stale.png"));
+  for (const auto& f : r.files) EXPECT_EQ(png_problem(f), "") << f;
+  expect_previous_plots_kept(dir, before);
+}
+
+TEST(PlotAtomic, AFailingScriptLeavesThePreviousPlotsIntact) {
+  TempDir tmp;
+  const std::string dir = tmp / "run";
+  const auto before = plot_once(dir);
+  const std::string scripts = scripts_with_losses(
+      tmp.path(), "system('touch ' . q(PLOTS . '/losses.png'))\nexit error 'boom: deliberate'\n");
+  EXPECT_THROW(plot_folder(dir, scripts), std::runtime_error);
+  expect_previous_plots_kept(dir, before);
+}
+
+TEST(PlotAtomic, AnEmptyOrCutOffPngIsAnOutputErrorNamingIt) {
+  TempDir tmp;
+  const std::string dir = tmp / "run";
+  const auto before = plot_once(dir);
+  // What gnuplot leaves on a full disk: a 0-byte file, or one cut off after the signature;
+  // it exits 0 all the same.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"system('touch ' . q(PLOTS . '/losses.png'))\n", "empty (0 bytes)"},
+      {"system('printf \"\\211PNG\\r\\n\\032\\nsome bytes of a cut-off image\" > ' . "
+       "q(PLOTS . '/losses.png'))\n",
+       "truncated (no IEND chunk at its end)"},
+      {"system('printf \"not a png at all, but long enough to be one\" > ' . "
+       "q(PLOTS . '/losses.png'))\n",
+       "not a PNG (no PNG signature)"}};
+  for (const auto& [body, problem] : cases) {
+    TempDir t2;
+    const std::string scripts =
+        scripts_with_losses(t2.path(), body + "print PLOTS . '/losses.png'\n");
+    try {
+      plot_folder(dir, scripts);
+      ADD_FAILURE() << "no OutputError for " << problem;
+    } catch (const OutputError& e) {
+      EXPECT_EQ(std::string(e.what()),
+                dir + "/plots/losses.png: " + problem + " (written by losses.gp; disk full?)");
+    }
+    expect_previous_plots_kept(dir, before);
+  }
+}
+
+TEST(PlotAtomic, ASignalKillsGnuplotAndKeepsThePreviousPlots) {
+  TempDir tmp;
+  const std::string dir = tmp / "run";
+  const auto before = plot_once(dir);
+  const std::string scripts = scripts_with_losses(
+      tmp.path(), "system('touch ' . q(PLOTS . '/losses.png') . '; sleep 30')\n");
+  std::thread signaller([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    interrupt_signal().store(SIGTERM);
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  int caught = 0;
+  try {
+    plot_folder(dir, scripts);
+  } catch (const Interrupted& e) {
+    caught = e.signal;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  signaller.join();
+  interrupt_signal().store(0);
+  EXPECT_EQ(caught, SIGTERM);
+  // 0.5 s until the signal, then at most ~0.1 s of polling: far from the script's 30 s.
+  EXPECT_LT(seconds, 5.0);
+  expect_previous_plots_kept(dir, before);
+}
+
+TEST(ReportFigures, ABrokenFigureIsRedrawnBeforeThePageIsWritten) {
+  TempDir tmp;
+  const std::string dir = tmp / "run";
+  plot_once(dir);
+  // A cut-off PNG (a full disk, an interrupted older sih): the page would show a broken image.
+  { std::ofstream(dir + "/plots/losses.png", std::ios::trunc) << "\x89PNG\r\n\x1a\n"; }
+  ASSERT_NE(png_problem(dir + "/plots/losses.png"), "");
+  const ReportResult r = write_report(dir, scripts_dir());
+  EXPECT_TRUE(r.plotted);
+  for (const auto& img : r.images) EXPECT_EQ(png_problem(img), "") << img;
+  EXPECT_EQ(png_problem(dir + "/plots/losses.png"), "");
+}
+
+TEST(ReportFigures, AFigureThatCannotBeDrawnFailsNamingIt) {
+  TempDir tmp;
+  const std::string dir = tmp / "run";
+  plot_once(dir);
+  { std::ofstream(dir + "/plots/losses.png", std::ios::trunc); }
+  // The scripts draw losses.png empty again: the report exits non-zero naming it, no page.
+  const std::string scripts = scripts_with_losses(
+      tmp.path(), "system('touch ' . q(PLOTS . '/losses.png'))\nprint PLOTS . '/losses.png'\n");
+  try {
+    write_report(dir, scripts);
+    ADD_FAILURE() << "no OutputError";
+  } catch (const OutputError& e) {
+    EXPECT_NE(std::string(e.what()).find("plots/losses.png: empty (0 bytes)"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir + "/report.html"));
 }
 
 TEST(PlotScriptsDir, EnvironmentOverridesThenFindsTheScripts) {

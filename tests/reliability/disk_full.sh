@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Disk full: out_dir on a 64 KiB tmpfs, and runs that need more. Expected: exit status 1 (not
+# Disk full: out_dir on a 64 KiB tmpfs, and runs that need more; then `sih plot` and `sih
+# report` of a run folder on a full tmpfs. Expected: exit status 1 (not
 # bad input: the same command succeeds once there is space), one error line naming the file
 # and "No space left on device", and no complete-looking result: no run folder under its
 # final name, no summary.json, no staging folder, no temp file.
@@ -71,4 +72,39 @@ echo "sweep: $(cat "$tmp/sweep.err")"
 # The same run with space: succeeds (the failure was the disk, not the input).
 "$SIH" run "$tmp/run.yml" --quiet --set out_dir="$tmp/roomy" > "$tmp/ok.out" 2> "$tmp/ok.err" ||
   fail "the run fails even with space: $(cat "$tmp/ok.err")"
+
+# `sih plot` and `sih report` on a full disk: the run folder with its figures on a tmpfs just
+# large enough, the rest filled. The new figures cannot be written: exit 1 with one line, the
+# previous plots/ unchanged, no staging folder, no report.html.
+rundir=$(tail -n 1 "$tmp/ok.out")
+"$SIH" plot "$rundir" > /dev/null 2> "$tmp/plot-ok.err" || fail "plot with space failed: $(cat "$tmp/plot-ok.err")"
+mnt2="$tmp/mnt2"
+mkdir -p "$mnt2"
+size=$(($(du -sb "$rundir" | cut -f1) * 2 + 262144))
+mount -t tmpfs -o size=$size tmpfs "$mnt2" || fail "cannot mount the second tmpfs"
+trap 'umount "$mnt" 2>/dev/null; umount "$mnt2" 2>/dev/null; rm -rf "$tmp"' EXIT
+cp -a "$rundir" "$mnt2/run"
+before=$(cd "$mnt2/run/plots" && md5sum ./* | sort)
+dd if=/dev/zero of="$mnt2/filler" bs=4096 2> /dev/null || true
+for cmd in plot report; do
+  if [[ $cmd == report ]]; then
+    # A cut-off figure makes report redraw them all, which cannot succeed here.
+    head -c 100 "$mnt2/run/plots/losses.png" > "$tmp/cut.png"
+    cat "$tmp/cut.png" > "$mnt2/run/plots/losses.png"
+    before=$(cd "$mnt2/run/plots" && md5sum ./* | sort)
+    dd if=/dev/zero of="$mnt2/filler2" bs=4096 2> /dev/null || true
+  fi
+  rc=0
+  "$SIH" "$cmd" "$mnt2/run" > "$tmp/$cmd-full.out" 2> "$tmp/$cmd-full.err" || rc=$?
+  [[ $rc == 1 ]] || fail "$cmd on a full disk: exit status $rc, expected 1 ($(cat "$tmp/$cmd-full.err"))"
+  [[ $(awk 'END { print NR }' "$tmp/$cmd-full.err") == 1 ]] ||
+    fail "$cmd on a full disk: not one line on stderr: $(cat "$tmp/$cmd-full.err")"
+  grep -q '^sih: error: cannot write results: ' "$tmp/$cmd-full.err" ||
+    fail "$cmd on a full disk: unclear message: $(cat "$tmp/$cmd-full.err")"
+  [[ ! -s "$tmp/$cmd-full.out" ]] || fail "$cmd on a full disk: printed $(cat "$tmp/$cmd-full.out")"
+  [[ $(cd "$mnt2/run/plots" && md5sum ./* | sort) == "$before" ]] || fail "$cmd on a full disk: plots/ changed"
+  found=$(find "$mnt2" -name 'plots.partial-*' -o -name '*.tmp.*' -o -name report.html)
+  [[ -z $found ]] || fail "$cmd on a full disk: left $found"
+  echo "$cmd: $(cat "$tmp/$cmd-full.err")"
+done
 echo "PASS"

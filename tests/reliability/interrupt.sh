@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# SIGINT / SIGTERM during `sih bulk-lr`, `sih run`, `sih analyze` and the planning of a huge
-# sweep (--dry-run):
-#  - exit status 130 / 143, within 2 s of the signal for analyze and planning;
-#  - analyze writes nothing;
+# SIGINT / SIGTERM during `sih bulk-lr`, `sih run`, `sih analyze`, `sih plot` and the planning
+# of a huge sweep (--dry-run):
+#  - exit status 130 / 143, within 2 s of the signal for analyze, plot and planning;
+#  - analyze and plot write nothing (plot keeps the previous plots/, no gnuplot is left);
 #  - finished runs stay complete, the run in flight leaves nothing (no staging folder, no temp
 #    file, no folder under its final name without summary.json);
 #  - a re-run resumes (skips the complete runs) and its aggregate.csv is byte-identical to the
@@ -109,6 +109,28 @@ for sig in INT TERM; do
   [[ ! -e "$tmp/analyze-$sig.csv" && ! -e "$tmp/esd-$sig" ]] || fail "analyze SIG$sig: wrote output"
   left=$(find "$tmp" -maxdepth 1 -name '*.tmp.*')
   [[ -z $left ]] || fail "analyze SIG$sig: temp files left: $left"
+done
+
+# `sih plot` of a run with spectra (45 figures, ~4 s): the
+# previous plots/ stays byte for byte, no staging folder and no gnuplot is left.
+write_run_config "$tmp/plotrun.yml"
+rundir=$("$SIH" run "$tmp/plotrun.yml" --quiet --set out_dir="$tmp/plotrun" --set n=200 --set d=40 \
+  --set h=60 --set lightweight=false --set num_epochs=40 --set probe_freq_steps=4 | tail -n 1)
+"$SIH" plot "$rundir" > /dev/null 2>&1 || fail "plot of the run failed"
+before=$(cd "$rundir/plots" && md5sum ./* | sort)
+for sig in INT TERM; do
+  want=$([[ $sig == INT ]] && echo 130 || echo 143)
+  "$SIH" plot "$rundir" > "$tmp/plot-$sig.out" 2> "$tmp/plot-$sig.err" &
+  pid=$!
+  wait_for 1 30 bash -c "find '$rundir' -maxdepth 2 -path '*plots.partial-*/*.png' | wc -l" ||
+    fail "plot SIG$sig: no figure staged within 30 s"
+  signal_and_check "plot SIG$sig" "$pid" "$sig" "$want" 2
+  [[ ! -s "$tmp/plot-$sig.out" ]] || fail "plot SIG$sig: listed figures: $(cat "$tmp/plot-$sig.out")"
+  [[ $(cd "$rundir/plots" && md5sum ./* | sort) == "$before" ]] || fail "plot SIG$sig: plots/ changed"
+  left=$(find "$rundir" -maxdepth 1 -name 'plots.partial-*')
+  [[ -z $left ]] || fail "plot SIG$sig: staging folder left: $left"
+  sleep 0.2
+  ! pgrep -f "gnuplot -c .*$rundir" > /dev/null || fail "plot SIG$sig: gnuplot still running"
 done
 
 # Planning a huge dry run (20000 learning rates: many seconds of planning) stops too.

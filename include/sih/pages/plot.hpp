@@ -13,9 +13,12 @@ struct PlotResult {
 
 // Detects a run folder (metrics.csv + config.json) or a sweep folder (aggregate.csv +
 // config.json with "command") and runs the scripts that apply; a sweep gets only its own
-// figures, not those of the runs inside it. PNGs go to <out_dir>/plots/.
+// figures, not those of the runs inside it. PNGs go to <out_dir>/plots/: drawn into
+// <out_dir>/plots.partial-<pid>/, each checked to be a complete PNG, and swapped in for plots/
+// only when all are; on any failure or interruption plots/ stays as it was.
 // Throws InputError (one line naming what is missing) for a missing, partial or foreign
-// folder, missing gnuplot or missing scripts; std::runtime_error when a script fails.
+// folder, missing gnuplot or missing scripts; std::runtime_error when a script fails;
+// OutputError for an empty or cut-off PNG (disk full); Interrupted on SIGINT/SIGTERM.
 PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_dir);
 
 // The gnuplot on PATH; InputError naming the package when there is none.
@@ -26,10 +29,15 @@ struct ScriptOutput {
   std::string out, err;
 };
 // Runs `gnuplot -c script arg` without a shell (paths are passed verbatim as argv), stdin
-// from /dev/null, capturing stdout and stderr. gnuplot runs in its own process group; a signal
-// to sih (interrupt_signal) kills that group, waits for it and throws Interrupted.
+// from /dev/null, capturing stdout and stderr.
+// `env` holds NAME=VALUE entries added to (or replacing those of) sih's environment. gnuplot
+// runs in its own process group; a signal to sih (interrupt_signal) kills that group, waits
+// for it and throws Interrupted.
 ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
-                         const std::string& arg);
+                         const std::string& arg, const std::vector<std::string>& env = {});
+// "" when `path` is a complete PNG (PNG signature first, IEND chunk last); otherwise what is
+// wrong with it ("missing", "empty (0 bytes)", "truncated ...", "not a PNG ...").
+std::string png_problem(const std::string& path);
 
 // $SIH_PLOT_SCRIPTS if set; else <folder of the executable>/../scripts/plot (build tree) or
 // ../share/sih/scripts/plot (installed) when it exists; else the source tree's scripts/plot.
