@@ -303,10 +303,28 @@ namespace {
 // leaves no partial figures and the previous plots/ as it was.
 class PlotStaging {
  public:
-  explicit PlotStaging(const fs::path& dir)
-      : final_(dir / "plots"), staging_(dir / ("plots.partial-" + std::to_string(::getpid()))) {
+  explicit PlotStaging(const fs::path& dir) : final_(dir / "plots") {
+    // The host in the name keeps processes of other nodes (sharing the folder over NFS) apart.
+    char host[256] = "localhost";
+    ::gethostname(host, sizeof host - 1);
+    const std::string mine = std::string("plots.partial-") + host + "-";
+    staging_ = dir / (mine + std::to_string(::getpid()));
+    // Staging folders left by a plot of this host that was killed (kill -9, power loss).
     std::error_code ec;
-    fs::remove_all(staging_, ec);  // left by a killed process that had this pid
+    for (fs::directory_iterator it(dir, ec), last; !ec && it != last; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.compare(0, mine.size(), mine) != 0) continue;
+      const std::string pid_text = name.substr(mine.size());
+      char* end = nullptr;
+      const long pid = std::strtol(pid_text.c_str(), &end, 10);
+      if (pid_text.empty() || *end || pid <= 0) continue;
+      if (pid != ::getpid() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH))
+        continue;  // alive (or not ours to judge)
+      std::error_code ignored;
+      fs::remove_all(it->path(), ignored);
+    }
+    ec.clear();
+    fs::remove_all(staging_, ec);
     fs::create_directory(staging_, ec);
     if (ec) throw OutputError(staging_.string() + ": cannot create folder: " + ec.message());
   }

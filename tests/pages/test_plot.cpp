@@ -624,6 +624,29 @@ TEST(PlotAtomic, FiguresAreStagedAndTheFolderReplacedWhole) {
   expect_previous_plots_kept(dir, before);
 }
 
+TEST(PlotAtomic, StagingFoldersOfDeadPlotsAreRemoved) {
+  TempDir tmp;
+  const std::string dir = tmp / "run";
+  const auto before = plot_once(dir);
+  char host[256] = "localhost";
+  ::gethostname(host, sizeof host - 1);
+  // A plot of this host killed with kill -9 (no such pid: beyond pid_max), one of another host
+  // and one of a live process (this one's parent) sharing the folder.
+  const std::string dead = dir + "/plots.partial-" + host + "-999999999";
+  const std::string other = dir + "/plots.partial-some-other-node-1";
+  const std::string alive = dir + "/plots.partial-" + host + "-" + std::to_string(::getppid());
+  for (const auto& d : {dead, other, alive}) {
+    fs::create_directories(d);
+    write_text(d + "/losses.png", "half");
+  }
+  plot_folder(dir, scripts_dir());
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(other));
+  EXPECT_TRUE(fs::exists(alive));
+  for (const auto& d : {other, alive}) fs::remove_all(d);
+  expect_previous_plots_kept(dir, before);
+}
+
 TEST(PlotAtomic, AFailingScriptLeavesThePreviousPlotsIntact) {
   TempDir tmp;
   const std::string dir = tmp / "run";

@@ -14,11 +14,12 @@ struct PlotResult {
 // Detects a run folder (metrics.csv + config.json) or a sweep folder (aggregate.csv +
 // config.json with "command") and runs the scripts that apply; a sweep gets only its own
 // figures, not those of the runs inside it. PNGs go to <out_dir>/plots/: drawn into
-// <out_dir>/plots.partial-<pid>/, each checked to be a complete PNG, and swapped in for plots/
-// only when all are; on any failure or interruption plots/ stays as it was.
-// Throws InputError (one line naming what is missing) for a missing, partial or foreign
-// folder, missing gnuplot or missing scripts; std::runtime_error when a script fails;
-// OutputError for an empty or cut-off PNG (disk full); Interrupted on SIGINT/SIGTERM.
+// <out_dir>/plots.partial-<host>-<pid>/, each checked to be a complete PNG, and swapped in for
+// plots/ only when all are; on any failure or interruption plots/ stays as it was. Staging
+// folders of dead plots of this host are removed. Throws InputError (one line naming what is
+// missing) for a missing, partial or foreign folder, missing gnuplot or missing scripts;
+// std::runtime_error when a script fails; OutputError for an empty or cut-off PNG (disk full);
+// Interrupted on SIGINT/SIGTERM.
 PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_dir);
 
 // The gnuplot on PATH; InputError naming the package when there is none.
