@@ -29,15 +29,17 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
   if (options.out_dir.empty())
     options.out_dir = options.quick ? "out/reproduce-quick" : "out/reproduce";
   {
-    // The page and claims.csv go into --out: a file there, or the configs folder itself,
-    // would be written over.
+    // The page and claims.csv go into --out: the configs folder itself would be written over
+    // (a file there is check_output_folder's, below).
     std::error_code ec;
-    if (fs::exists(options.out_dir, ec) && !fs::is_directory(options.out_dir, ec))
-      throw InputError("--out: " + options.out_dir + ": exists and is not a folder");
     if (fs::equivalent(options.out_dir, options.configs_dir, ec) && !ec)
       throw InputError("--out: " + options.out_dir + ": is the configs folder " +
                        options.configs_dir + "; sih does not write over its inputs");
   }
+
+  // Before hours of runs: an --out that cannot become a folder is bad input, not a failure at
+  // the end.
+  check_output_folder(options.out_dir, "--out");
 
   ReproduceOutcome result;
   result.experiments = load_paper_experiments(options.configs_dir, options.quick, options.out_dir);
@@ -52,9 +54,6 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
   }
   std::vector<Planned> plans;
   for (const auto& e : result.experiments) plans.push_back(plan_experiment(e));
-  // Before hours of runs: an --out that cannot become a folder is bad input, not a failure at
-  // the end.
-  check_output_folder(options.out_dir, "--out");
 
   const std::string scripts = default_plot_scripts_dir();
   // Quiet: what is progress goes nowhere; failures still go to `progress`.

@@ -138,7 +138,6 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
     std::string init_from_hash;
   };
   auto make_point = [&](const std::vector<std::size_t>& index) {
-    throw_if_interrupted();  // a plan of many points takes seconds: nothing is written yet
     YAML::Node node = YAML::Clone(probe);
     for (std::size_t k = 0; k < plan.axes.size(); ++k) {
       const YAML::Node& v = plan.axes[k].values[index[k]];
@@ -174,6 +173,7 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
   std::vector<std::optional<GridPoint>> points(
       repeat > 1 ? static_cast<std::size_t>(runs_in_grid(plan.axes, 1)) : 0);
   auto add_run = [&](const std::vector<std::size_t>& index, long r) {
+    throw_if_interrupted();  // a plan of many runs takes seconds: nothing is written yet
     std::optional<GridPoint> fresh;
     const GridPoint* point = nullptr;
     if (points.empty()) {

@@ -165,7 +165,7 @@ TEST(OutputOntoInput, ReproduceOutThatIsAFileOrTheConfigsIsRefused) {
   test::write_text(tmp / "file", "mine");
   const Cli file = cli({"reproduce", "--quick", "--out", tmp / "file"});
   EXPECT_EQ(file.status, 2) << file.err;
-  EXPECT_EQ(file.err, "sih: error: --out: " + (tmp / "file") + ": exists and is not a folder\n");
+  EXPECT_EQ(file.err, "sih: error: --out: " + (tmp / "file") + ": is a file, not a folder\n");
   EXPECT_EQ(test::read_text(tmp / "file"), "mine");
   fs::create_directories(tmp / "configs");
   const Cli same =

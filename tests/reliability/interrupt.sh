@@ -84,7 +84,8 @@ signal_and_check() {
   echo "$what: exit $rc, ${secs} s after the signal"
 }
 
-# `sih analyze` on 16 matrices of 2000 x 1000 (~0.5 s each): the workers take no new matrix after the signal.
+# `sih analyze` on 48 matrices of 2000 x 1000 (~0.5 s each; 16 files, 32 more as symlinks): the
+# workers take no new matrix after the signal.
 python3 - "$tmp/npy" <<'PY'
 import array, os, random, struct, sys
 d = sys.argv[1]; os.makedirs(d)
@@ -97,13 +98,15 @@ for k in range(16):
     with open(os.path.join(d, "w%02d.npy" % k), "wb") as f:
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
         f.write(data.tobytes())
+for k in range(16, 48):
+    os.symlink("w%02d.npy" % (k % 16), os.path.join(d, "w%02d.npy" % k))
 PY
 for sig in INT TERM; do
   want=$([[ $sig == INT ]] && echo 130 || echo 143)
   "$SIH" analyze "$tmp"/npy/*.npy --jobs 2 --quiet --out "$tmp/analyze-$sig.csv" --plot "$tmp/esd-$sig" \
     > /dev/null 2> "$tmp/analyze-$sig.err" &
   pid=$!
-  sleep 1.5
+  sleep 1
   kill -0 "$pid" 2> /dev/null || fail "analyze SIG$sig: finished before the signal; make the matrices larger"
   signal_and_check "analyze SIG$sig" "$pid" "$sig" "$want" 2
   [[ ! -e "$tmp/analyze-$sig.csv" && ! -e "$tmp/esd-$sig" ]] || fail "analyze SIG$sig: wrote output"
@@ -133,12 +136,13 @@ for sig in INT TERM; do
   ! pgrep -f "gnuplot -c .*$rundir" > /dev/null || fail "plot SIG$sig: gnuplot still running"
 done
 
-# Planning a huge dry run (20000 learning rates: many seconds of planning) stops too.
+# Planning a huge dry run (20000 learning rates x 50 repeats: planning is linear, ~0.1 ms a
+# run, so many seconds) stops too.
 { echo "$sizes"; echo "n_test: 100"; echo "num_epochs: 1"; echo "lightweight: true"
-  echo "lr: [$(seq -s ', ' 1 20000)]"; } > "$tmp/huge.yml"
+  echo "repeat: 50"; echo "lr: [$(seq -s ', ' 1 20000)]"; } > "$tmp/huge.yml"
 for sig in INT TERM; do
   want=$([[ $sig == INT ]] && echo 130 || echo 143)
-  "$SIH" bulk-lr "$tmp/huge.yml" --dry-run --max-runs 1000000 --set out_dir="$tmp/huge" \
+  "$SIH" bulk-lr "$tmp/huge.yml" --dry-run --max-runs 10000000 --set out_dir="$tmp/huge" \
     > "$tmp/huge-$sig.out" 2> "$tmp/huge-$sig.err" &
   pid=$!
   sleep 1.5
