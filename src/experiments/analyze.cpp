@@ -11,10 +11,13 @@
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
 
 #include "sih/base/interrupt.hpp"
 #include "sih/base/text.hpp"
 #include "sih/core/config.hpp"
+#include "sih/experiments/layer_kind.hpp"
 #include "sih/formats/array_io.hpp"
 #include "sih/formats/mapped_file.hpp"
 #include "sih/spectra/spectral.hpp"
@@ -28,26 +31,113 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// weightwatcher's min_evals: fewer eigenvalues than this make no ESD.
-constexpr long kMinEvals = 10;
-
 bool ends_with_nocase(const std::string& s, const std::string& suffix) {
   if (s.size() < suffix.size()) return false;
   return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
                     [](char a, char b) { return std::tolower(a) == std::tolower(b); });
 }
 
+// M x rf of weightwatcher's matrices of a tensor (see weight_matrices), for the conv policy.
+long num_eigenvalues(const std::vector<std::int64_t>& sh, const std::string& conv) {
+  if (sh.size() == 4 && conv == "slices") {
+    const bool torch_layout = sh[0] + sh[1] >= sh[2] + sh[3];
+    return static_cast<long>(torch_layout ? std::min(sh[0], sh[1]) * sh[2] * sh[3]
+                                          : std::min(sh[2], sh[3]) * sh[0] * sh[1]);
+  }
+  long rest = 1;
+  for (std::size_t k = 1; k < sh.size(); ++k) rest *= static_cast<long>(sh[k]);
+  return std::min<long>(static_cast<long>(sh[0]), rest);
+}
+
+// Tensors of a file left out, by reason, for one note line per reason.
+struct Skipped {
+  std::vector<std::pair<std::string, std::vector<std::string>>> by_reason;
+  void add(const std::string& reason, const std::string& name) {
+    for (auto& [r, names] : by_reason)
+      if (r == reason) return names.push_back(name);
+    by_reason.push_back({reason, {name}});
+  }
+};
+
+void report_skipped(const std::string& path, const Skipped& skipped, std::ostream& err) {
+  constexpr std::size_t kShown = 6;
+  for (const auto& [reason, names] : skipped.by_reason) {
+    std::string list;
+    for (std::size_t k = 0; k < std::min(names.size(), kShown); ++k)
+      list += (k ? ", " : "") + names[k];
+    if (names.size() > kShown) list += fmt::format(" and {} more", names.size() - kShown);
+    err << fmt::format("[sih] {}: skipped {} {}: {}\n", path, names.size(),
+                       names.size() == 1 ? "tensor" : "tensors", reason) +
+               "      " + list + '\n';
+  }
+}
+
+// The tensors of a checkpoint that analyze takes, by weightwatcher's rules: floating, rank
+// >= 2 (1-D biases and norms are listed as skipped), enough eigenvalues, the --layers regex.
+void collect_file(const std::string& path, const AnalyzeOptions& opt, const std::regex* layers,
+                  std::ostream& err, std::vector<AnalyzeInput>& out) {
+  std::shared_ptr<const TensorFile> file = open_tensor_file(path);
+  const auto& infos = file->tensors();
+  const bool single = infos.size() == 1 && infos[0].name.empty();
+  Skipped skipped;
+  std::size_t taken = 0, filtered = 0;
+  for (std::size_t i = 0; i < infos.size(); ++i) {
+    const TensorInfo& info = infos[i];
+    const std::string name = single ? fs::path(path).stem().string() : info.name;
+    if (layers != nullptr && !std::regex_search(name, *layers)) {
+      ++filtered;
+      continue;
+    }
+    if (!info.floating) {
+      skipped.add("not floating point (" + info.dtype + ")", name);
+      continue;
+    }
+    if (info.shape.size() < 2) {
+      if (single)
+        throw InputError(path + ": a 1-D array (shape " + shape_text(info.shape) +
+                         "); analyze needs a matrix");
+      skipped.add("1-D (biases, norms, scales)", name);
+      continue;
+    }
+    const long evals = num_eigenvalues(info.shape, opt.conv);
+    if (evals < opt.min_evals) {
+      skipped.add(fmt::format("fewer than {} eigenvalues (--min-evals)", opt.min_evals), name);
+      continue;
+    }
+    if (opt.max_evals > 0 && evals > opt.max_evals) {
+      skipped.add(fmt::format("more than {} eigenvalues (--max-evals)", opt.max_evals), name);
+      continue;
+    }
+    AnalyzeInput in;
+    in.name = name;
+    in.source = path;
+    in.kind = layer_kind(name, info.shape);
+    in.file = file;
+    in.index = i;
+    in.init_variance = opt.init_std * opt.init_std;
+    out.push_back(std::move(in));
+    ++taken;
+  }
+  if (opt.quiet) return;
+  if (!single || taken == 0)
+    err << fmt::format("[sih] {}: {} reader, {} tensors: {} to analyse{}\n", path, file->reader(),
+                       infos.size(), taken,
+                       filtered ? fmt::format(", {} not matching --layers", filtered) : "");
+  report_skipped(path, skipped, err);
+}
+
 // Reads one path into inputs; throws InputError for a bad one.
-void collect_one(const std::string& path, const AnalyzeOptions& opt, std::ostream& err,
-                 std::vector<AnalyzeInput>& out) {
+void collect_one(const std::string& path, const AnalyzeOptions& opt, const std::regex* layers,
+                 std::ostream& err, std::vector<AnalyzeInput>& out) {
   const double s2 = opt.init_std * opt.init_std;
   std::error_code ec;
-  if (fs::is_directory(path, ec)) {
+  if (fs::is_directory(path, ec) && !is_huggingface_folder(path)) {
     const fs::path weights = fs::path(path) / "weights";
     if (!fs::is_directory(weights, ec))
       throw InputError(path +
-                       ": a folder but not a sih run folder (no weights/; run with "
-                       "save_weights: true)");
+                       ": a folder but neither a sih run folder (no weights/; run with "
+                       "save_weights: true) nor a HuggingFace model folder (no model.safetensors, "
+                       "pytorch_model.bin or their .index.json)");
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(weights))
       if (ends_with_nocase(e.path().string(), ".npy")) files.push_back(e.path());
@@ -59,6 +149,7 @@ void collect_one(const std::string& path, const AnalyzeOptions& opt, std::ostrea
       if (in.tensor.shape.size() < 2) continue;  // the second layer a: a vector
       in.name = f.stem().string();
       in.source = f.string();
+      in.kind = "other";
       // sih initialises W with N(0, 1) entries (docs/MODEL.md §2)
       const bool is_w = in.name.size() >= 2 && in.name.compare(in.name.size() - 2, 2, "_W") == 0;
       in.init_variance = !std::isnan(s2) ? s2 : (is_w ? 1.0 : s2);
@@ -68,48 +159,18 @@ void collect_one(const std::string& path, const AnalyzeOptions& opt, std::ostrea
     return;
   }
   if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
-  if (ends_with_nocase(path, ".safetensors")) {
-    std::vector<std::string> skipped;
-    auto tensors = read_safetensors(path, &skipped);
-    if (!opt.quiet)
-      for (const auto& s : skipped) err << "[sih] " << path << ": skipped " << s << '\n';
-    for (auto& t : tensors) {
-      AnalyzeInput in;
-      in.name = t.name;
-      in.source = path;
-      in.tensor = std::move(t);
-      in.init_variance = s2;
-      out.push_back(std::move(in));
-    }
-    return;
-  }
+  if (!ends_with_nocase(path, ".csv")) return collect_file(path, opt, layers, err, out);
   AnalyzeInput in;
-  if (ends_with_nocase(path, ".npy")) {
-    // read by the worker that analyses it: the files are not all in memory at once
-    in.lazy_npy = true;
-    in.name = fs::path(path).stem().string();
-    in.source = path;
-    in.init_variance = s2;
-    out.push_back(std::move(in));
-    return;
-  } else if (ends_with_nocase(path, ".csv")) {
-    const MatD m = read_array(path);
-    in.tensor.shape = {m.rows(), m.cols()};
-    in.tensor.dtype = "float64";
-    in.tensor.data.resize(static_cast<std::size_t>(m.size()));
-    for (Eigen::Index r = 0; r < m.rows(); ++r)
-      for (Eigen::Index c = 0; c < m.cols(); ++c)
-        in.tensor.data[static_cast<std::size_t>(r * m.cols() + c)] = m(r, c);
-  } else {
-    throw InputError(path +
-                     ": unknown file type (analyze reads .npy, .csv, .safetensors or a "
-                     "sih run folder)");
-  }
-  if (in.tensor.shape.size() < 2)
-    throw InputError(path + ": a 1-D array (shape " + shape_text(in.tensor.shape) +
-                     "); analyze needs a matrix");
+  const MatD m = read_array(path);
+  in.tensor.shape = {m.rows(), m.cols()};
+  in.tensor.dtype = "float64";
+  in.tensor.data.resize(static_cast<std::size_t>(m.size()));
+  for (Eigen::Index r = 0; r < m.rows(); ++r)
+    for (Eigen::Index c = 0; c < m.cols(); ++c)
+      in.tensor.data[static_cast<std::size_t>(r * m.cols() + c)] = m(r, c);
   in.name = fs::path(path).stem().string();
   in.source = path;
+  in.kind = "other";
   in.init_variance = s2;
   out.push_back(std::move(in));
 }
@@ -155,6 +216,7 @@ AnalyzeRow analyze_eigenvalues(const AnalyzeInput& in, VecD eigs, const AnalyzeO
   row.source = in.source;
   row.shape = shape_text(in.tensor.shape);
   row.dtype = in.tensor.dtype;
+  row.kind = in.kind;
   row.N = static_cast<double>(std::max(in.tensor.shape[0], in.tensor.shape[1]));
   row.M = static_cast<double>(std::min(in.tensor.shape[0], in.tensor.shape[1]));
   row.eigs = std::move(eigs);
@@ -169,7 +231,7 @@ AnalyzeRow analyze_eigenvalues(const AnalyzeInput& in, VecD eigs, const AnalyzeO
 // rejected while converting. Returns false (nothing done) for any other layout, which then
 // takes the general path; bad files throw the same InputErrors as read_npy_tensor.
 bool mapped_npy_eigenvalues(const std::string& path, std::vector<std::int64_t>& shape,
-                            std::string& dtype, VecD& eigs, bool& too_small) {
+                            std::string& dtype, VecD& eigs, bool& too_small, long min_evals) {
   const MappedFile file(path);
   if (!file.ok()) return false;
   const char* bytes = file.data();
@@ -179,7 +241,7 @@ bool mapped_npy_eigenvalues(const std::string& path, std::vector<std::int64_t>& 
   shape = l.shape;
   dtype = l.dtype;
   const Eigen::Index h = l.shape[0], d = l.shape[1], n = std::min(h, d);
-  too_small = n < kMinEvals;
+  too_small = n < min_evals;
   if (too_small) return true;
   const char* base = bytes + l.data_offset;
   // numpy pads headers so the data is 64-byte aligned; anything else takes the general path
@@ -201,18 +263,6 @@ bool mapped_npy_eigenvalues(const std::string& path, std::vector<std::int64_t>& 
   return true;
 }
 
-// M x rf of weightwatcher's matrices of a tensor (see weight_matrices).
-long num_eigenvalues(const std::vector<std::int64_t>& sh) {
-  if (sh.size() == 4) {
-    const bool torch_layout = sh[0] + sh[1] >= sh[2] + sh[3];
-    return static_cast<long>(torch_layout ? std::min(sh[0], sh[1]) * sh[2] * sh[3]
-                                          : std::min(sh[2], sh[3]) * sh[0] * sh[1]);
-  }
-  long rest = 1;
-  for (std::size_t k = 1; k < sh.size(); ++k) rest *= static_cast<long>(sh[k]);
-  return std::min<long>(static_cast<long>(sh[0]), rest);
-}
-
 std::string cell(double v) {
   if (std::isnan(v)) return "";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -232,10 +282,19 @@ std::string csv_text(const std::string& s) {
 std::vector<AnalyzeInput> collect_analyze_inputs(const AnalyzeOptions& opt, std::ostream& err,
                                                  int* errors) {
   std::vector<AnalyzeInput> out;
+  std::optional<std::regex> layers;
+  if (!opt.layers.empty()) {
+    try {
+      layers.emplace(opt.layers);
+    } catch (const std::regex_error& e) {
+      throw InputError("--layers: '" + opt.layers + "': not a regular expression (" + e.what() +
+                       ")");
+    }
+  }
   for (const auto& p : opt.paths) {
     throw_if_interrupted();
     try {
-      collect_one(p, opt, err, out);
+      collect_one(p, opt, layers ? &*layers : nullptr, err, out);
     } catch (const InputError& e) {
       if (!opt.keep_going) throw;
       err << "sih: error: " << e.what() << std::endl;
@@ -246,12 +305,9 @@ std::vector<AnalyzeInput> collect_analyze_inputs(const AnalyzeOptions& opt, std:
 }
 
 AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
-  if (in.lazy_npy && in.tensor.shape.empty()) {
+  if (in.file && in.tensor.shape.empty()) {
     AnalyzeInput loaded = in;
-    loaded.tensor = read_npy_tensor(in.source);
-    if (loaded.tensor.shape.size() < 2)
-      throw InputError(in.source + ": a 1-D array (shape " + shape_text(loaded.tensor.shape) +
-                       "); analyze needs a matrix");
+    loaded.tensor = in.file->load(in.index);
     return analyze_input(loaded, opt);
   }
   AnalyzeRow row;
@@ -259,6 +315,7 @@ AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
   row.source = in.source;
   row.shape = shape_text(in.tensor.shape);
   row.dtype = in.tensor.dtype;
+  row.kind = in.kind;
   const auto& s = in.tensor.shape;
   // A 4-D tensor's slices sum over fewer values than all of them: the bound is conservative.
   const double summed = s.size() == 4
@@ -267,7 +324,7 @@ AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
                                        static_cast<double>(in.tensor.data.size()) /
                                            static_cast<double>(std::max<std::int64_t>(s[0], 1)));
   check_squares_fit(in.tensor.data.data(), in.tensor.data.size(), summed, in.source, in.name);
-  if (s.size() != 4) {
+  if (s.size() != 4 || opt.conv == "flatten") {
     // a matrix (or a flattened tensor): straight from the row-major buffer
     const Eigen::Index h = s[0];
     Eigen::Index d = 1;
@@ -293,12 +350,12 @@ AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
 }
 
 std::string analyze_csv(const std::vector<AnalyzeRow>& rows) {
-  std::string s = "name,source,shape,dtype,N,M,rf";
+  std::string s = "name,source,shape,dtype,kind,N,M,rf";
   for (const MetricColumn& m : analyze_columns()) s += "," + std::string(m.name);
   s += '\n';
   for (const auto& r : rows) {
     s += csv_text(r.name) + "," + csv_text(r.source) + "," + r.shape + "," + r.dtype + "," +
-         cell(r.N) + "," + cell(r.M) + "," + std::to_string(r.rf);
+         r.kind + "," + cell(r.N) + "," + cell(r.M) + "," + std::to_string(r.rf);
     for (const MetricColumn& m : analyze_columns())
       s += "," + cell((r.metrics.*m.value).value_or(std::nan("")));
     s += '\n';
@@ -315,6 +372,7 @@ std::string analyze_json(const std::vector<AnalyzeRow>& rows) {
     j["source"] = r.source;
     j["shape"] = r.shape;
     j["dtype"] = r.dtype;
+    j["kind"] = r.kind;
     j["N"] = r.N;
     j["M"] = r.M;
     j["rf"] = r.rf;
@@ -337,7 +395,16 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
   if (opt.pl_bootstrap < 0)
     throw InputError("--pl-bootstrap: " + std::to_string(opt.pl_bootstrap) + ": must be >= 0");
   if (opt.paths.empty())
-    throw InputError("analyze: no input (give .npy, .csv, .safetensors files or run folders)");
+    throw InputError(
+        "analyze: no input (give checkpoints, HuggingFace folders, .npy/.csv files or run "
+        "folders)");
+  if (opt.conv != "slices" && opt.conv != "flatten")
+    throw InputError("--conv: " + opt.conv + ": must be slices or flatten");
+  if (opt.min_evals < 1)
+    throw InputError("--min-evals: " + std::to_string(opt.min_evals) + ": must be >= 1");
+  if (opt.max_evals < 0)
+    throw InputError("--max-evals: " + std::to_string(opt.max_evals) +
+                     ": must be >= 0 (0 = no limit)");
   int errors = 0;
   std::vector<AnalyzeInput> inputs = collect_analyze_inputs(opt, err, &errors);
   const int n = static_cast<int>(inputs.size());
@@ -368,28 +435,24 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
       std::string dtype;
       VecD eigs;
       bool too_small = false;
-      if (in.lazy_npy && mapped_npy_eigenvalues(in.source, shape, dtype, eigs, too_small)) {
+      const bool npy = in.file && in.file->reader() == "npy";
+      if (npy && mapped_npy_eigenvalues(in.source, shape, dtype, eigs, too_small, opt.min_evals)) {
         in.tensor.shape = shape;
         in.tensor.dtype = dtype;
         if (too_small) {
           notes[k] = in.source + ": skipped, shape " + shape_text(shape) + " gives fewer than " +
-                     std::to_string(kMinEvals) + " eigenvalues";
+                     std::to_string(opt.min_evals) + " eigenvalues";
         } else {
           rows[k] = analyze_eigenvalues(in, std::move(eigs), opt);
           ok[k] = 1;
         }
       } else {
-        if (in.lazy_npy) {
-          in.tensor = read_npy_tensor(in.source);
-          if (in.tensor.shape.size() < 2)
-            throw InputError(in.source + ": a 1-D array (shape " + shape_text(in.tensor.shape) +
-                             "); analyze needs a matrix");
-        }
-        if (num_eigenvalues(in.tensor.shape) < kMinEvals) {
+        if (in.file) in.tensor = in.file->load(in.index);
+        if (num_eigenvalues(in.tensor.shape, opt.conv) < opt.min_evals) {
           // weightwatcher's min_evals: too few eigenvalues for an ESD
           notes[k] = in.source + (in.name.empty() ? "" : ": " + in.name) + ": skipped, shape " +
                      shape_text(in.tensor.shape) + " gives fewer than " +
-                     std::to_string(kMinEvals) + " eigenvalues";
+                     std::to_string(opt.min_evals) + " eigenvalues";
         } else {
           rows[k] = analyze_input(in, opt);
           ok[k] = 1;

@@ -1,9 +1,10 @@
 #pragma once
 // The analysis behind `sih analyze PATH...`: the ESD diagnostics of esd_diagnostics.hpp for weight
-// matrices a user brings (.npy, .csv, .safetensors, sih run folders), one row per matrix
-// (docs/OUTPUT.md, "sih analyze").
+// matrices a user brings (any checkpoint a reader of formats/tensor_file.hpp opens, .csv, sih
+// run folders), one row per matrix (docs/OUTPUT.md, "sih analyze"; docs/CHECKPOINTS.md).
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -11,6 +12,7 @@
 
 #include "sih/core/metrics_schema.hpp"
 #include "sih/formats/matrix_readers.hpp"
+#include "sih/formats/tensor_file.hpp"
 #include "sih/spectra/esd_diagnostics.hpp"
 
 namespace sih {
@@ -29,6 +31,15 @@ struct AnalyzeOptions {
   // NaN = unknown (sih run folders: W's init is N(0, 1), so 1 for *_W.npy)
   double init_std = std::numeric_limits<double>::quiet_NaN();
   double tpl_alpha_max = std::numeric_limits<double>::infinity();
+  // Which tensors (weightwatcher's filters): names matching `layers` (ECMAScript regex,
+  // searched; "" = all), with at least min_evals and, when max_evals > 0, at most max_evals
+  // eigenvalues (weightwatcher: 10 and 15000; sih has no upper bound by default).
+  std::string layers;
+  long min_evals = 10;
+  long max_evals = 0;
+  // Conv kernels (out, in, kh, kw): "slices" (weightwatcher's default: the kh*kw slices of
+  // out x in, eigenvalues pooled) or "flatten" (one out x in*kh*kw matrix).
+  std::string conv = "slices";
 };
 
 // One analysed matrix.
@@ -37,6 +48,7 @@ struct AnalyzeRow {
   std::string source;  // the file it came from
   std::string shape;   // as stored, e.g. 768x3072 or 64x32x3x3
   std::string dtype;
+  std::string kind;  // layer_kind.hpp: embedding, attention_q, mlp, conv, ...
   double N = 0, M = 0;
   long rf = 1;
   VecD eigs;            // pooled ascending eigenvalues (for plots)
@@ -44,12 +56,18 @@ struct AnalyzeRow {
   MetricsRow metrics;   // the written columns (metrics_schema.hpp's analyze columns)
 };
 
-// A matrix to analyse, as read.
+// A matrix to analyse: in memory (.csv, run folders), or a tensor of a checkpoint decoded by
+// the worker that analyses it (so only the tensors in flight are in memory).
 struct AnalyzeInput {
-  std::string name, source;
-  Tensor tensor;          // empty while lazy_npy
-  bool lazy_npy = false;  // a .npy file read by the worker that analyses it (source)
+  std::string name, source, kind;
+  Tensor tensor;                           // empty until loaded when `file` is set
+  std::shared_ptr<const TensorFile> file;  // the tensor's file, or null (in memory)
+  std::size_t index = 0;                   // the tensor in `file`
   double init_variance = std::numeric_limits<double>::quiet_NaN();
+  // The shape and dtype, known before the tensor is decoded.
+  const std::vector<std::int64_t>& shape() const {
+    return file ? file->tensors()[index].shape : tensor.shape;
+  }
 };
 
 // Expands the paths into matrices. Bad inputs throw InputError, or with keep_going are
@@ -59,7 +77,7 @@ std::vector<AnalyzeInput> collect_analyze_inputs(const AnalyzeOptions& opt, std:
                                                  int* errors);
 
 // The diagnostics of one input (pooled eigenvalues of weightwatcher's matrices of the tensor;
-// a lazy .npy input is read first).
+// a tensor of a file is decoded first).
 AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt);
 
 // CSV (header + one line per row, 17 significant digits, empty cell = NaN) or JSON.
