@@ -330,7 +330,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   auto* analyze = app.add_subcommand(
       "analyze", "ESD diagnostics (weightwatcher/powerlaw conventions) of weight matrices");
-  analyze->add_option("paths", aopt.paths, ".npy, .csv, .safetensors files or sih run folders")
+  analyze->add_option("paths", aopt.paths,
+                      "Checkpoints (safetensors, PyTorch, ONNX, GGUF, .npz, .npy, .csv), "
+                      "HuggingFace model folders or sih run folders")
       ->required();
   analyze->add_option("--out", aopt.out_file, "Write the table to FILE (default: stdout)");
   analyze->add_option("--format", aopt.format, "csv (default) or json");
@@ -343,6 +345,15 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                       "Std of the initial entries: adds mp_lambda_plus_init, num_spikes_init");
   analyze->add_option("--tpl-alpha-max", aopt.tpl_alpha_max,
                       "Upper bound of the truncated power law's alpha (powerlaw default: 3)");
+  analyze->add_option("--layers", aopt.layers,
+                      "Only tensors whose name matches REGEX (searched, ECMAScript)");
+  analyze->add_option("--min-evals", aopt.min_evals,
+                      "Skip tensors with fewer eigenvalues (default 10, as weightwatcher)");
+  analyze->add_option("--max-evals", aopt.max_evals,
+                      "Skip tensors with more eigenvalues (default 0 = no limit; weightwatcher: "
+                      "15000)");
+  analyze->add_option("--conv", aopt.conv,
+                      "Conv kernels: slices (weightwatcher's kh*kw slices, default) or flatten");
   analyze->add_flag("--keep-going", aopt.keep_going, "Analyse the good inputs when some are bad");
   analyze->add_flag("-q,--quiet", aopt.quiet, kQuietHelp);
 

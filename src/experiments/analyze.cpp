@@ -11,6 +11,7 @@
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <optional>
 #include <regex>
 
@@ -423,9 +424,25 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
   // A bar redrawn with \r only on a terminal; `err` is the process's stderr in the CLI.
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   std::string internal_error;
+  // Largest first (the eigensolve costs ~ N M^2): the last tensors to finish are then the
+  // small ones, so both workers stay busy to the end of a model whose embedding is its largest
+  // tensor. Rows are kept in input order whatever the order of work.
+  std::vector<std::size_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  auto cost = [&](std::size_t k) {
+    const auto& sh = inputs[k].shape();
+    if (sh.size() < 2) return 0.0;
+    double big = static_cast<double>(sh[0]), rest = 1;
+    for (std::size_t j = 1; j < sh.size(); ++j) rest *= static_cast<double>(sh[j]);
+    const double small = std::min(big, rest);
+    big = std::max(big, rest);
+    return big * small * small;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return cost(a) > cost(b); });
 #pragma omp parallel for schedule(dynamic, 1) num_threads(jobs)
   for (int i = 0; i < n; ++i) {
-    const auto k = static_cast<std::size_t>(i);
+    const std::size_t k = order[static_cast<std::size_t>(i)];
     AnalyzeInput& in = inputs[k];
     // After a signal the workers take no new tensor; those in flight finish (each takes well
     // under a second at the sizes analyze reads) and the loop ends.

@@ -1,11 +1,13 @@
 #include "file_bytes.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -99,7 +101,18 @@ ByteView map_file_bytes(const std::string& path) {
   v.data = mapped->data();
   v.size = mapped->size();
   v.owner = std::move(mapped);
+  v.mapped = true;
   return v;
+}
+
+void release_pages(const ByteView& view, const char* p, std::size_t n) {
+  if (!view.mapped || n == 0) return;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  // Whole pages inside the range only: a page shared with the next tensor stays.
+  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + page - 1) / page * page;
+  const auto end = (reinterpret_cast<std::uintptr_t>(p) + n) / page * page;
+  if (end > begin)
+    ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // advice only
 }
 
 ByteView hold_bytes(std::string bytes) {

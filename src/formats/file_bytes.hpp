@@ -28,10 +28,17 @@ struct ByteView {
   std::shared_ptr<const void> owner;  // keeps the mapping or the string alive
   const char* data = nullptr;
   std::size_t size = 0;
+  bool mapped = false;
 };
 
 // Maps `path` read-only. Throws InputError "<path>: cannot open: ..." or "<path>: empty file".
 ByteView map_file_bytes(const std::string& path);
+
+// Tells the kernel the mapped pages of [p, p + n) are done with, once a tensor is decoded: they
+// leave the process's resident set (they stay in the page cache), so reading a checkpoint
+// larger than memory does not grow the resident set to the checkpoint's size. No-op for
+// bytes held in memory.
+void release_pages(const ByteView& view, const char* p, std::size_t n);
 
 // Holds `bytes` (moved) as a ByteView.
 ByteView hold_bytes(std::string bytes);

@@ -56,7 +56,9 @@ class SafetensorsFile final : public TensorFile {
     t.name = info.name;
     t.shape = info.shape;
     t.dtype = info.dtype;
-    t.data = decode_floats(bytes_.data + data_start_ + begin_[i], count_[i], info.dtype, false);
+    const char* p = bytes_.data + data_start_ + begin_[i];
+    t.data = decode_floats(p, count_[i], info.dtype, false);
+    formats_detail::release_pages(bytes_, p, t.data.size() * item_bytes_[i]);
     require_finite(t.data, t.shape, where);
     return t;
   }
@@ -84,7 +86,7 @@ class SafetensorsFile final : public TensorFile {
     struct Entry {
       TensorInfo info;
       std::uint64_t begin;
-      std::size_t count;
+      std::size_t count, item_bytes;
     };
     std::vector<Entry> entries;
     for (const auto& [name, info] : header.items()) {
@@ -123,6 +125,7 @@ class SafetensorsFile final : public TensorFile {
         fail(where, "data_offsets span " + std::to_string(end - b) + " bytes but dtype " + dt +
                         " x shape " + shape_text(e.info.shape) + " needs " + std::to_string(need));
       e.begin = b;
+      e.item_bytes = static_cast<std::size_t>(known->item_bytes);
       entries.push_back(std::move(e));
     }
     std::stable_sort(entries.begin(), entries.end(),
@@ -130,6 +133,7 @@ class SafetensorsFile final : public TensorFile {
     for (auto& e : entries) {
       infos_.push_back(std::move(e.info));
       begin_.push_back(e.begin);
+      item_bytes_.push_back(e.item_bytes);
       count_.push_back(e.count);
     }
   }
@@ -139,7 +143,7 @@ class SafetensorsFile final : public TensorFile {
   std::size_t data_start_ = 0;
   std::vector<TensorInfo> infos_;
   std::vector<std::uint64_t> begin_;
-  std::vector<std::size_t> count_;
+  std::vector<std::size_t> count_, item_bytes_;
 };
 
 std::vector<Tensor> load_matrices(const SafetensorsFile& f, std::vector<std::string>* skipped) {
