@@ -318,7 +318,7 @@ constexpr std::uint64_t kDefaultAlignment = 32;  // GGUF_DEFAULT_ALIGNMENT
 constexpr int kMaxArrayNesting = 8;              // arrays of arrays (ggml itself has none)
 
 // GGUF value types (gguf.h enum gguf_type): fixed sizes, 0 for string (8), array (9).
-constexpr std::uint32_t kString = 8, kArray = 9, kUint32 = 4;
+constexpr std::uint32_t kString = 8, kUint32 = 4;
 constexpr std::uint64_t kValueSize[] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
 constexpr const char* kValueName[] = {"uint8",  "int8",    "uint16", "int16",  "uint32",
                                       "int32",  "float32", "bool",   "string", "array",
@@ -387,7 +387,8 @@ class GgufFile final : public TensorFile {
   Tensor load(std::size_t i) const override {
     const TensorInfo& info = infos_.at(i);
     const Entry& e = entries_.at(i);
-    const std::string where = label_ + ": tensor '" + stored(info) + "'";
+    const std::string where = label_ + ": tensor " + quoted(stored(info)) +
+                              (info.stored_name.empty() ? std::string() : " (" + info.name + ")");
     if (e.type->kind == Kind::kInteger)
       fail(where, "type " + std::string(e.type->name) + " is an integer type, not weights");
     if (e.type->kind == Kind::kUnsupported)
@@ -417,8 +418,7 @@ class GgufFile final : public TensorFile {
  private:
   struct Entry {
     const TypeInfo* type = nullptr;
-    std::uint64_t offset = 0;  // from the data section's start
-    std::size_t begin = 0;     // from the file's start
+    std::size_t begin = 0;  // from the file's start
     std::size_t count = 0;
   };
 
@@ -465,8 +465,9 @@ class GgufFile final : public TensorFile {
                        "', not \"GGUF\"");
     c.skip(4, "magic");
     const std::uint32_t version = c.u32("version");
-    if ((version & 0xFFFF) == 0 && (version >> 16) != 0)
-      fail(label_, "big-endian GGUF (version " + std::to_string(version >> 24) +
+    const std::uint32_t swapped = __builtin_bswap32(version);
+    if (swapped >= 1 && swapped <= 3)
+      fail(label_, "big-endian GGUF (version " + std::to_string(swapped) +
                        " byte-swapped); only little-endian files are read");
     if (version != 2 && version != 3)
       fail(label_, "GGUF version " + std::to_string(version) + " is not supported (2 and 3 are)");
@@ -558,7 +559,6 @@ class GgufFile final : public TensorFile {
                         " bytes) from the data section at byte " + std::to_string(data_start) +
                         " runs past the end of the file (" + std::to_string(bytes_.size) +
                         " bytes): truncated or the index lies");
-      e.offset = r.offset;
       e.begin = static_cast<std::size_t>(data_start + r.offset);
       info.dtype = e.type->dtype;
       info.floating = e.type->kind == Kind::kFloat || e.type->kind == Kind::kQuant;
