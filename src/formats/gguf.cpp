@@ -9,7 +9,6 @@
 #include <unordered_set>
 
 #include "file_bytes.hpp"
-#include "sih/base/text.hpp"
 #include "sih/formats/tensor_file.hpp"
 
 namespace sih {
