@@ -77,6 +77,8 @@ const Reader kReaders[] = {
     {"npy", ".npy",
      [](const std::string& h, std::uintmax_t) { return has_prefix(h, "\x93NUMPY", 6); }, open_npy},
     {"safetensors", ".safetensors", looks_like_safetensors, open_safetensors_file},
+    {"gguf", ".gguf", [](const std::string& h, std::uintmax_t) { return has_prefix(h, "GGUF", 4); },
+     open_gguf_file},
 };
 
 }  // namespace

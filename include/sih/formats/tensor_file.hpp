@@ -50,6 +50,10 @@ std::unique_ptr<TensorFile> open_tensor_file(const std::string& path);
 // InputError with one line naming the file and the tensor.
 std::unique_ptr<TensorFile> open_npy_file(const std::string& path);
 std::unique_ptr<TensorFile> open_safetensors_file(const std::string& path);
+// GGUF v2/v3 (llama.cpp): F32, F16, BF16, F64 and the quantized types Q4_0, Q4_1, Q5_0, Q5_1,
+// Q8_0, Q2_K-Q6_K, Q8_K, dequantized as ggml does; integer tensors are listed with floating
+// false, other quantizations (IQ*, TQ*, Q8_1) too, and load() refuses them naming the type.
+std::unique_ptr<TensorFile> open_gguf_file(const std::string& path);
 
 // A HuggingFace model folder: model.safetensors or pytorch_model.bin, or their shards listed
 // by model.safetensors.index.json / pytorch_model.bin.index.json (every listed shard must
