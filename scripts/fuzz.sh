@@ -5,13 +5,13 @@
 # one input) or out-of-memory (> 2 GB); the input that caused it is saved under
 # build-fuzz/artifacts/. New interesting inputs accumulate in build-fuzz/corpus-<target>/
 # across runs (not in the source tree). Prints the executions reached per target.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: config array_reader claims tensor_file)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: config array_reader claims tensor_file run_folder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 (($# == 0)) || shift
 targets=("$@")
-((${#targets[@]})) || targets=(config array_reader claims tensor_file)
+((${#targets[@]})) || targets=(config array_reader claims tensor_file run_folder)
 build_dir="${SIH_FUZZ_BUILD_DIR:-build-fuzz}"
 
 command -v clang++ > /dev/null || { echo "fuzz: clang++ not found (scripts/setup-deps.sh --with-extras)" >&2; exit 1; }
@@ -36,6 +36,7 @@ for t in "${targets[@]}"; do
     array_reader) seeds=(fuzz/corpus/array) ;;
     claims) seeds=(fuzz/corpus/claims) ;;
     tensor_file) seeds=(fuzz/corpus/tensor_file) ;;
+    run_folder) seeds=(fuzz/corpus/run_folder) ;;
     *) echo "fuzz: unknown target $t" >&2; exit 2 ;;
   esac
   log="$build_dir/fuzz_$t.log"

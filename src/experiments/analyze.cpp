@@ -90,7 +90,11 @@ void collect_file(const std::string& path, const AnalyzeOptions& opt, const std:
       continue;
     }
     if (!info.floating) {
-      skipped.add("not floating point (" + info.dtype + ")", name);
+      const bool quantized = info.dtype.rfind("q", 0) == 0 || info.dtype.rfind("iq", 0) == 0 ||
+                             info.dtype.rfind("tq", 0) == 0;
+      skipped.add(quantized ? "quantized as " + info.dtype + ", which sih does not decode"
+                            : "not floating point (" + info.dtype + ")",
+                  name);
       continue;
     }
     if (info.shape.size() < 2) {

@@ -410,6 +410,7 @@ class GgufFile final : public TensorFile {
                   t.data.begin() + static_cast<std::ptrdiff_t>(k * e.type->block));
       }
     }
+    formats_detail::release_pages(bytes_, p, e.count / e.type->block * e.type->bytes);
     require_finite(t.data, t.shape, where);
     return t;
   }

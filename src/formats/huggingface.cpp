@@ -34,8 +34,14 @@ class HuggingFaceFolder final : public TensorFile {
   explicit HuggingFaceFolder(const std::string& folder) : folder_(folder) {
     for (const char* name : kWeightFiles) {
       const fs::path index = fs::path(folder) / (std::string(name) + ".index.json");
-      if (is_file(index)) return open_index(index);
-      if (is_file(fs::path(folder) / name)) return open_single(fs::path(folder) / name);
+      if (is_file(index)) {
+        open_index(index);
+        return;
+      }
+      if (is_file(fs::path(folder) / name)) {
+        open_single(fs::path(folder) / name);
+        return;
+      }
     }
     fail(folder,
          "a folder without model.safetensors, pytorch_model.bin or their .index.json (not a "

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "file_bytes.hpp"
+#include "sih/base/input_file.hpp"
 #include "sih/formats/npy.hpp"
 
 namespace sih {
@@ -91,8 +92,7 @@ std::unique_ptr<TensorFile> open_tensor_file(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw InputError(path + ": cannot open: no such file");
   if (S_ISDIR(st.st_mode)) return open_huggingface_folder(path);
-  if (!S_ISREG(st.st_mode))
-    throw InputError(path + ": not a regular file (a FIFO or device; sih reads files)");
+  require_regular_file(path);
   std::string head(64, '\0');
   {
     std::ifstream in(path, std::ios::binary);

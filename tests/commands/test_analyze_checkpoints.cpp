@@ -167,6 +167,7 @@ TEST(AnalyzeCheckpoint, LayersRegexEvalsBoundsAndConvFlatten) {
   EXPECT_EQ(rows.size(), 3u);
 
   opt.max_evals = 0;
+  opt.min_evals = 8;  // flattened, the conv has 8 eigenvalues
   opt.conv = "flatten";
   opt.layers = "conv";
   rows = analyze_all(opt, err, nullptr);
