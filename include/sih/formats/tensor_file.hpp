@@ -50,5 +50,9 @@ std::unique_ptr<TensorFile> open_tensor_file(const std::string& path);
 // InputError with one line naming the file and the tensor.
 std::unique_ptr<TensorFile> open_npy_file(const std::string& path);
 std::unique_ptr<TensorFile> open_safetensors_file(const std::string& path);
+// ONNX (formats/onnx.cpp): initializers, Constant values and subgraph weights (named
+// "<node>/<attribute>/<tensor>"), integer weights behind a DequantizeLinear dequantized;
+// external data files resolved inside the model's folder and mapped.
+std::unique_ptr<TensorFile> open_onnx_file(const std::string& path);
 
 }  // namespace sih
