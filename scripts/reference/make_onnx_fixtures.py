@@ -66,7 +66,7 @@ def dtype_name(t):
     return {TensorProto.FLOAT: "float32", TensorProto.FLOAT16: "float16",
             TensorProto.BFLOAT16: "bfloat16", TensorProto.DOUBLE: "float64",
             TensorProto.INT8: "int8", TensorProto.UINT8: "uint8", TensorProto.INT32: "int32",
-            TensorProto.INT64: "int64"}[t.data_type]
+            TensorProto.INT64: "int64", TensorProto.BOOL: "bool"}[t.data_type]
 
 
 class Manifest:
@@ -113,6 +113,9 @@ def make_weights(folder):
     f16t = helper.make_tensor("w_f16_typed", TensorProto.FLOAT16, [2, 2],
                               rnd((2, 2), np.float16).ravel().tolist())
     i64 = helper.make_tensor("shape_i64", TensorProto.INT64, [3], [2, -1, 7])
+    i8t = helper.make_tensor("i8_typed", TensorProto.INT8, [2, 3], [-128, -1, 0, 1, 5, 127])
+    u8t = helper.make_tensor("u8_typed", TensorProto.UINT8, [4], [0, 1, 200, 255])
+    bt = helper.make_tensor("bool_typed", TensorProto.BOOL, [3], [True, False, True])
     i32 = numpy_helper.from_array(np.array([[1, -2], [3, 2147483647]], np.int32), "i32_raw")
     sc = numpy_helper.from_array(np.array(0.5, np.float32), "scalar")
     const_t = numpy_helper.from_array(rnd((3, 3)), "const_value")
@@ -171,7 +174,7 @@ def make_weights(folder):
         [helper.make_tensor_value_info("if_out", TensorProto.FLOAT, [2, 2]),
          helper.make_tensor_value_info("loop_scan", TensorProto.FLOAT, [None, 3, 4]),
          helper.make_tensor_value_info("scan_y", TensorProto.DOUBLE, [3, 2, 2])],
-        [w32, w16, w64, bf, f32t, f16t, i64, i32, sc, trip])
+        [w32, w16, w64, bf, f32t, f16t, i64, i8t, u8t, bt, i32, sc, trip])
     model = helper.make_model(graph, producer_name="sih-fixtures", opset_imports=OPSET)
     onnx.checker.check_model(model)
     path = os.path.join(folder, "weights.onnx")
@@ -180,7 +183,7 @@ def make_weights(folder):
     g = onnx.load(path).graph
     m = Manifest(folder, "weights")
     for name in ["w_f32", "w_f16", "w_f64", "w_bf16", "w_f32_typed", "w_f16_typed", "shape_i64",
-                 "i32_raw", "scalar", "trip"]:
+                 "i8_typed", "u8_typed", "bool_typed", "i32_raw", "scalar", "trip"]:
         m.add(name, tensor_by_name(g, name))
     m.add("const_w", tensor_by_name(g, "const_w"))
     # a node's attributes are stored sorted by name (make_node): else_branch before then_branch
@@ -349,6 +352,12 @@ def make_bad(folder):
     t.dims.extend([2, 3])
     t.float_data.extend([1, 2, 3, 4, 5])
     save_plain(one_tensor_model(t), os.path.join(folder, "typed_mismatch.onnx"))
+    # int8 in int32_data with a value outside int8
+    t = TensorProto()
+    t.name, t.data_type = "wide_int8", TensorProto.INT8
+    t.dims.extend([2])
+    t.int32_data.extend([5, 300])
+    save_plain(one_tensor_model(t), os.path.join(folder, "int32_data_range.onnx"))
     # data_type 99: no ONNX type
     t = raw_tensor("mystery", 99, [2], b"\0" * 8)
     save_plain(one_tensor_model(t), os.path.join(folder, "dtype_99.onnx"))

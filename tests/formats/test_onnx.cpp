@@ -195,6 +195,13 @@ TEST(Onnx, StoredSizeNotMatchingDimsIsRefused) {
                       {"tensor 'short_typed'", "5 values", "2x3", "6 elements"});
 }
 
+TEST(Onnx, TypedFieldValueOutsideItsTypeIsRefusedOnLoad) {
+  const std::string path = fixture("bad/int32_data_range.onnx");
+  const auto f = open_tensor_file(path);
+  expect_refused([&] { f->load(0); },
+                 {path, "tensor 'wide_int8'", "int32_data entry 1 = 300", "outside int8"});
+}
+
 TEST(Onnx, UnknownDataTypeIsRefusedByNumber) {
   expect_open_refused("bad/dtype_99.onnx", {"tensor 'mystery'", "data_type 99", "not an ONNX"});
 }
@@ -212,6 +219,21 @@ TEST(Onnx, KnownButUndecodedDataTypeIsListedAndItsLoadRefusedByName) {
 TEST(Onnx, DequantizeLinearScaleNotMatchingTheAxisIsRefused) {
   expect_open_refused("bad/dq_axis_mismatch.onnx", {"tensor 'q'", "DequantizeLinear 'dq'",
                                                     "scale has 3 values", "axis 0 has 4"});
+}
+
+TEST(Onnx, RecognisedByContentWhateverTheExtensionAndByExtensionWithoutIrVersion) {
+  test::TempDir tmp;
+  const std::string bytes = test::read_text(fixture("weights.onnx"));
+  ASSERT_EQ(bytes.substr(0, 2), std::string("\x08\x08", 2));  // ir_version 8 first
+  test::write_text(tmp / "model.bin", bytes);
+  EXPECT_EQ(open_tensor_file(tmp / "model.bin")->reader(), "onnx");
+  // without its leading ir_version field the bytes are still a ModelProto; .onnx decides
+  test::write_text(tmp / "no_version.onnx", bytes.substr(2));
+  EXPECT_EQ(open_tensor_file(tmp / "no_version.onnx")->tensors().size(),
+            read_manifest(fixture("weights.tsv")).size());
+  test::write_text(tmp / "no_version.bin", bytes.substr(2));
+  expect_refused([&] { open_tensor_file(tmp / "no_version.bin"); },
+                 {tmp / "no_version.bin", "tried npy, safetensors, onnx"});
 }
 
 TEST(Onnx, GarbageWithOnnxExtensionIsRefused) {
