@@ -361,6 +361,9 @@ def make_bad(folder):
     # data_type 99: no ONNX type
     t = raw_tensor("mystery", 99, [2], b"\0" * 8)
     save_plain(one_tensor_model(t), os.path.join(folder, "dtype_99.onnx"))
+    # data_type 0: UNDEFINED
+    save_plain(one_tensor_model(raw_tensor("untyped", 0, [2], b"\0" * 8)),
+               os.path.join(folder, "dtype_undefined.onnx"))
     # data_type 17 (FLOAT8E4M3FN, onnx >= 1.14): listed, not decoded
     t = raw_tensor("fp8", 17, [2, 3], b"\0" * 6)
     save_plain(one_tensor_model(t), os.path.join(folder, "dtype_fp8.onnx"))

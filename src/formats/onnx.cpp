@@ -5,17 +5,28 @@
 // node's output), and the same inside subgraphs (If branches, Loop and Scan bodies, any GRAPH
 // or GRAPHS attribute, recursively), named "<node>/<attribute>/<tensor>" where <node> is the
 // node's name or, when it has none, "<op_type>#<index in its graph>", and a GRAPHS attribute
-// adds the graph's index ("<node>/<attribute>/<k>/<tensor>").
+// adds the graph's index ("<node>/<attribute>/<k>/<tensor>"). Not read: sparse initializers,
+// a Constant's sparse_value and scalar value_float/value_ints/..., model-local functions and
+// training_info. Integer and bool tensors are listed with floating = false (load() still gives
+// their values); strings, complex, float8 and 4-/2-bit types are listed and load() refuses them.
 //
-// An integer tensor that is the x input of a DequantizeLinear node whose scale (and zero point,
-// if given) are tensors of the same graph is listed under its own name as floating, dtype
-// "<int type> (dequantized)", and load() returns y = (x - zero_point) * scale computed in
-// float32 as the operator does (per tensor, or per channel along `axis`).
+// An integer tensor (int8, uint8, int16, uint16, int32, ...) that is the x input of a
+// DequantizeLinear node whose scale (and zero point, if given) are initializers or Constants of
+// the same graph is listed under its own name in the file (the quantized initializer's, e.g.
+// "fc1_quantized", not the node's output), as floating, dtype "<int type> (dequantized)", and
+// load() returns y = (x - zero_point) * scale computed in float32 as the operator does (per
+// tensor, or per channel along `axis`). Its scale and zero point stay listed as themselves.
+// Blocked quantization (block_size) is refused; a tensor read by several DequantizeLinear
+// nodes takes the first.
 //
 // Memory: protobuf caps one message at 2 GB and copies every raw_data field into the parsed
-// message, so a model with embedded weights costs its file size in memory while open (the
-// file's mapping itself is dropped after parsing). Large models keep their weights in external
-// data files: those are mapped, never read whole, and one tensor is decoded per load().
+// message, so a model with embedded weights costs its file size in memory while open; while it
+// is parsed the mapped file's pages are resident too (clean page cache, dropped when parsing
+// ends). Measured on a 400 MB model of float32 initializers: peak RSS 768 MB during open,
+// 387 MB once open. Large models keep their weights in external data files: those are mapped,
+// never read whole, and one tensor is decoded per load() (the same model with external data:
+// 5 MB open, peak 463 MB after loading all ten 40 MB tensors one by one, of which 382 MB are
+// the mapped pages those loads touched, reclaimable page cache).
 #include <google/protobuf/io/coded_stream.h>
 #include <onnx/onnx_pb.h>  // defines ONNX_API, then onnx-ml.pb.h (ONNX_ML, set by onnx_proto)
 

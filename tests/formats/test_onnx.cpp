@@ -202,8 +202,10 @@ TEST(Onnx, TypedFieldValueOutsideItsTypeIsRefusedOnLoad) {
                  {path, "tensor 'wide_int8'", "int32_data entry 1 = 300", "outside int8"});
 }
 
-TEST(Onnx, UnknownDataTypeIsRefusedByNumber) {
+TEST(Onnx, UnknownDataTypeIsRefusedByNumberAndUndefinedByName) {
   expect_open_refused("bad/dtype_99.onnx", {"tensor 'mystery'", "data_type 99", "not an ONNX"});
+  expect_open_refused("bad/dtype_undefined.onnx",
+                      {"tensor 'untyped'", "data_type 0 (UNDEFINED)", "not an ONNX"});
 }
 
 TEST(Onnx, KnownButUndecodedDataTypeIsListedAndItsLoadRefusedByName) {
