@@ -187,7 +187,8 @@ bool parse_size(const std::string& s, std::uint64_t* out) {
 // system does (a Hugging Face cache links every file to its blob store).
 bool location_escapes(const std::string& loc) {
   if (loc.empty() || loc[0] == '/' || loc[0] == '\\') return true;
-  if (loc.size() >= 2 && loc[1] == ':') return true;  // C:...
+  if (loc.find('\0') != std::string::npos) return true;  // the OS would see a shorter path
+  if (loc.size() >= 2 && loc[1] == ':') return true;     // C:...
   std::size_t start = 0;
   while (start <= loc.size()) {
     std::size_t end = loc.find_first_of("/\\", start);
@@ -312,7 +313,8 @@ class OnnxFile final : public TensorFile {
     s.count = formats_detail::checked_element_count(s.shape, where);
     if (t.has_segment()) fail(where, "segmented tensors (TensorProto.segment) are not supported");
     const std::size_t bits = static_cast<std::size_t>(s.type->bits);
-    const std::size_t need = (s.count * bits + 7) / 8;  // count * 16 fits (checked above)
+    // count * 16 fits (checked above): whole bytes per element up to 16, or 2 and 4 bits
+    const std::size_t need = bits >= 8 ? s.count * (bits / 8) : (s.count * bits + 7) / 8;
     const std::string need_text = "dims " + shape_text(s.shape) + " of " + s.type->name + " need " +
                                   std::to_string(need) + " bytes";
     if (t.data_location() == onnx::TensorProto_DataLocation_EXTERNAL) {
@@ -396,7 +398,9 @@ class OnnxFile final : public TensorFile {
     Entry& x = entries_[xi->second];
     if (x.dq || !is_integer(*x.x.type) || !x.x.type->decoded) return;
     const std::string& where = x.x.where;
-    const std::string dq_name = "DequantizeLinear '" + node.name() + "'";
+    const std::string dq_name =
+        "DequantizeLinear '" +
+        (node.name().empty() && node.output_size() > 0 ? node.output(0) : node.name()) + "'";
     if (!scale->x.type->floating)
       fail(where, dq_name + ": scale '" + node.input(1) + "' is " + scale->x.type->name +
                       ", not floating point");
