@@ -65,6 +65,20 @@ bool looks_like_safetensors(const std::string& head, std::uintmax_t file_size) {
   return hlen >= 2 && hlen <= file_size - 8;
 }
 
+// ONNX: a bare ModelProto. Protobuf writes fields in number order, so a model starts with
+// ir_version (field 1, varint: tag 0x08 and a one-byte value) and then the tag of another
+// ModelProto field: producer_name .. opset_import (2-8), metadata_props (14), training_info
+// (20), functions (25).
+bool looks_like_onnx(const std::string& head, std::uintmax_t) {
+  if (head.size() < 4 || head[0] != 0x08) return false;
+  const auto version = static_cast<unsigned char>(head[1]);
+  const auto tag = static_cast<unsigned char>(head[2]), tag2 = static_cast<unsigned char>(head[3]);
+  if (version == 0 || version >= 0x80) return false;
+  for (unsigned char t : {0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72})
+    if (tag == t) return true;
+  return (tag == 0xa2 || tag == 0xca) && tag2 == 0x01;
+}
+
 struct Reader {
   const char* name;
   const char* extension;  // used when the content does not decide
@@ -80,6 +94,7 @@ const Reader kReaders[] = {
     {"safetensors", ".safetensors", looks_like_safetensors, open_safetensors_file},
     {"gguf", ".gguf", [](const std::string& h, std::uintmax_t) { return has_prefix(h, "GGUF", 4); },
      open_gguf_file},
+    {"onnx", ".onnx", looks_like_onnx, open_onnx_file},
 };
 
 }  // namespace

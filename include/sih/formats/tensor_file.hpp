@@ -61,5 +61,9 @@ std::unique_ptr<TensorFile> open_gguf_file(const std::string& path);
 // has one of those four files.
 bool is_huggingface_folder(const std::string& path);
 std::unique_ptr<TensorFile> open_huggingface_folder(const std::string& path);
+// ONNX (formats/onnx.cpp): initializers, Constant values and subgraph weights (named
+// "<node>/<attribute>/<tensor>"), integer weights behind a DequantizeLinear dequantized;
+// external data files resolved inside the model's folder and mapped.
+std::unique_ptr<TensorFile> open_onnx_file(const std::string& path);
 
 }  // namespace sih
