@@ -11,6 +11,7 @@
 
 #include "file_bytes.hpp"
 #include "sih/formats/npy.hpp"
+#include "zip_archive.hpp"
 
 namespace sih {
 
@@ -73,10 +74,31 @@ struct Reader {
 
 std::unique_ptr<TensorFile> open_npy(const std::string& path) { return open_npy_file(path); }
 
+// A zip, or torch.save's legacy pickle (refused by the pytorch reader, with how to re-save it).
+bool looks_like_zip_or_torch(const std::string& h, std::uintmax_t) {
+  return formats_detail::looks_like_zip(h.data(), h.size()) ||
+         has_prefix(h, "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14);
+}
+
+// Both start with PK: a zip holding data.pkl (<archive>/data.pkl) is a PyTorch checkpoint
+// (TorchScript archives too, which that reader refuses), any other zip an .npz.
+std::unique_ptr<TensorFile> open_zip(const std::string& path) {
+  formats_detail::ByteView bytes = formats_detail::map_file_bytes(path);
+  if (!formats_detail::looks_like_zip(bytes.data, bytes.size)) return open_pytorch_file(path);
+  const formats_detail::ZipArchive zip(std::move(bytes), path);
+  for (const auto& m : zip.members()) {
+    const auto slash = m.name.find('/');
+    if (m.name == "data.pkl" || (slash != std::string::npos && m.name.substr(slash) == "/data.pkl"))
+      return open_pytorch_file(path);
+  }
+  return open_npz_file(path);
+}
+
 const Reader kReaders[] = {
     {"npy", ".npy",
      [](const std::string& h, std::uintmax_t) { return has_prefix(h, "\x93NUMPY", 6); }, open_npy},
     {"safetensors", ".safetensors", looks_like_safetensors, open_safetensors_file},
+    {"pytorch/npz (zip)", ".pt", looks_like_zip_or_torch, open_zip},
 };
 
 }  // namespace

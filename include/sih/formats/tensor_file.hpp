@@ -50,5 +50,12 @@ std::unique_ptr<TensorFile> open_tensor_file(const std::string& path);
 // InputError with one line naming the file and the tensor.
 std::unique_ptr<TensorFile> open_npy_file(const std::string& path);
 std::unique_ptr<TensorFile> open_safetensors_file(const std::string& path);
+// PyTorch checkpoints written by torch.save since 1.6 (a zip with <archive>/data.pkl), read
+// with a restricted unpickler that executes nothing; legacy (pre-1.6) and TorchScript files are
+// refused with a line saying how to re-save them (formats/pytorch.cpp).
+std::unique_ptr<TensorFile> open_pytorch_file(const std::string& path);
+// NumPy .npz (np.savez, np.savez_compressed): each member through the .npy reader, named
+// without ".npy", in the archive's order (formats/npz.cpp).
+std::unique_ptr<TensorFile> open_npz_file(const std::string& path);
 
 }  // namespace sih

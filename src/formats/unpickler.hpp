@@ -1,0 +1,64 @@
+#pragma once
+// A restricted unpickler for the data.pkl of a PyTorch checkpoint: it builds an inert graph of
+// values (dicts, lists, tuples, numbers, strings, tensors) and never imports or calls anything.
+// Only the opcodes pickle protocol 2 emits for a tensor state dict are implemented (plus the
+// framing and short-string opcodes of protocols 3-5), and only these globals are accepted:
+//   collections.OrderedDict                                   (called with no arguments)
+//   torch._utils._rebuild_tensor_v2                           (storage, offset, size, stride,
+//                                                              requires_grad, hooks[, metadata])
+//   torch._utils._rebuild_parameter, _rebuild_parameter_with_state  (a tensor, returned as is)
+//   torch.{Float,Double,Half,BFloat16,Long,Int,Short,Char,Byte,Bool}Storage, torch.UntypedStorage
+//                                                             (in a storage's persistent id)
+// Any other global is refused as soon as it is read: "<label>: refuses global 'os.system' (a
+// checkpoint is data; sih executes nothing from it)". Not part of the public headers.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sih::formats_detail {
+
+struct PyValue {
+  enum class Kind {
+    None,
+    Bool,
+    Int,
+    Float,
+    Str,
+    Bytes,
+    Tuple,
+    List,
+    Dict,
+    Global,
+    Storage,
+    Tensor
+  };
+  Kind kind = Kind::None;
+  std::int64_t i = 0;  // Int (and Bool: 0/1)
+  bool big = false;    // an Int beyond 64 bits (its value is not kept)
+  double f = 0;        // Float
+  std::string s;       // Str, Bytes; Global: "module.name"; Storage: its key (data/<key>)
+  std::vector<std::size_t> items;  // Tuple, List; Dict: key, value, key, value, ... (file order)
+  // Storage: element type and count as its persistent id says.
+  std::string dtype;  // float32, float16, bfloat16, float64, int64, int32, int16, int8, uint8, bool
+  std::size_t item_bytes = 0;
+  bool floating = false;
+  std::uint64_t numel = 0;
+  // Tensor: its storage (a Storage value's index), as _rebuild_tensor_v2 received them.
+  std::size_t storage = 0;
+  std::int64_t offset = 0;
+  std::vector<std::int64_t> size, stride;
+};
+
+// The unpickled graph: values refer to each other by index into `values` (no ownership, so a
+// cyclic or deeply nested pickle is harmless here; walkers must bound their depth).
+struct PickleGraph {
+  std::vector<PyValue> values;
+  std::size_t root = 0;
+};
+
+// Throws InputError "<label>: ..." naming the opcode (in hex) and its byte offset for malformed
+// or unsupported pickles, and the global for a refused one.
+PickleGraph unpickle_checkpoint(const char* data, std::size_t n, const std::string& label);
+
+}  // namespace sih::formats_detail
