@@ -112,6 +112,10 @@ save("views.pt", {
 save("parameter.pt", {"weight": torch.nn.Parameter(torch.randn(2, 2)),
                       "tensor": torch.randn(3)})
 save("single_tensor.pt", torch.randn(2, 3))
+# The harmless globals torch.save emits for values that are not tensors: a dtype, a torch.Size,
+# bytes (_codecs.encode), a bare storage (torch.storage.UntypedStorage): all skipped.
+save("extras.pt", {"w": torch.randn(2, 2), "dtype": torch.float16, "shape": torch.Size([2, 3]),
+                   "blob": b"ab", "raw": torch.UntypedStorage(4), "opt": {0: torch.randn(3)}})
 save("list.pt", [torch.randn(2), torch.randn(1, 2)])
 
 with open(os.path.join(pt_dir, "expected.tsv"), "w") as f:
@@ -136,12 +140,16 @@ torch.jit.save(torch.jit.script(Tiny()), os.path.join(pt_dir, "torchscript.pt"))
 
 
 # Hand-made pickles inside zips, as torch lays them out (<archive>/data.pkl, data/<key>).
+def member(name):
+    return zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # the same bytes every run
+
+
 def pt_zip(name, pkl, records=(), archive="archive", method=zipfile.ZIP_STORED):
     with zipfile.ZipFile(os.path.join(pt_dir, name), "w", method) as z:
-        z.writestr(f"{archive}/data.pkl", pkl)
+        z.writestr(member(f"{archive}/data.pkl"), pkl, method)
         for key, data in records:
-            z.writestr(f"{archive}/data/{key}", data)
-        z.writestr(f"{archive}/version", "3\n")
+            z.writestr(member(f"{archive}/data/{key}"), data)
+        z.writestr(member(f"{archive}/version"), "3\n")
 
 
 def uni(s):
@@ -231,8 +239,8 @@ for k, v in arrays.items():
 np.savez(os.path.join(npz_dir, "int_member.npz"), W=arrays["W1"], labels=np.arange(3))
 np.savez(os.path.join(npz_dir, "empty.npz"))
 with zipfile.ZipFile(os.path.join(npz_dir, "not_npy.npz"), "w") as z:
-    z.writestr("W.npy", open(os.path.join(npz_dir, "ref", "W1.npy"), "rb").read())
-    z.writestr("notes.txt", "hello")
+    z.writestr(member("W.npy"), open(os.path.join(npz_dir, "ref", "W1.npy"), "rb").read())
+    z.writestr(member("notes.txt"), "hello")
 w1 = open(os.path.join(npz_dir, "ref", "W1.npy"), "rb").read()
 raw_zip(os.path.join(npz_dir, "lying_size.npz"), [("W.npy", w1, len(w1) + 100)], deflate=True)
 raw_zip(os.path.join(npz_dir, "bomb.npz"), [("W.npy", w1, 0xFFFFFFF0)], deflate=True)

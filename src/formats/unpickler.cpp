@@ -27,14 +27,21 @@ constexpr StorageType kStorageTypes[] = {
     {"LongStorage", "int64", 8, false},    {"IntStorage", "int32", 4, false},
     {"ShortStorage", "int16", 2, false},   {"CharStorage", "int8", 1, false},
     {"ByteStorage", "uint8", 1, false},    {"BoolStorage", "bool", 1, false},
-    {"UntypedStorage", "uint8", 1, false},
+    {"storage.UntypedStorage", "uint8", 1, false},  // torch 2's torch.save(storage)
 };
+
+// torch.dtype values (pickled by name: torch.float16 is GLOBAL 'torch float16'): inert data.
+const char* const kDtypeGlobals[] = {"float32", "float64", "float16",   "bfloat16",
+                                     "int64",   "int32",   "int16",     "int8",
+                                     "uint8",   "bool",    "complex64", "complex128"};
 
 const char* const kCallables[] = {
     "collections.OrderedDict",
     "torch._utils._rebuild_tensor_v2",
     "torch._utils._rebuild_parameter",
     "torch._utils._rebuild_parameter_with_state",
+    "torch.Size",     // torch.Size((2, 3)): the tuple
+    "_codecs.encode",  // how protocol 2 pickles bytes: _codecs.encode('ab', 'latin1')
 };
 
 const StorageType* storage_type(const std::string& global) {
@@ -46,6 +53,8 @@ const StorageType* storage_type(const std::string& global) {
 bool allowed_global(const std::string& g) {
   for (const char* c : kCallables)
     if (g == c) return true;
+  for (const char* d : kDtypeGlobals)
+    if (g == std::string("torch.") + d) return true;
   return storage_type(g) != nullptr;
 }
 
@@ -249,6 +258,16 @@ class Unpickler {
       t.size = ints_arg(a[2], "tensor size");
       t.stride = ints_arg(a[3], "tensor stride");
       return add(std::move(t));
+    }
+    if (g == "torch.Size") {
+      if (a.size() != 1 || val(a[0]).kind != Kind::Tuple) fail("torch.Size takes one tuple");
+      return a[0];
+    }
+    if (g == "_codecs.encode") {
+      if (a.size() != 2 || val(a[0]).kind != Kind::Str || val(a[1]).kind != Kind::Str)
+        fail("_codecs.encode takes two strings");
+      // Only the value's kind matters here (bytes are never tensors): latin-1 is not decoded.
+      return add_str(Kind::Bytes, val(a[0]).s);
     }
     if (g == "torch._utils._rebuild_parameter" ||
         g == "torch._utils._rebuild_parameter_with_state") {

@@ -7,8 +7,10 @@
 //   torch._utils._rebuild_tensor_v2                           (storage, offset, size, stride,
 //                                                              requires_grad, hooks[, metadata])
 //   torch._utils._rebuild_parameter, _rebuild_parameter_with_state  (a tensor, returned as is)
-//   torch.{Float,Double,Half,BFloat16,Long,Int,Short,Char,Byte,Bool}Storage, torch.UntypedStorage
-//                                                             (in a storage's persistent id)
+//   torch.{Float,Double,Half,BFloat16,Long,Int,Short,Char,Byte,Bool}Storage,
+//   torch.storage.UntypedStorage                              (in a storage's persistent id)
+//   torch.Size (its tuple), _codecs.encode (protocol 2's bytes), torch.float32 and the other
+//   dtypes (values only)
 // Any other global is refused as soon as it is read: "<label>: refuses global 'os.system' (a
 // checkpoint is data; sih executes nothing from it)". Not part of the public headers.
 #include <cstddef>
