@@ -144,11 +144,13 @@ def member(name):
     return zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # the same bytes every run
 
 
-def pt_zip(name, pkl, records=(), archive="archive", method=zipfile.ZIP_STORED):
+def pt_zip(name, pkl, records=(), archive="archive", method=zipfile.ZIP_STORED, extra=()):
     with zipfile.ZipFile(os.path.join(pt_dir, name), "w", method) as z:
         z.writestr(member(f"{archive}/data.pkl"), pkl, method)
         for key, data in records:
-            z.writestr(member(f"{archive}/data/{key}"), data)
+            z.writestr(member(f"{archive}/data/{key}"), data, method)
+        for key, data in extra:
+            z.writestr(member(f"{archive}/{key}"), data)
         z.writestr(member(f"{archive}/version"), "3\n")
 
 
@@ -174,6 +176,11 @@ def tensor_pickle(storage_type, numel, offset, size, stride, key="0"):
 
 f32 = np.arange(12, dtype="<f4").tobytes()
 pt_zip("handmade_ok.pt", tensor_pickle("FloatStorage", 12, 1, [2, 3], [1, 4]), [("0", f32)])
+# torch >= 2.1 on a big-endian machine: a byteorder record says "big"
+pt_zip("big_endian.pt", tensor_pickle("FloatStorage", 12, 1, [2, 3], [1, 4]),
+       [("0", np.arange(12, dtype=">f4").tobytes())], extra=[("byteorder", "big")])
+pt_zip("deflated_storage.pt", tensor_pickle("FloatStorage", 12, 1, [2, 3], [1, 4]), [("0", f32)],
+       method=zipfile.ZIP_DEFLATED)
 # element (1, 2) sits at 1 + 1*4 + 2*5 = 15 > 11: the stride walks past the storage
 pt_zip("stride_past_storage.pt", tensor_pickle("FloatStorage", 12, 1, [2, 3], [4, 5]),
        [("0", f32)])

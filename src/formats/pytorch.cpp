@@ -335,6 +335,10 @@ class PyTorchFile final : public TensorFile {
                       formats_detail::excerpt(record.data(), record.size(), 80) +
                       "' is not in the archive");
     const auto& m = zip_->members()[static_cast<std::size_t>(ri)];
+    if (m.method != 0)
+      fail(where, "its storage record '" + record +
+                      "' is compressed (torch.save stores records uncompressed; sih decodes "
+                      "them from the file in place)");
     Layout l;
     l.item_bytes = s.item_bytes;
     l.storage = zip_->stored_data(static_cast<std::size_t>(ri));

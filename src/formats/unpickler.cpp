@@ -22,11 +22,16 @@ struct StorageType {
   bool floating;
 };
 constexpr StorageType kStorageTypes[] = {
-    {"FloatStorage", "float32", 4, true},  {"DoubleStorage", "float64", 8, true},
-    {"HalfStorage", "float16", 2, true},   {"BFloat16Storage", "bfloat16", 2, true},
-    {"LongStorage", "int64", 8, false},    {"IntStorage", "int32", 4, false},
-    {"ShortStorage", "int16", 2, false},   {"CharStorage", "int8", 1, false},
-    {"ByteStorage", "uint8", 1, false},    {"BoolStorage", "bool", 1, false},
+    {"FloatStorage", "float32", 4, true},
+    {"DoubleStorage", "float64", 8, true},
+    {"HalfStorage", "float16", 2, true},
+    {"BFloat16Storage", "bfloat16", 2, true},
+    {"LongStorage", "int64", 8, false},
+    {"IntStorage", "int32", 4, false},
+    {"ShortStorage", "int16", 2, false},
+    {"CharStorage", "int8", 1, false},
+    {"ByteStorage", "uint8", 1, false},
+    {"BoolStorage", "bool", 1, false},
     {"storage.UntypedStorage", "uint8", 1, false},  // torch 2's torch.save(storage)
 };
 
@@ -40,7 +45,7 @@ const char* const kCallables[] = {
     "torch._utils._rebuild_tensor_v2",
     "torch._utils._rebuild_parameter",
     "torch._utils._rebuild_parameter_with_state",
-    "torch.Size",     // torch.Size((2, 3)): the tuple
+    "torch.Size",      // torch.Size((2, 3)): the tuple
     "_codecs.encode",  // how protocol 2 pickles bytes: _codecs.encode('ab', 'latin1')
 };
 

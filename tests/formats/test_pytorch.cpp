@@ -132,6 +132,12 @@ TEST(PyTorch, StridedViewOfAHandMadeStorage) {
   EXPECT_EQ(t.data, (std::vector<double>{1, 5, 9, 2, 6, 10}));
 }
 
+TEST(PyTorch, BigEndianByteOrderRecord) {
+  // the same tensor as handmade_ok.pt, its storage written big-endian with byteorder "big"
+  const auto f = open_tensor_file(fixture("big_endian.pt"));
+  EXPECT_EQ(f->load(0).data, (std::vector<double>{1, 5, 9, 2, 6, 10}));
+}
+
 TEST(PyTorch, RefusesLegacyTorchScriptAndCode) {
   const std::string legacy = error_of(fixture("legacy.pt"));
   EXPECT_NE(legacy.find(fixture("legacy.pt") + ": a legacy PyTorch checkpoint (torch.save before "
@@ -168,6 +174,9 @@ TEST(PyTorch, BadInputIsOneLineNamingFileAndRule) {
       {"stride_past_storage.pt",
        "tensor 'w': size 2x3, stride 4x5 and offset 1 reach element 15 of storage '0', which "
        "holds 12"},
+      {"deflated_storage.pt",
+       "tensor 'w': its storage record 'archive/data/0' is compressed (torch.save stores "
+       "records uncompressed"},
       {"numel_lies.pt",
        "tensor 'w': storage '0' holds 48 bytes, its persistent id says 20 float32 elements"},
       {"missing_record.pt",
