@@ -200,7 +200,7 @@ pt_zip("no_stop.pt", b"\x80\x02}")
 pt_zip("self_cycle.pt", b"\x80\x02]q\x00h\x00a.")
 
 
-def raw_zip(path, members, deflate=False):
+def raw_zip(path, members, deflate=False, flags=0):
     """A zip written with struct: [(name, data, declared_size)] (declared_size, the
     uncompressed size, lies when given), so the tests see sizes that python's zipfile refuses
     to write."""
@@ -214,9 +214,9 @@ def raw_zip(path, members, deflate=False):
             data = c.compress(data) + c.flush()
         csize = len(data) if deflate else usize
         method = 8 if deflate else 0
-        header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0, crc, csize, usize,
-                             len(nb), 0)
-        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0, crc,
+        header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, method, 0, 0, crc, csize,
+                             usize, len(nb), 0)
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, method, 0, 0, crc,
                                csize, usize, len(nb), 0, 0, 0, 0, 0, len(out)) + nb
         out += header + nb + data
     eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central),
@@ -251,4 +251,7 @@ with zipfile.ZipFile(os.path.join(npz_dir, "not_npy.npz"), "w") as z:
 w1 = open(os.path.join(npz_dir, "ref", "W1.npy"), "rb").read()
 raw_zip(os.path.join(npz_dir, "lying_size.npz"), [("W.npy", w1, len(w1) + 100)], deflate=True)
 raw_zip(os.path.join(npz_dir, "bomb.npz"), [("W.npy", w1, 0xFFFFFFF0)], deflate=True)
+raw_zip(os.path.join(npz_dir, "encrypted.npz"), [("W.npy", w1, None)], flags=1)
+with zipfile.ZipFile(os.path.join(npz_dir, "bzip2.npz"), "w", zipfile.ZIP_BZIP2) as z:
+    z.writestr(member("W.npy"), w1, zipfile.ZIP_BZIP2)
 print("fixtures written to", pt_dir, "and", npz_dir)

@@ -71,6 +71,9 @@ TEST(Npz, BadInputIsOneLineNamingFileAndArray) {
       {"not_npy.npz", "member 'notes.txt' is not an .npy array (an .npz holds .npy members only)"},
       {"lying_size.npz",
        "member 'W.npy': inflates to 224 bytes, its header says 324 (truncated or lying size)"},
+      {"encrypted.npz", "member 'W.npy' is encrypted (sih reads unencrypted archives only)"},
+      {"bzip2.npz",
+       "member 'W.npy': is compressed with bzip2 (sih reads stored and deflated members)"},
       {"bomb.npz", "member 'W.npy': 4294967280 uncompressed bytes cannot come from "},
   };
   for (const auto& [file, message] : cases) {
