@@ -247,20 +247,13 @@ class PyTorchFile final : public TensorFile {
  private:
   void open_archive() {
     // <archive>/data.pkl names the archive's folder; every record sits under it.
-    std::string prefix;
-    int pickles = 0;
-    for (const auto& m : zip_->members()) {
-      const auto slash = m.name.find('/');
-      if (m.name == "data.pkl" ||
-          (slash != std::string::npos && m.name.substr(slash) == "/data.pkl")) {
-        prefix = m.name.substr(0, m.name.size() - 8);
-        ++pickles;
-      }
-    }
-    if (pickles == 0)
+    const std::vector<std::size_t> pickles = zip_->find_top_level("data.pkl");
+    if (pickles.empty())
       fail(label_, "zip archive without a data.pkl member: not a PyTorch checkpoint");
-    if (pickles > 1)
-      fail(label_, "zip archive with " + std::to_string(pickles) + " data.pkl members");
+    if (pickles.size() > 1)
+      fail(label_, "zip archive with " + std::to_string(pickles.size()) + " data.pkl members");
+    const std::string& pkl_name = zip_->members()[pickles[0]].name;
+    const std::string prefix = pkl_name.substr(0, pkl_name.size() - 8);
     bool torchscript = zip_->find(prefix + "constants.pkl") >= 0;
     for (const auto& m : zip_->members())
       torchscript = torchscript || m.name.compare(0, prefix.size() + 5, prefix + "code/") == 0;
@@ -282,7 +275,7 @@ class PyTorchFile final : public TensorFile {
                          "' is not 'little' or 'big'");
       }
     }
-    const std::string pkl = zip_->read(static_cast<std::size_t>(zip_->find(prefix + "data.pkl")));
+    const std::string pkl = zip_->read(pickles[0]);
     const PickleGraph g = formats_detail::unpickle_checkpoint(pkl.data(), pkl.size(), label_);
     std::vector<Found> found = Walker(g, label_).run();
 

@@ -86,12 +86,7 @@ std::unique_ptr<TensorFile> open_zip(const std::string& path) {
   formats_detail::ByteView bytes = formats_detail::map_file_bytes(path);
   if (!formats_detail::looks_like_zip(bytes.data, bytes.size)) return open_pytorch_file(path);
   const formats_detail::ZipArchive zip(std::move(bytes), path);
-  for (const auto& m : zip.members()) {
-    const auto slash = m.name.find('/');
-    if (m.name == "data.pkl" || (slash != std::string::npos && m.name.substr(slash) == "/data.pkl"))
-      return open_pytorch_file(path);
-  }
-  return open_npz_file(path);
+  return zip.find_top_level("data.pkl").empty() ? open_npz_file(path) : open_pytorch_file(path);
 }
 
 const Reader kReaders[] = {

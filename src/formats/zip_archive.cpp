@@ -172,6 +172,18 @@ std::ptrdiff_t ZipArchive::find(const std::string& name) const {
   return it == index_.end() ? -1 : static_cast<std::ptrdiff_t>(it->second);
 }
 
+std::vector<std::size_t> ZipArchive::find_top_level(const std::string& leaf) const {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    const std::string& n = members_[i].name;
+    const auto slash = n.find('/');
+    if (n == leaf ||
+        (slash != std::string::npos && n.compare(slash + 1, std::string::npos, leaf) == 0))
+      out.push_back(i);
+  }
+  return out;
+}
+
 void ZipArchive::fail_member(std::size_t i, const std::string& what) const {
   const std::string& n = members_.at(i).name;
   throw InputError(label_ + ": member '" + excerpt(n.data(), n.size(), 80) + "': " + what);

@@ -35,6 +35,9 @@ class ZipArchive {
   const std::vector<ZipMember>& members() const { return members_; }
   // Index of the member named `name`, or -1.
   std::ptrdiff_t find(const std::string& name) const;
+  // The members named `leaf` at the root or in a top-level folder ("data.pkl" finds torch's
+  // "<archive>/data.pkl"), in archive order.
+  std::vector<std::size_t> find_top_level(const std::string& leaf) const;
 
   // A stored member's bytes inside the mapping (no copy). Throws InputError when the member is
   // compressed.
