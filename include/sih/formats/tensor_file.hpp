@@ -51,8 +51,14 @@ std::unique_ptr<TensorFile> open_tensor_file(const std::string& path);
 std::unique_ptr<TensorFile> open_npy_file(const std::string& path);
 std::unique_ptr<TensorFile> open_safetensors_file(const std::string& path);
 // PyTorch checkpoints written by torch.save since 1.6 (a zip with <archive>/data.pkl), read
-// with a restricted unpickler that executes nothing; legacy (pre-1.6) and TorchScript files are
-// refused with a line saying how to re-save them (formats/pytorch.cpp).
+// with a restricted unpickler that executes nothing (any global outside a tensor state dict's
+// few is refused by name); legacy (pre-1.6) and TorchScript files are refused with a line
+// saying how to re-save them. Tensors are found in nested dicts, lists and tuples and named by
+// their dotted path (list items by index); the one top-level key "state_dict",
+// "model_state_dict" or "model" holding a dict is left out of its tensors' names (stored_name
+// keeps the path). Other values (epoch, lr, strings) are skipped and listed nowhere. Integer
+// and bool tensors are listed (floating = false) and load() decodes them too
+// (formats/pytorch.cpp).
 std::unique_ptr<TensorFile> open_pytorch_file(const std::string& path);
 // NumPy .npz (np.savez, np.savez_compressed): each member through the .npy reader, named
 // without ".npy", in the archive's order (formats/npz.cpp).
