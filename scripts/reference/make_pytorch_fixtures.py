@@ -192,6 +192,8 @@ pt_zip("complex_storage.pt", tensor_pickle("ComplexFloatStorage", 6, 0, [2, 3], 
 pt_zip("unknown_opcode.pt", b"\x80\x02}\xff.")
 pt_zip("deep_nesting.pt", b"\x80\x02" + b"]" * 100000 + b"a" * 99999 + b".",
        method=zipfile.ZIP_DEFLATED)
+pt_zip("too_many_objects.pt", b"\x80\x02" + b"N" * (1 << 22) + b"]" + b".",
+       method=zipfile.ZIP_DEFLATED)
 pt_zip("deep_dicts.pt", b"\x80\x02" + (b"}" + uni("k")) * 200 + b"}" + b"s" * 200 + b".")
 pt_zip("huge_memo.pt", b"\x80\x02}r\xff\xff\xff\xffj\xfe\xff\xff\xff.")
 pt_zip("memo_get_missing.pt", b"\x80\x02}q\x00h\x05.")

@@ -19,6 +19,8 @@ namespace {
 
 using formats_detail::ByteView;
 using formats_detail::PickleGraph;
+using formats_detail::PickleStorage;
+using formats_detail::PickleTensor;
 using formats_detail::PyValue;
 using formats_detail::ZipArchive;
 using Kind = PyValue::Kind;
@@ -310,18 +312,18 @@ class PyTorchFile final : public TensorFile {
       TensorInfo info;
       info.name = strip ? names[k] : tensors[k].path;
       if (info.name != tensors[k].path) info.stored_name = tensors[k].path;
-      add_tensor(std::move(info), g, g.values[tensors[k].tensor], prefix);
+      const PickleTensor& t = g.tensors[g.values[tensors[k].tensor].ref];
+      add_tensor(std::move(info), t, g.storages[t.storage], prefix);
     }
   }
 
-  void add_tensor(TensorInfo info, const PickleGraph& g, const PyValue& t,
+  void add_tensor(TensorInfo info, const PickleTensor& t, const PickleStorage& s,
                   const std::string& prefix) {
     const std::string where = label_ + ": tensor '" + info.name + "'";
-    const PyValue& s = g.values[t.storage];
     info.dtype = s.dtype;
     info.floating = s.floating;
     info.shape = t.size;
-    const std::string record = prefix + "data/" + s.s;
+    const std::string record = prefix + "data/" + s.key;
     const std::ptrdiff_t ri = zip_->find(record);
     if (ri < 0)
       fail(where, "its storage record '" +
@@ -337,7 +339,7 @@ class PyTorchFile final : public TensorFile {
     l.storage = zip_->stored_data(static_cast<std::size_t>(ri));
     if (s.numel > m.uncompressed_size / s.item_bytes ||
         m.uncompressed_size != s.numel * s.item_bytes)
-      fail(where, "storage '" + s.s + "' holds " + std::to_string(m.uncompressed_size) +
+      fail(where, "storage '" + s.key + "' holds " + std::to_string(m.uncompressed_size) +
                       " bytes, its persistent id says " + std::to_string(s.numel) + " " + s.dtype +
                       " elements");
     if (t.size.size() != t.stride.size())
@@ -364,7 +366,7 @@ class PyTorchFile final : public TensorFile {
         fail(where, "size " + shape_text(t.size) + ", stride " + shape_text(t.stride) +
                         " and offset " + std::to_string(t.offset) + " reach element " +
                         (overflow ? std::string("beyond 2^64") : std::to_string(last)) +
-                        " of storage '" + s.s + "', which holds " + std::to_string(s.numel));
+                        " of storage '" + s.key + "', which holds " + std::to_string(s.numel));
     }
     infos_.push_back(std::move(info));
     layouts_.push_back(std::move(l));

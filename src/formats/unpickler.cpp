@@ -153,6 +153,9 @@ class Unpickler {
 
   // --- the value arena and the stacks
   std::size_t add(PyValue v) {
+    if (g_.values.size() >= kMaxPickleValues)
+      fail("more than " + std::to_string(kMaxPickleValues) +
+           " objects (a state dict has about 20 per tensor)");
     g_.values.push_back(std::move(v));
     return g_.values.size() - 1;
   }
@@ -256,13 +259,16 @@ class Unpickler {
         fail("_rebuild_tensor_v2 takes 6 or 7 arguments, got " + std::to_string(a.size()));
       if (val(a[0]).kind != Kind::Storage)
         fail("_rebuild_tensor_v2's first argument is not a storage");
-      PyValue t;
-      t.kind = Kind::Tensor;
-      t.storage = a[0];
+      PickleTensor t;
+      t.storage = val(a[0]).ref;
       t.offset = int_arg(a[1], "storage offset");
       t.size = ints_arg(a[2], "tensor size");
       t.stride = ints_arg(a[3], "tensor stride");
-      return add(std::move(t));
+      g_.tensors.push_back(std::move(t));
+      PyValue v;
+      v.kind = Kind::Tensor;
+      v.ref = g_.tensors.size() - 1;
+      return add(std::move(v));
     }
     if (g == "torch.Size") {
       if (a.size() != 1 || val(a[0]).kind != Kind::Tuple) fail("torch.Size takes one tuple");
@@ -298,14 +304,17 @@ class Unpickler {
     if (key.kind != Kind::Str) fail("persistent id's storage key is not a string");
     if (numel.kind != Kind::Int || numel.big || numel.i < 0)
       fail("persistent id's element count is not a non-negative integer");
-    PyValue s;
-    s.kind = Kind::Storage;
-    s.s = key.s;
+    PickleStorage s;
+    s.key = key.s;
     s.dtype = st->dtype;
     s.item_bytes = st->item_bytes;
     s.floating = st->floating;
     s.numel = static_cast<std::uint64_t>(numel.i);
-    return add(std::move(s));
+    g_.storages.push_back(std::move(s));
+    PyValue v;
+    v.kind = Kind::Storage;
+    v.ref = g_.storages.size() - 1;
+    return add(std::move(v));
   }
 
   // Runs one opcode; true at STOP.

@@ -20,6 +20,22 @@
 
 namespace sih::formats_detail {
 
+// A storage as its persistent id names it: its record (data/<key>), element type and count.
+struct PickleStorage {
+  std::string key;
+  std::string dtype;  // float32, float16, bfloat16, float64, int64, int32, int16, int8, uint8, bool
+  std::size_t item_bytes = 0;
+  bool floating = false;
+  std::uint64_t numel = 0;
+};
+
+// A tensor as _rebuild_tensor_v2 received it.
+struct PickleTensor {
+  std::size_t storage = 0;  // index into PickleGraph::storages
+  std::int64_t offset = 0;
+  std::vector<std::int64_t> size, stride;
+};
+
 struct PyValue {
   enum class Kind {
     None,
@@ -36,28 +52,26 @@ struct PyValue {
     Tensor
   };
   Kind kind = Kind::None;
-  std::int64_t i = 0;  // Int (and Bool: 0/1)
-  bool big = false;    // an Int beyond 64 bits (its value is not kept)
-  double f = 0;        // Float
-  std::string s;       // Str, Bytes; Global: "module.name"; Storage: its key (data/<key>)
+  bool big = false;                // an Int beyond 64 bits (its value is not kept)
+  std::int64_t i = 0;              // Int (and Bool: 0/1)
+  double f = 0;                    // Float
+  std::string s;                   // Str, Bytes; Global: "module.name"
   std::vector<std::size_t> items;  // Tuple, List; Dict: key, value, key, value, ... (file order)
-  // Storage: element type and count as its persistent id says.
-  std::string dtype;  // float32, float16, bfloat16, float64, int64, int32, int16, int8, uint8, bool
-  std::size_t item_bytes = 0;
-  bool floating = false;
-  std::uint64_t numel = 0;
-  // Tensor: its storage (a Storage value's index), as _rebuild_tensor_v2 received them.
-  std::size_t storage = 0;
-  std::int64_t offset = 0;
-  std::vector<std::int64_t> size, stride;
+  std::size_t ref = 0;             // Storage, Tensor: index into PickleGraph::storages, tensors
 };
 
 // The unpickled graph: values refer to each other by index into `values` (no ownership, so a
 // cyclic or deeply nested pickle is harmless here; walkers must bound their depth).
 struct PickleGraph {
   std::vector<PyValue> values;
+  std::vector<PickleStorage> storages;
+  std::vector<PickleTensor> tensors;
   std::size_t root = 0;
 };
+
+// At most this many objects (values) in one pickle (~90 bytes each here): a state dict has
+// about 20 per tensor, so this admits some 200000 tensors.
+constexpr std::size_t kMaxPickleValues = std::size_t{1} << 22;
 
 // Throws InputError "<label>: ..." naming the opcode (in hex) and its byte offset for malformed
 // or unsupported pickles, and the global for a refused one.

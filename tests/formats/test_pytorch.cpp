@@ -186,6 +186,9 @@ TEST(PyTorch, BadInputIsOneLineNamingFileAndRule) {
       {"deep_nesting.pt", "data.pkl: containers nested deeper than 64 levels"},
       {"deep_dicts.pt", "data.pkl: containers nested deeper than 64 levels (at 'k.k.k."},
       {"self_cycle.pt", "data.pkl: containers nested deeper than 64 levels"},
+      {"too_many_objects.pt",
+       "data.pkl: more than 4194304 objects (a state dict has about 20 per tensor) "
+       "(opcode 0x5d at byte 4194306)"},
       {"huge_memo.pt", "data.pkl: memo index 4294967295 beyond the pickle's size (opcode 0x72"},
       {"memo_get_missing.pt", "data.pkl: memo index 5 read before it was written (opcode 0x68"},
       {"truncated_pickle.pt", "data.pkl: truncated pickle: 65536 bytes needed, 2 left"},
