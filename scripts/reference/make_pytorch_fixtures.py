@@ -163,15 +163,20 @@ def uni(s):
 pt_zip("malicious.pt", b"\x80\x02cos\nsystem\n" + uni("echo pwned") + b"\x85R.")
 
 
-def tensor_pickle(storage_type, numel, offset, size, stride, key="0"):
-    """{'w': _rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())}"""
+def tensor_expr(storage_type, numel, offset, size, stride, key="0"):
+    """_rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict()) as torch pickles it"""
     def tup(xs):
         return b"(" + b"".join(b"J" + struct.pack("<i", x) for x in xs) + b"t"
     pid = (b"(" + uni("storage") + b"ctorch\n" + storage_type.encode() + b"\n" + uni(key) +
            uni("cpu") + b"J" + struct.pack("<i", numel) + b"tQ")
-    return (b"\x80\x02}(" + uni("w") + b"ctorch._utils\n_rebuild_tensor_v2\n(" + pid +
-            b"J" + struct.pack("<i", offset) + tup(size) + tup(stride) +
-            b"\x89ccollections\nOrderedDict\n)RtRu.")
+    return (b"ctorch._utils\n_rebuild_tensor_v2\n(" + pid + b"J" + struct.pack("<i", offset) +
+            tup(size) + tup(stride) + b"\x89ccollections\nOrderedDict\n)RtR")
+
+
+def tensor_pickle(storage_type, numel, offset, size, stride, key="0"):
+    """{'w': tensor_expr(...)}"""
+    return (b"\x80\x02}(" + uni("w") + tensor_expr(storage_type, numel, offset, size, stride, key) +
+            b"u.")
 
 
 f32 = np.arange(12, dtype="<f4").tobytes()
@@ -189,6 +194,14 @@ pt_zip("missing_record.pt", tensor_pickle("FloatStorage", 12, 0, [2, 3], [3, 1],
        [("0", f32)])
 pt_zip("complex_storage.pt", tensor_pickle("ComplexFloatStorage", 6, 0, [2, 3], [3, 1]),
        [("0", f32)])
+# {'a': t, 'b': None, 'a': t2}: the same key set twice keeps its first place and its last value,
+# as torch.load; {'x.y': t, 'x': {'y': t2}}: two tensors both named x.y, refused
+pt_zip("repeated_key.pt", b"\x80\x02}(" + uni("a") + tensor_expr("FloatStorage", 12, 0, [3], [1]) +
+       uni("b") + b"N" + uni("a") + tensor_expr("FloatStorage", 12, 2, [2], [1]) + b"u.",
+       [("0", f32)])
+pt_zip("name_collision.pt", b"\x80\x02}(" + uni("x.y") +
+       tensor_expr("FloatStorage", 12, 0, [3], [1]) + uni("x") + b"}(" + uni("y") +
+       tensor_expr("FloatStorage", 12, 2, [2], [1]) + b"uu.", [("0", f32)])
 pt_zip("unknown_opcode.pt", b"\x80\x02}\xff.")
 pt_zip("deep_nesting.pt", b"\x80\x02" + b"]" * 100000 + b"a" * 99999 + b".",
        method=zipfile.ZIP_DEFLATED)

@@ -92,10 +92,21 @@ class Walker {
                        " levels (at '" + formats_detail::excerpt(path.data(), path.size(), 80) +
                        "'; a state dict nests a few, a cycle never ends)");
     if (x.kind == Kind::Dict) {
+      // A key set twice keeps its first place and its last value, as in Python's dict.
+      std::vector<std::pair<std::string, std::size_t>> entries;
+      std::unordered_map<std::string, std::size_t> where;
       for (std::size_t j = 0; j + 1 < x.items.size(); j += 2) {
         std::string k;
-        if (key_text(g_.values[x.items[j]], &k)) walk(x.items[j + 1], join(path, k), depth + 1);
+        if (!key_text(g_.values[x.items[j]], &k)) continue;
+        const auto it = where.find(k);
+        if (it != where.end()) {
+          entries[it->second].second = x.items[j + 1];
+        } else {
+          where.emplace(k, entries.size());
+          entries.emplace_back(std::move(k), x.items[j + 1]);
+        }
       }
+      for (const auto& [k, value] : entries) walk(value, join(path, k), depth + 1);
     } else {
       for (std::size_t j = 0; j < x.items.size(); ++j)
         walk(x.items[j], join(path, std::to_string(j)), depth + 1);
@@ -279,21 +290,15 @@ class PyTorchFile final : public TensorFile {
     }
     const std::string pkl = zip_->read(pickles[0]);
     const PickleGraph g = formats_detail::unpickle_checkpoint(pkl.data(), pkl.size(), label_);
-    std::vector<Found> found = Walker(g, label_).run();
+    const std::vector<Found> tensors = Walker(g, label_).run();
 
-    // Names: the dotted path; a key repeated in the pickle keeps its first place and its last
-    // value (as Python's dict does).
+    // Names: the dotted path, which a key holding a '.' can make ambiguous.
     std::unordered_map<std::string, std::size_t> seen;
-    std::vector<Found> tensors;
-    for (auto& f : found) {
-      const auto it = seen.find(f.path);
-      if (it != seen.end()) {
-        tensors[it->second].tensor = f.tensor;
-      } else {
-        seen.emplace(f.path, tensors.size());
-        tensors.push_back(std::move(f));
-      }
-    }
+    for (const auto& f : tensors)
+      if (!seen.emplace(f.path, 0).second)
+        fail(label_, "two tensors are both named '" +
+                         formats_detail::excerpt(f.path.data(), f.path.size(), 80) +
+                         "' (a key with a '.' in it collides with a nested one)");
     // The tensors of a wrapper ({"state_dict": {...}, "epoch": 3}) are named as in the state
     // dict, unless that makes two names equal.
     const std::string wrap = wrapper_prefix(g);

@@ -132,6 +132,14 @@ TEST(PyTorch, StridedViewOfAHandMadeStorage) {
   EXPECT_EQ(t.data, (std::vector<double>{1, 5, 9, 2, 6, 10}));
 }
 
+TEST(PyTorch, RepeatedKeyKeepsFirstPlaceLastValue) {
+  // {'a': t, 'b': None, 'a': t2}: torch.load gives {'a': t2 ([2., 3.]), 'b': None}
+  const auto f = open_tensor_file(fixture("repeated_key.pt"));
+  ASSERT_EQ(f->tensors().size(), 1u);
+  EXPECT_EQ(f->tensors()[0].name, "a");
+  EXPECT_EQ(f->load(0).data, (std::vector<double>{2, 3}));
+}
+
 TEST(PyTorch, BigEndianByteOrderRecord) {
   // the same tensor as handmade_ok.pt, its storage written big-endian with byteorder "big"
   const auto f = open_tensor_file(fixture("big_endian.pt"));
@@ -181,6 +189,8 @@ TEST(PyTorch, BadInputIsOneLineNamingFileAndRule) {
        "tensor 'w': storage '0' holds 48 bytes, its persistent id says 20 float32 elements"},
       {"missing_record.pt",
        "tensor 'w': its storage record 'archive/data/7' is not in the archive"},
+      {"name_collision.pt",
+       "two tensors are both named 'x.y' (a key with a '.' in it collides with a nested one)"},
       {"unknown_opcode.pt",
        "data.pkl: unknown or unsupported pickle opcode (opcode 0xff at byte 3)"},
       {"deep_nesting.pt", "data.pkl: containers nested deeper than 64 levels"},
