@@ -15,6 +15,7 @@ packages=(
   libomp-dev  # scripts/test-sanitize.sh builds with clang, whose OpenMP runtime this is
   clang-format  # scripts/format-check.sh
   libonnx-dev libprotobuf-dev  # src/formats/onnx.cpp: ONNX's generated protobuf classes
+  libminizip-dev zlib1g-dev  # src/formats/zip_archive.cpp: PyTorch checkpoints and .npz
   python3-numpy  # tests/formats/test_array_io.cpp: .npy files read and written by numpy
   git  # tests/standalone/check.sh clones the repository
   chromium  # tests/report/browser_check.sh: sih report's page in a headless browser

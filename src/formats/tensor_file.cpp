@@ -12,6 +12,7 @@
 #include "file_bytes.hpp"
 #include "sih/base/input_file.hpp"
 #include "sih/formats/npy.hpp"
+#include "zip_archive.hpp"
 
 namespace sih {
 
@@ -88,6 +89,21 @@ struct Reader {
 
 std::unique_ptr<TensorFile> open_npy(const std::string& path) { return open_npy_file(path); }
 
+// A zip, or torch.save's legacy pickle (refused by the pytorch reader, with how to re-save it).
+bool looks_like_zip_or_torch(const std::string& h, std::uintmax_t) {
+  return formats_detail::looks_like_zip(h.data(), h.size()) ||
+         has_prefix(h, "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14);
+}
+
+// Both start with PK: a zip holding data.pkl (<archive>/data.pkl) is a PyTorch checkpoint
+// (TorchScript archives too, which that reader refuses), any other zip an .npz.
+std::unique_ptr<TensorFile> open_zip(const std::string& path) {
+  formats_detail::ByteView bytes = formats_detail::map_file_bytes(path);
+  if (!formats_detail::looks_like_zip(bytes.data, bytes.size)) return open_pytorch_file(path);
+  const formats_detail::ZipArchive zip(std::move(bytes), path);
+  return zip.find_top_level("data.pkl").empty() ? open_npz_file(path) : open_pytorch_file(path);
+}
+
 const Reader kReaders[] = {
     {"npy", ".npy",
      [](const std::string& h, std::uintmax_t) { return has_prefix(h, "\x93NUMPY", 6); }, open_npy},
@@ -95,6 +111,7 @@ const Reader kReaders[] = {
     {"gguf", ".gguf", [](const std::string& h, std::uintmax_t) { return has_prefix(h, "GGUF", 4); },
      open_gguf_file},
     {"onnx", ".onnx", looks_like_onnx, open_onnx_file},
+    {"pytorch/npz (zip)", ".pt", looks_like_zip_or_torch, open_zip},
 };
 
 }  // namespace

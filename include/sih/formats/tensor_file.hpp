@@ -66,4 +66,18 @@ std::unique_ptr<TensorFile> open_huggingface_folder(const std::string& path);
 // external data files resolved inside the model's folder and mapped.
 std::unique_ptr<TensorFile> open_onnx_file(const std::string& path);
 
+// PyTorch checkpoints written by torch.save since 1.6 (a zip with <archive>/data.pkl), read
+// with a restricted unpickler that executes nothing (any global outside a tensor state dict's
+// few is refused by name); legacy (pre-1.6) and TorchScript files are refused with a line
+// saying how to re-save them. Tensors are found in nested dicts, lists and tuples and named by
+// their dotted path (list items by index); the one top-level key "state_dict",
+// "model_state_dict" or "model" holding a dict is left out of its tensors' names (stored_name
+// keeps the path). Other values (epoch, lr, strings) are skipped and listed nowhere. Integer
+// and bool tensors are listed (floating = false) and load() decodes them too
+// (formats/pytorch.cpp).
+std::unique_ptr<TensorFile> open_pytorch_file(const std::string& path);
+// NumPy .npz (np.savez, np.savez_compressed): each member through the .npy reader, named
+// without ".npy", in the archive's order (formats/npz.cpp).
+std::unique_ptr<TensorFile> open_npz_file(const std::string& path);
+
 }  // namespace sih
