@@ -12,6 +12,7 @@
 #include <fstream>
 #include <string>
 
+#include "sih/base/types.hpp"
 #include "sih/rundir/run_folder.hpp"
 
 namespace {
