@@ -19,7 +19,11 @@ namespace sih {
 
 struct AnalyzeOptions {
   std::vector<std::string> paths;
-  std::string out_file;        // "" = stdout
+  std::string out_file;  // "" = stdout
+  // A folder for every output: analyze.csv (or .json), summary.json, compare.csv
+  // (docs/OUTPUT.md); "" = none. Exclusive with out_file.
+  std::string out_dir;
+  std::string compare;         // BASE checkpoint of --compare; "" = none
   std::string format = "csv";  // csv | json
   std::string plot_dir;        // "" = no plots
   int jobs = 0;                // threads across matrices; 0 = min(matrices, cores)
