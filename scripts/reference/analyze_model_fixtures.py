@@ -84,13 +84,18 @@ def details_of(model):
     return watcher, details
 
 
+def finite(v):
+    """JSON has no Inf or NaN: null (weightwatcher's log_alpha_norm of a failed fit is Inf)."""
+    return v if not isinstance(v, float) or np.isfinite(v) else None
+
+
 def by_name(details):
     """weightwatcher's rows keyed by our tensor names (its names are the module class names;
     its rows are the six layers in module order)."""
     assert len(details) == 6, details
     out = {}
     for i, (_, r) in enumerate(details.iterrows()):
-        out[f"layers.{i}.weight"] = {c: wf.jsonable(r[c]) for c in
+        out[f"layers.{i}.weight"] = {c: finite(wf.jsonable(r[c])) for c in
                                      ["alpha", "num_spikes"] + SUMMARY}
     return out
 
@@ -119,7 +124,7 @@ def main():
            "over_trained": sorted(k for k, x in alphas.items() if 0 <= x < 2),
            "under_trained": sorted(k for k, x in alphas.items() if x > 6)}
     with open(os.path.join(a.out, "model_base.summary.json"), "w") as f:
-        json.dump(ref, f, indent=1)
+        json.dump(ref, f, indent=1, allow_nan=False)
     print("get_summary:", summary)
     print("alphas:", alphas)
 
@@ -157,7 +162,7 @@ def main():
                            "float32 eps) of W - W0 in float64, W - W0 flattened to shape[0] x "
                            "the rest; ww_*: weightwatcher details rows of the models holding "
                            "W, W0, W - W0",
-                   "only_new": ["head.weight"], "pairs": pairs}, f, indent=1)
+                   "only_new": ["head.weight"], "pairs": pairs}, f, indent=1, allow_nan=False)
 
 
 if __name__ == "__main__":

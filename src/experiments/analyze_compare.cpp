@@ -69,17 +69,12 @@ ComparePair compare_pair(const AnalyzeInput& nw, const AnalyzeInput& base,
   p.name = nw.name;
   const Tensor w = nw.file->load(nw.index);
   Tensor w0 = base.file->load(base.index);
+  if (w0.data.size() != w.data.size())  // a reader disagreeing with its own header
+    throw InputError(base.source + ": tensor " + base.name + ": " + std::to_string(w0.data.size()) +
+                     " values, " + std::to_string(w.data.size()) + " in " + nw.source);
   p.shape = shape_text(w.shape);
   p.dtype_new = w.dtype;
   p.dtype_base = w0.dtype;
-  {
-    // BASE's own diagnostics (its alpha and num_spikes), as analyze computes NEW's.
-    AnalyzeInput b = base;
-    b.tensor = w0;
-    const AnalyzeRow r = analyze_input(b, opt);
-    p.alpha_base = r.metrics.alpha.value_or(kNaN);
-    p.num_spikes_base = r.metrics.num_spikes.value_or(kNaN);
-  }
   AnalyzeInput d;
   d.name = nw.name;
   d.source = nw.source;
@@ -93,7 +88,14 @@ ComparePair compare_pair(const AnalyzeInput& nw, const AnalyzeInput& base,
     f0 += w0.data[i] * w0.data[i];
     fd += d.tensor.data[i] * d.tensor.data[i];
   }
-  w0.data = std::vector<double>();
+  {
+    // BASE's own diagnostics (its alpha and num_spikes), as analyze computes NEW's.
+    AnalyzeInput b = base;
+    b.tensor = std::move(w0);
+    const AnalyzeRow r = analyze_input(b, opt);
+    p.alpha_base = r.metrics.alpha.value_or(kNaN);
+    p.num_spikes_base = r.metrics.num_spikes.value_or(kNaN);
+  }
   p.frobenius_base = std::sqrt(f0);
   p.frobenius_diff = std::sqrt(fd);
   p.relative_frobenius = p.frobenius_diff / p.frobenius_base;

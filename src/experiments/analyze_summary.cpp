@@ -16,8 +16,11 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // The column's finite-or-infinite values over the rows (empty cells left out).
 std::vector<double> column_values(const std::vector<AnalyzeRow>& rows, std::string_view column) {
-  const MetricColumn* m = find_metric(column);
-  if (m == nullptr) throw std::logic_error("summary_stats: unknown column " + std::string(column));
+  const MetricColumn* m = nullptr;
+  for (const MetricColumn& c : analyze_columns())
+    if (c.name == column) m = &c;
+  if (m == nullptr)
+    throw std::logic_error("summary_stats: not an analyze column: " + std::string(column));
   std::vector<double> v;
   for (const auto& r : rows) {
     const std::optional<double>& x = r.metrics.*(m->value);

@@ -1,0 +1,259 @@
+// `sih analyze` of a whole model (issue 21): the model summary against weightwatcher's
+// get_summary() (and pandas' medians) of the same model, and `--compare` against numpy's
+// distances of a base model and a copy with a planted rank-2 update, a planted large entry and
+// small full-rank noise (tests/data/ww/model_*; scripts/reference/analyze_model_fixtures.py).
+// The command in-process: --out-dir's files, stdout of --compare, and the bad pairs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sih/experiments/analyze.hpp"
+#include "sih/experiments/analyze_compare.hpp"
+#include "sih/experiments/analyze_summary.hpp"
+#include "sih/formats/array_io.hpp"
+#include "test_util.hpp"
+
+namespace sih {
+namespace {
+
+using nlohmann::json;
+using test::cli;
+using test::TempDir;
+
+std::string fixture(const std::string& name) {
+  return std::string(SIH_SOURCE_DIR) + "/tests/data/ww/" + name;
+}
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return json::parse(in);
+}
+
+void expect_close(const std::string& what, double expected, double actual, double rel,
+                  double abs = 0) {
+  const double tol = rel * std::abs(expected) + abs;
+  EXPECT_TRUE(std::abs(actual - expected) <= tol)
+      << what << ": expected " << std::setprecision(17) << expected << ", actual " << actual
+      << " (tolerance " << tol << ")";
+}
+
+// ---- the summary against weightwatcher ---------------------------------------------------
+
+// The fits agree with weightwatcher to ~1e-9 (tests/commands/test_analyze.cpp checks 1e-6 per
+// column); a mean or median of six of them is as close.
+constexpr double kFitRel = 1e-6;
+
+TEST(AnalyzeSummary, MatchesWeightwatcherGetSummary) {
+  const json ref = read_json(fixture("model_base.summary.json"));
+  AnalyzeOptions opt;
+  opt.paths = {fixture("model_base.safetensors")};
+  opt.quiet = true;
+  std::ostringstream err;
+  const auto rows = analyze_all(opt, err, nullptr);
+  ASSERT_EQ(rows.size(), 6u);
+  const AnalyzeSummary s = summarize_analysis(rows);
+  EXPECT_EQ(s.layers, 6u);
+  for (const auto& [col, v] : ref.at("get_summary").items())
+    expect_close(col + " mean", v.get<double>(), s.value(col + "_mean"), kFitRel);
+  for (const auto& [col, v] : ref.at("median").items())
+    expect_close(col + " median", v.get<double>(), s.value(col + "_median"), kFitRel);
+  EXPECT_EQ(s.over_trained, ref.at("over_trained").get<std::vector<std::string>>());
+  EXPECT_EQ(s.under_trained, ref.at("under_trained").get<std::vector<std::string>>());
+  EXPECT_TRUE(s.failed_fits.empty());
+  // every statistic of the table is in the summary, and nothing else
+  EXPECT_EQ(s.values.size(), summary_stats().size());
+}
+
+// weightwatcher's get_summary is pandas' mean: -1 failed fits count, empty cells do not.
+TEST(AnalyzeSummary, FailedFitsCountAsWeightwatcherAndEmptyCellsDoNot) {
+  std::vector<AnalyzeRow> rows(4);
+  const double alphas[] = {1.5, 7.0, -1.0, 3.0};
+  for (int i = 0; i < 4; ++i) {
+    rows[i].name = "l" + std::to_string(i);
+    rows[i].metrics.alpha = alphas[i];
+  }
+  rows[3].metrics.log_norm = 2.0;  // the only layer with a log_norm
+  const AnalyzeSummary s = summarize_analysis(rows);
+  expect_close("alpha mean", (1.5 + 7.0 - 1.0 + 3.0) / 4, s.value("alpha_mean"), 1e-15);
+  expect_close("alpha median", (1.5 + 3.0) / 2, s.value("alpha_median"), 1e-15);
+  expect_close("log_norm mean", 2.0, s.value("log_norm_mean"), 1e-15);
+  EXPECT_TRUE(std::isnan(s.value("stable_rank_mean")));
+  EXPECT_EQ(s.over_trained, std::vector<std::string>{"l0"});
+  EXPECT_EQ(s.under_trained, std::vector<std::string>{"l1"});
+  EXPECT_EQ(s.failed_fits, std::vector<std::string>{"l2"});
+  const json j = json::parse(summary_json(s));
+  EXPECT_TRUE(j.at("stable_rank_mean").is_null());
+  EXPECT_EQ(j.at("num_failed_fits"), 1);
+}
+
+// ---- --compare against numpy ----------------------------------------------------------------
+
+TEST(AnalyzeCompare, DistancesMatchNumpyAndFindThePlantedRank) {
+  const json ref = read_json(fixture("model_tuned.compare.json"));
+  AnalyzeOptions opt;
+  opt.paths = {fixture("model_tuned.safetensors")};
+  opt.compare = fixture("model_base.safetensors");
+  opt.quiet = true;
+  std::ostringstream err;
+  const auto rows = analyze_all(opt, err, nullptr);
+  const CompareResult r = compare_checkpoints(opt, rows, err);
+  EXPECT_EQ(r.only_new, ref.at("only_new").get<std::vector<std::string>>());
+  EXPECT_TRUE(r.only_base.empty());
+  EXPECT_TRUE(r.shape_differs.empty());
+  ASSERT_EQ(r.pairs.size(), ref.at("pairs").size());
+  for (const ComparePair& p : r.pairs) {
+    SCOPED_TRACE(p.name);
+    const json& e = ref.at("pairs").at(p.name);
+    // Norms from float64 sums of float32 values: ~1e-15; the spectral norm from the Gram
+    // matrix's eigenvalue: ~1e-13 relative.
+    expect_close("frobenius_base", e.at("frobenius_base"), p.frobenius_base, 1e-12);
+    expect_close("frobenius_diff", e.at("frobenius_diff"), p.frobenius_diff, 1e-12);
+    expect_close("relative_frobenius", e.at("relative_frobenius"), p.relative_frobenius, 1e-12);
+    expect_close("spectral_norm_diff", e.at("spectral_norm_diff"), p.spectral_norm_diff, 1e-10,
+                 1e-300);
+    EXPECT_EQ(p.diff_numerical_rank, e.at("diff_numerical_rank").get<double>());
+    if (e.at("diff_stable_rank").is_null()) {
+      EXPECT_TRUE(std::isnan(p.diff_stable_rank));
+      EXPECT_TRUE(std::isnan(p.diff_alpha));  // W == W0: no ESD of the difference
+    } else {
+      expect_close("diff_stable_rank", e.at("diff_stable_rank"), p.diff_stable_rank, 1e-9);
+      expect_close("diff_rank_tolerance", e.at("diff_rank_tolerance"), p.diff_rank_tolerance,
+                   1e-10);
+    }
+    // alpha and num_spikes of W, W0 and W - W0 against weightwatcher's rows of the three models
+    expect_close("alpha_new", e.at("ww_new").at("alpha"), p.alpha_new, kFitRel);
+    expect_close("alpha_base", e.at("ww_base").at("alpha"), p.alpha_base, kFitRel);
+    EXPECT_EQ(p.num_spikes_new, e.at("ww_new").at("num_spikes").get<double>());
+    EXPECT_EQ(p.num_spikes_base, e.at("ww_base").at("num_spikes").get<double>());
+    if (!e.at("ww_diff").is_null()) {
+      expect_close("diff_alpha", e.at("ww_diff").at("alpha"), p.diff_alpha, kFitRel);
+      EXPECT_EQ(p.diff_num_spikes, e.at("ww_diff").at("num_spikes").get<double>());
+    }
+  }
+  // the planted changes, independently of the reference file
+  for (const ComparePair& p : r.pairs) {
+    if (p.name == "layers.1.weight") {
+      EXPECT_EQ(p.diff_numerical_rank, 2);  // the rank-2 update
+      EXPECT_LT(p.diff_stable_rank, 2.0);
+    } else if (p.name == "layers.2.weight") {
+      EXPECT_EQ(p.diff_numerical_rank, 1);  // one entry: rank 1, spectral norm = the entry
+      expect_close("planted entry", 8.0, p.spectral_norm_diff, 1e-6);
+    } else if (p.name == "layers.4.weight") {
+      EXPECT_EQ(p.diff_numerical_rank, 100);  // full-rank noise
+    } else {
+      EXPECT_EQ(p.frobenius_diff, 0.0);
+    }
+  }
+}
+
+// ---- the command ----------------------------------------------------------------------------
+
+TEST(AnalyzeModelCli, OutDirHoldsTableSummaryAndComparison) {
+  TempDir tmp;
+  const std::string dir = tmp / "out";
+  const auto r = cli({"analyze", fixture("model_tuned.safetensors"), "--compare",
+                      fixture("model_base.safetensors"), "--out-dir", dir});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("[sih] summary of 7 layers"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("alpha < 2 (over-trained): "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 tensors only in"), std::string::npos) << r.err;
+  const auto table = test::read_csv(dir + "/analyze.csv");
+  EXPECT_EQ(table.rows.size(), 7u);
+  const json s = read_json(dir + "/summary.json");
+  EXPECT_EQ(s.at("layers"), 7);
+  EXPECT_TRUE(s.contains("alpha_mean"));
+  const auto cmp = test::read_csv(dir + "/compare.csv");
+  ASSERT_EQ(cmp.rows.size(), 7u);  // six pairs and head.weight
+  EXPECT_EQ(cmp.header[0], "name");
+  EXPECT_EQ(cmp.rows.back()[0], "head.weight");
+  EXPECT_EQ(cmp.rows.back()[1], "only_new");
+  for (const auto& row : cmp.rows) EXPECT_EQ(row.size(), cmp.header.size());
+
+  // again without --compare: the stale compare.csv goes
+  const auto again = cli({"analyze", fixture("model_base.safetensors"), "--out-dir", dir, "-q"});
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_TRUE(again.err.empty()) << again.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/compare.csv"));
+  EXPECT_EQ(read_json(dir + "/summary.json").at("layers"), 6);
+}
+
+TEST(AnalyzeModelCli, CompareWithoutOutDirWritesTheComparisonToStdout) {
+  const auto r = cli({"analyze", fixture("model_tuned.safetensors"), "--compare",
+                      fixture("model_base.safetensors"), "-q"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("name,status,shape,", 0), 0u) << r.out.substr(0, 200);
+}
+
+// A safetensors file of F32 tensors (name, shape), values 0.01 * (index % 97).
+std::string safetensors(const std::vector<std::pair<std::string, std::vector<int>>>& ts) {
+  std::string header = "{", data;
+  for (const auto& [name, shape] : ts) {
+    std::size_t n = 1;
+    std::string sh;
+    for (int s : shape) {
+      n *= static_cast<std::size_t>(s);
+      sh += (sh.empty() ? "" : ",") + std::to_string(s);
+    }
+    const std::size_t begin = data.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const float f = 0.01f * static_cast<float>((i * 31) % 97);
+      data.append(reinterpret_cast<const char*>(&f), 4);
+    }
+    header += (header.size() > 1 ? "," : "") + std::string("\"") + name +
+              "\":{\"dtype\":\"F32\",\"shape\":[" + sh + "],\"data_offsets\":[" +
+              std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
+  }
+  header += "}";
+  const std::uint64_t len = header.size();
+  return std::string(reinterpret_cast<const char*>(&len), 8) + header + data;
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+TEST(AnalyzeModelCli, BadPairsAreOneLineErrors) {
+  TempDir tmp;
+  const std::string a = tmp / "a.safetensors", b = tmp / "b.safetensors", c = tmp / "c.safetensors";
+  write_file_atomic(a, safetensors({{"x.weight", {20, 30}}, {"y.weight", {30, 20}}}));
+  write_file_atomic(b, safetensors({{"p.weight", {20, 30}}}));
+  write_file_atomic(c, safetensors({{"x.weight", {30, 20}}, {"y.weight", {20, 40}}}));
+
+  const auto none = cli({"analyze", a, "--compare", b, "-q"});
+  EXPECT_EQ(none.status, 2);
+  EXPECT_EQ(lines(none.err), 1) << none.err;
+  EXPECT_NE(none.err.find("--compare: " + b + ": no tensor in common"), std::string::npos)
+      << none.err;
+
+  const auto shapes = cli({"analyze", a, "--compare", c, "-q"});
+  EXPECT_EQ(shapes.status, 2);
+  EXPECT_EQ(lines(shapes.err), 1) << shapes.err;
+  EXPECT_NE(shapes.err.find("all 2 tensors in common"), std::string::npos) << shapes.err;
+  EXPECT_NE(shapes.err.find("x.weight: 20x30 vs 30x20"), std::string::npos) << shapes.err;
+
+  const auto missing = cli({"analyze", a, "--compare", tmp / "nope.safetensors", "-q"});
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.err.find("--compare: "), std::string::npos) << missing.err;
+
+  const auto two = cli({"analyze", a, b, "--compare", c, "-q"});
+  EXPECT_EQ(two.status, 2);
+  EXPECT_NE(two.err.find("--compare: compares one checkpoint"), std::string::npos) << two.err;
+
+  const auto both = cli({"analyze", a, "--out", tmp / "t.csv", "--out-dir", tmp / "d", "-q"});
+  EXPECT_EQ(both.status, 2);
+  EXPECT_NE(both.err.find("--out-dir: "), std::string::npos) << both.err;
+}
+
+}  // namespace
+}  // namespace sih
