@@ -155,6 +155,13 @@ CompareResult compare_checkpoints(const AnalyzeOptions& opt,
         throw InputError("--compare: " + in.source +
                          ": compare reads checkpoints (safetensors, PyTorch, ONNX, GGUF, .npz, "
                          ".npy, HuggingFace folders), not .csv or run folders");
+  // Two single-matrix files (W_step100.npy vs W_step0.npy): their one tensors pair whatever
+  // the file stems that name them.
+  const bool single = nw.size() == 1 && base.size() == 1 && nw[0].file->tensors().size() == 1 &&
+                      base[0].file->tensors().size() == 1 &&
+                      nw[0].file->tensors()[0].name.empty() &&
+                      base[0].file->tensors()[0].name.empty();
+  if (single) base[0].name = nw[0].name;
   std::map<std::string, std::size_t> base_at, new_at, row_at;
   for (std::size_t k = 0; k < base.size(); ++k) base_at.emplace(base[k].name, k);
   for (std::size_t k = 0; k < nw.size(); ++k) new_at.emplace(nw[k].name, k);

@@ -255,5 +255,41 @@ TEST(AnalyzeModelCli, BadPairsAreOneLineErrors) {
   EXPECT_NE(both.err.find("--out-dir: "), std::string::npos) << both.err;
 }
 
+// Two .npy files: one matrix each, paired whatever their stems (numpy: the planted rank-1
+// update's rank and spectral norm).
+TEST(AnalyzeModelCli, TwoNpyFilesPairTheirMatrices) {
+  TempDir tmp;
+  auto npy = [](const std::vector<float>& v) {
+    std::string h = "{'descr': '<f4', 'fortran_order': False, 'shape': (30, 20), }";
+    h += std::string(64 - (10 + h.size() + 1) % 64, ' ') + "\n";
+    const std::uint16_t len = static_cast<std::uint16_t>(h.size());
+    std::string s = std::string("\x93NUMPY\x01\x00", 8) +
+                    std::string(reinterpret_cast<const char*>(&len), 2) + h;
+    s.append(reinterpret_cast<const char*>(v.data()), v.size() * 4);
+    return s;
+  };
+  std::vector<float> w0(600), w(600);
+  for (int i = 0; i < 600; ++i) w0[i] = static_cast<float>(std::sin(0.37 * i * i + 1.3 * i));
+  // + 2 u v^T with u = (1, 0, ..., 0), v = (0, ..., 0, 1): one entry, so W - W0 is exactly
+  // 2 at [0, 19]: rank 1, spectral norm 2
+  w = w0;
+  w[19] += 2.0f;
+  write_file_atomic(tmp / "W_step0.npy", npy(w0));
+  write_file_atomic(tmp / "W_step9.npy", npy(w));
+  const auto r = cli({"analyze", tmp / "W_step9.npy", "--compare", tmp / "W_step0.npy", "-q"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::istringstream in(r.out);
+  std::string header, row;
+  std::getline(in, header);
+  std::getline(in, row);
+  EXPECT_EQ(row.rfind("W_step9,paired,30x20,", 0), 0u) << row;
+  std::vector<std::string> cells;
+  std::stringstream ss(row);
+  for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+  ASSERT_GE(cells.size(), 18u) << row;
+  expect_close("spectral_norm_diff", 2.0, std::stod(cells[8]), 1e-6);
+  EXPECT_EQ(cells[18], "1") << row;  // diff_numerical_rank
+}
+
 }  // namespace
 }  // namespace sih
