@@ -6,6 +6,7 @@
 
 #include "sih/base/types.hpp"
 #include "sih/experiments/analyze_compare.hpp"
+#include "sih/experiments/analyze_peft.hpp"
 #include "sih/experiments/analyze_summary.hpp"
 #include "sih/formats/array_io.hpp"
 #include "sih/pages/analyze_plot.hpp"
@@ -64,12 +65,20 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
   if (!opt.out_dir.empty()) check_output_folder(opt.out_dir, "--out-dir");
   if (!opt.plot_dir.empty()) check_output_folder(opt.plot_dir, "--plot");
   int errors = 0;
-  const std::vector<AnalyzeRow> rows = analyze_all(opt, err, &errors);
+  std::vector<AnalyzeRow> rows;
+  std::optional<CompareResult> cmp;
+  if (!opt.compare.empty() && is_peft_adapter(opt.paths[0])) {
+    // a LoRA adapter has no weights of its own: the table is of W0 + scale B A per layer
+    check_analyze_options(opt);
+    cmp = compare_checkpoints(opt, rows, err);
+    rows = cmp->merged_rows;
+  } else {
+    rows = analyze_all(opt, err, &errors);
+    if (!opt.compare.empty()) cmp = compare_checkpoints(opt, rows, err);
+  }
   const AnalyzeSummary summary = summarize_analysis(rows);
   if (!opt.quiet && !rows.empty()) err << summary_lines(summary);
-  std::optional<CompareResult> cmp;
-  if (!opt.compare.empty()) {
-    cmp = compare_checkpoints(opt, rows, err);
+  if (cmp) {
     if (!opt.quiet) {
       err << "[sih] compare: " << cmp->pairs.size() << " tensors paired with " << opt.compare
           << '\n'

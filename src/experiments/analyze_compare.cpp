@@ -11,6 +11,7 @@
 
 #include "sih/base/interrupt.hpp"
 #include "sih/base/text.hpp"
+#include "sih/experiments/analyze_peft.hpp"
 #include "sih/spectra/weight_gram.hpp"
 
 extern "C" void openblas_set_num_threads(int);
@@ -63,17 +64,38 @@ std::string list_text(const std::vector<std::string>& names) {
 
 // The distances and the difference's ESD of one pair; W and W0 are loaded here and freed on
 // return.
+// `delta`: NEW is W0 + delta (a PEFT update) rather than a tensor of a file, and W's own
+// diagnostics go to *merged (NEW's table row).
 ComparePair compare_pair(const AnalyzeInput& nw, const AnalyzeInput& base,
-                         const AnalyzeOptions& opt) {
+                         const AnalyzeOptions& opt, const Tensor* delta = nullptr,
+                         AnalyzeRow* merged = nullptr) {
   ComparePair p;
   p.name = nw.name;
-  const Tensor w = nw.file->load(nw.index);
   Tensor w0 = base.file->load(base.index);
+  Tensor w;
+  if (delta != nullptr) {
+    if (delta->data.size() != w0.data.size())
+      throw InputError(base.source + ": tensor " + base.name + ": the update has " +
+                       std::to_string(delta->data.size()) + " values, the tensor " +
+                       std::to_string(w0.data.size()));
+    w = *delta;
+    for (std::size_t i = 0; i < w.data.size(); ++i) w.data[i] += w0.data[i];
+    w.dtype = w0.dtype;
+    AnalyzeInput m = nw;
+    m.file = nullptr;
+    m.tensor = w;
+    *merged = analyze_input(m, opt);
+    merged->dtype = "lora+" + w0.dtype;
+    p.alpha_new = merged->metrics.alpha.value_or(kNaN);
+    p.num_spikes_new = merged->metrics.num_spikes.value_or(kNaN);
+  } else {
+    w = nw.file->load(nw.index);
+  }
   if (w0.data.size() != w.data.size())  // a reader disagreeing with its own header
     throw InputError(base.source + ": tensor " + base.name + ": " + std::to_string(w0.data.size()) +
                      " values, " + std::to_string(w.data.size()) + " in " + nw.source);
   p.shape = shape_text(w.shape);
-  p.dtype_new = w.dtype;
+  p.dtype_new = delta != nullptr ? "lora" : w.dtype;
   p.dtype_base = w0.dtype;
   AnalyzeInput d;
   d.name = nw.name;
@@ -118,14 +140,97 @@ ComparePair compare_pair(const AnalyzeInput& nw, const AnalyzeInput& base,
   // numpy's matrix_rank tolerance at the stored precision: the difference of two float32
   // checkpoints is exact to float32's eps, not float64's. Never below float32's eps: the
   // eigenvalues of the float64 Gram matrix resolve singular values down to ~1e-7 sigma_max.
-  const double eps =
-      std::max({dtype_eps(p.dtype_new), dtype_eps(p.dtype_base), 1.1920928955078125e-07});
+  const double eps = std::max({dtype_eps(delta != nullptr ? p.dtype_base : p.dtype_new),
+                               dtype_eps(p.dtype_base), 1.1920928955078125e-07});
   p.diff_rank_tolerance = p.spectral_norm_diff * static_cast<double>(std::max(h, cols)) * eps;
   long rank = 0;
   for (Eigen::Index i = 0; i < eigs.size(); ++i)
     if (lmax > 0 && std::sqrt(std::max(eigs[i], 0.0)) > p.diff_rank_tolerance) ++rank;
   p.diff_numerical_rank = static_cast<double>(rank);
   return p;
+}
+
+// NEW a PEFT LoRA adapter: each adapted layer's W = W0 + scale B A against BASE's W0, one
+// layer per worker (W0, the update and W in memory).
+CompareResult compare_peft(const AnalyzeOptions& opt, std::ostream& err) {
+  CompareResult res;
+  res.peft = true;
+  res.new_path = opt.paths[0];
+  res.base_path = opt.compare;
+  const PeftAdapter adapter = open_peft_adapter(opt.paths[0]);
+  AnalyzeOptions quiet = opt;
+  quiet.quiet = true;
+  quiet.keep_going = false;
+  quiet.paths = {opt.compare};
+  std::vector<AnalyzeInput> base;
+  try {
+    base = collect_analyze_inputs(quiet, err, nullptr);
+  } catch (const InputError& e) {
+    throw InputError(std::string("--compare: ") + e.what());
+  }
+  std::map<std::string, std::size_t> base_at;
+  for (std::size_t k = 0; k < base.size(); ++k)
+    if (base[k].file) base_at.emplace(base[k].name, k);
+  std::vector<std::pair<std::size_t, std::size_t>> todo;  // (adapter pair, base input)
+  const auto& infos = adapter.file->tensors();
+  for (std::size_t k = 0; k < adapter.pairs.size(); ++k) {
+    const PeftPair& pp = adapter.pairs[k];
+    const std::int64_t out = infos[pp.b].shape[0], in = infos[pp.a].shape[1];
+    const std::vector<std::int64_t> shape = adapter.fan_in_fan_out
+                                                ? std::vector<std::int64_t>{in, out}
+                                                : std::vector<std::int64_t>{out, in};
+    const auto it = base_at.find(pp.base_name);
+    if (it == base_at.end()) {
+      res.only_new.push_back(pp.base_name);
+      res.unpaired.push_back({pp.base_name, "only_new", shape_text(shape)});
+    } else if (base[it->second].shape() != shape) {
+      const std::string both = shape_text(shape) + " vs " + shape_text(base[it->second].shape());
+      res.shape_differs.push_back(pp.base_name + ": " + both);
+      res.unpaired.push_back({pp.base_name, "shape_differs", both});
+    } else {
+      todo.emplace_back(k, it->second);
+    }
+  }
+  if (todo.empty())
+    throw InputError(fmt::format(
+        "--compare: {}: none of the adapter's {} layers is a tensor there with the update's "
+        "shape (e.g. {})",
+        opt.compare, adapter.pairs.size(),
+        res.shape_differs.empty() ? adapter.pairs[0].base_name + ": not there"
+                                  : res.shape_differs[0]));
+  std::vector<ComparePair> pairs(todo.size());
+  std::vector<AnalyzeRow> rows(todo.size());
+  const int n = static_cast<int>(todo.size());
+  int jobs = opt.jobs > 0 ? opt.jobs : std::max(1, std::min(n, omp_get_max_threads()));
+  jobs = std::max(1, std::min(jobs, n));
+  openblas_set_num_threads(1);
+  std::vector<std::string> bad(todo.size());
+  std::string internal_error;
+  std::mutex mu;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(jobs)
+  for (int i = 0; i < n; ++i) {
+    if (interrupt_signal().load(std::memory_order_relaxed) != 0) continue;
+    const auto [k, b] = todo[static_cast<std::size_t>(i)];
+    try {
+      const Tensor delta = peft_delta(adapter, adapter.pairs[k]);
+      AnalyzeInput nw = base[b];
+      nw.source = opt.paths[0];
+      pairs[static_cast<std::size_t>(i)] =
+          compare_pair(nw, base[b], opt, &delta, &rows[static_cast<std::size_t>(i)]);
+    } catch (const InputError& e) {
+      bad[static_cast<std::size_t>(i)] = e.what();
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (internal_error.empty()) internal_error = adapter.pairs[k].module + ": " + e.what();
+    }
+  }
+  throw_if_interrupted();
+  if (!internal_error.empty()) throw std::runtime_error(internal_error);
+  for (const auto& e : bad)
+    if (!e.empty()) throw InputError("--compare: " + e);
+  res.pairs = std::move(pairs);
+  res.merged_rows = std::move(rows);
+  return res;
 }
 
 }  // namespace
@@ -135,6 +240,7 @@ CompareResult compare_checkpoints(const AnalyzeOptions& opt,
   if (opt.paths.size() != 1)
     throw InputError(fmt::format("--compare: compares one checkpoint with BASE; {} paths given",
                                  opt.paths.size()));
+  if (is_peft_adapter(opt.paths[0])) return compare_peft(opt, err);
   CompareResult res;
   res.new_path = opt.paths[0];
   res.base_path = opt.compare;

@@ -5,6 +5,7 @@
 // The command in-process: --out-dir's files, stdout of --compare, and the bad pairs.
 #include <gtest/gtest.h>
 
+#include <Eigen/SVD>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "sih/experiments/analyze_compare.hpp"
 #include "sih/experiments/analyze_summary.hpp"
 #include "sih/formats/array_io.hpp"
+#include "sih/formats/tensor_file.hpp"
 #include "test_util.hpp"
 
 namespace sih {
@@ -289,6 +291,80 @@ TEST(AnalyzeModelCli, TwoNpyFilesPairTheirMatrices) {
   ASSERT_GE(cells.size(), 18u) << row;
   expect_close("spectral_norm_diff", 2.0, std::stod(cells[8]), 1e-6);
   EXPECT_EQ(cells[18], "1") << row;  // diff_numerical_rank
+}
+
+// A PEFT LoRA adapter folder against its base: W - W0 = (lora_alpha / r) B A, checked against
+// Eigen's dense SVD of that product (rank r, its spectral and Frobenius norms).
+TEST(AnalyzeModelCli, PeftAdapterIsAnalysedAsTheProductOfItsFactors) {
+  TempDir tmp;
+  const std::string dir = tmp / "adapter";
+  std::filesystem::create_directories(dir);
+  constexpr int r = 4, out = 300, in = 200;
+  std::vector<float> a(r * in), b(out * r);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    a[i] = static_cast<float>(std::sin(0.37 * i * i + 1.3 * i));
+  for (std::size_t i = 0; i < b.size(); ++i)
+    b[i] = static_cast<float>(0.05 * std::cos(0.53 * i * i + 0.7 * i));
+  auto f32 = [](const std::vector<float>& v) {
+    return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 4);
+  };
+  const std::string data = f32(a) + f32(b);
+  std::string header =
+      "{\"base_model.model.layers.1.lora_A.weight\":{\"dtype\":\"F32\",\"shape\":[4,200],"
+      "\"data_offsets\":[0," +
+      std::to_string(a.size() * 4) +
+      "]},\"base_model.model.layers.1.lora_B.weight\":{\"dtype\":\"F32\",\"shape\":[300,4],"
+      "\"data_offsets\":[" +
+      std::to_string(a.size() * 4) + "," + std::to_string(data.size()) + "]}}";
+  const std::uint64_t len = header.size();
+  write_file_atomic(dir + "/adapter_model.safetensors",
+                    std::string(reinterpret_cast<const char*>(&len), 8) + header + data);
+  write_file_atomic(dir + "/adapter_config.json",
+                    "{\"peft_type\": \"LORA\", \"r\": 4, \"lora_alpha\": 8}");
+
+  // the independent truth: Eigen's SVD of 2 B A, and W0 from the base file
+  Eigen::MatrixXd A(r, in), B(out, r);
+  for (int i = 0; i < r; ++i)
+    for (int j = 0; j < in; ++j) A(i, j) = a[static_cast<std::size_t>(i * in + j)];
+  for (int i = 0; i < out; ++i)
+    for (int j = 0; j < r; ++j) B(i, j) = b[static_cast<std::size_t>(i * r + j)];
+  const Eigen::MatrixXd delta = (8.0 / r) * B * A;
+  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(delta);
+  const auto base = open_tensor_file(fixture("model_base.safetensors"));
+  double f0 = 0;
+  for (std::size_t i = 0; i < base->tensors().size(); ++i)
+    if (base->tensors()[i].name == "layers.1.weight")
+      for (double v : base->load(i).data) f0 += v * v;
+
+  const std::string odir = tmp / "out";
+  const auto res =
+      cli({"analyze", dir, "--compare", fixture("model_base.safetensors"), "--out-dir", odir});
+  ASSERT_EQ(res.status, 0) << res.err;
+  const auto cmp = test::read_csv(odir + "/compare.csv");
+  ASSERT_EQ(cmp.rows.size(), 1u);
+  const auto& row = cmp.rows[0];
+  EXPECT_EQ(row[0], "layers.1.weight");
+  EXPECT_EQ(row[1], "paired");
+  EXPECT_EQ(row[3], "lora");
+  expect_close("frobenius_diff", delta.norm(), std::stod(row[6]), 1e-12);
+  expect_close("relative_frobenius", delta.norm() / std::sqrt(f0), std::stod(row[7]), 1e-12);
+  expect_close("spectral_norm_diff", svd.singularValues()(0), std::stod(row[8]), 1e-10);
+  // diff_numerical_rank: the adapter's r (the factors' quadratic phases make them full rank)
+  ASSERT_GT(svd.singularValues()(3), 1e-3 * svd.singularValues()(0));
+  EXPECT_EQ(row[18], "4");
+  const double sr = delta.squaredNorm() / std::pow(svd.singularValues()(0), 2);
+  expect_close("diff_stable_rank", sr, std::stod(row[17]), 1e-9);
+  // the table and summary are of the merged layer
+  const auto table = test::read_csv(odir + "/analyze.csv");
+  ASSERT_EQ(table.rows.size(), 1u);
+  EXPECT_EQ(read_json(odir + "/summary.json").at("layers"), 1);
+
+  // without --compare: one line saying what an adapter needs
+  const auto alone = cli({"analyze", dir, "-q"});
+  EXPECT_EQ(alone.status, 2);
+  EXPECT_NE(alone.err.find("a PEFT adapter folder: give the base model with --compare"),
+            std::string::npos)
+      << alone.err;
 }
 
 }  // namespace

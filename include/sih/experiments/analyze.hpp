@@ -88,6 +88,9 @@ AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt);
 std::string analyze_csv(const std::vector<AnalyzeRow>& rows);
 std::string analyze_json(const std::vector<AnalyzeRow>& rows);
 
+// InputError naming the option when one is out of range (--format, --jobs, --conv, ...).
+void check_analyze_options(const AnalyzeOptions& opt);
+
 // Validates the options, reads and analyses every input (in parallel across matrices) and
 // returns the rows of the good ones in input order. Bad inputs throw InputError, or with
 // keep_going are reported on `err` and counted in *bad_inputs.

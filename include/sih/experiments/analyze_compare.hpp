@@ -34,9 +34,14 @@ struct CompareResult {
     std::string name, status, shape;  // status: only_new, only_base or shape_differs
   };
   std::vector<Unpaired> unpaired;
+  // NEW a PEFT LoRA adapter (analyze_peft.hpp): W = W0 + scale B A per adapted layer, and
+  // these are W's table rows (the adapter folder has no weights of its own to analyse).
+  bool peft = false;
+  std::vector<AnalyzeRow> merged_rows;
 };
 
-// Pairs opt.paths[0] (NEW) with opt.compare (BASE) under analyze's tensor policy (--layers,
+// Pairs opt.paths[0] (NEW; a checkpoint, or a PEFT LoRA adapter folder whose updates are
+// added to BASE's tensors) with opt.compare (BASE) under analyze's tensor policy (--layers,
 // --min-evals, ...). `new_rows` is NEW's analysis (alpha, num_spikes by name). No common tensor,
 // or common tensors that all differ in shape, throw InputError naming --compare.
 CompareResult compare_checkpoints(const AnalyzeOptions& opt,
