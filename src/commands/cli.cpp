@@ -330,11 +330,18 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   auto* analyze = app.add_subcommand(
       "analyze", "ESD diagnostics (weightwatcher/powerlaw conventions) of weight matrices");
-  analyze->add_option("paths", aopt.paths,
-                      "Checkpoints (safetensors, PyTorch, ONNX, GGUF, .npz, .npy, .csv), "
-                      "HuggingFace model folders or sih run folders")
+  analyze
+      ->add_option("paths", aopt.paths,
+                   "Checkpoints (safetensors, PyTorch, ONNX, GGUF, .npz, .npy, .csv), "
+                   "HuggingFace model folders or sih run folders")
       ->required();
   analyze->add_option("--out", aopt.out_file, "Write the table to FILE (default: stdout)");
+  analyze->add_option("--out-dir", aopt.out_dir,
+                      "Write every output into DIR: analyze.csv (or .json), summary.json, "
+                      "compare.csv");
+  analyze->add_option("--compare", aopt.compare,
+                      "BASE checkpoint: pair its tensors with PATH's (compare.csv; stdout "
+                      "without --out-dir)");
   analyze->add_option("--format", aopt.format, "csv (default) or json");
   analyze->add_option("--plot", aopt.plot_dir, "Draw ESD and CCDF figures per matrix into DIR");
   analyze->add_option("--jobs", aopt.jobs, "Threads across matrices (default: cores)");
@@ -364,7 +371,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       "Use: source <(sih completion bash), or save it in "
       "~/.local/share/bash-completion/completions/sih");
   analyze->footer(
-      "One row per matrix (docs/OUTPUT.md, \"sih analyze\"). Exit status 2 when an input is bad\n"
+      "One row per matrix (docs/OUTPUT.md, \"sih analyze\"); a model summary on stderr and in\n"
+      "--out-dir's summary.json. Exit status 2 when an input is bad\n"
       "(with --keep-going after analysing the others).");
 
   try {

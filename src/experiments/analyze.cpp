@@ -18,6 +18,7 @@
 #include "sih/base/interrupt.hpp"
 #include "sih/base/text.hpp"
 #include "sih/core/config.hpp"
+#include "sih/experiments/analyze_peft.hpp"
 #include "sih/experiments/layer_kind.hpp"
 #include "sih/formats/array_io.hpp"
 #include "sih/formats/mapped_file.hpp"
@@ -136,6 +137,10 @@ void collect_one(const std::string& path, const AnalyzeOptions& opt, const std::
                  std::ostream& err, std::vector<AnalyzeInput>& out) {
   const double s2 = opt.init_std * opt.init_std;
   std::error_code ec;
+  if (is_peft_adapter(path))
+    throw InputError(path +
+                     ": a PEFT adapter folder: give the base model with --compare BASE (the "
+                     "adapter's updates are analysed on the base's weights)");
   if (fs::is_directory(path, ec) && !is_huggingface_folder(path)) {
     const fs::path weights = fs::path(path) / "weights";
     if (!fs::is_directory(weights, ec))
@@ -393,16 +398,12 @@ std::string analyze_json(const std::vector<AnalyzeRow>& rows) {
   return s + "]\n";
 }
 
-std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err, int* bad_inputs) {
+void check_analyze_options(const AnalyzeOptions& opt) {
   if (opt.format != "csv" && opt.format != "json")
     throw InputError("--format: " + opt.format + ": must be csv or json");
   check_jobs(opt.jobs);
   if (opt.pl_bootstrap < 0)
     throw InputError("--pl-bootstrap: " + std::to_string(opt.pl_bootstrap) + ": must be >= 0");
-  if (opt.paths.empty())
-    throw InputError(
-        "analyze: no input (give checkpoints, HuggingFace folders, .npy/.csv files or run "
-        "folders)");
   if (opt.conv != "slices" && opt.conv != "flatten")
     throw InputError("--conv: " + opt.conv + ": must be slices or flatten");
   if (opt.min_evals < 1)
@@ -410,6 +411,14 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
   if (opt.max_evals < 0)
     throw InputError("--max-evals: " + std::to_string(opt.max_evals) +
                      ": must be >= 0 (0 = no limit)");
+}
+
+std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err, int* bad_inputs) {
+  check_analyze_options(opt);
+  if (opt.paths.empty())
+    throw InputError(
+        "analyze: no input (give checkpoints, HuggingFace folders, .npy/.csv files or run "
+        "folders)");
   int errors = 0;
   std::vector<AnalyzeInput> inputs = collect_analyze_inputs(opt, err, &errors);
   const int n = static_cast<int>(inputs.size());

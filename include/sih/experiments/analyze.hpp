@@ -19,7 +19,11 @@ namespace sih {
 
 struct AnalyzeOptions {
   std::vector<std::string> paths;
-  std::string out_file;        // "" = stdout
+  std::string out_file;  // "" = stdout
+  // A folder for every output: analyze.csv (or .json), summary.json, compare.csv
+  // (docs/OUTPUT.md); "" = none. Exclusive with out_file.
+  std::string out_dir;
+  std::string compare;         // BASE checkpoint of --compare; "" = none
   std::string format = "csv";  // csv | json
   std::string plot_dir;        // "" = no plots
   int jobs = 0;                // threads across matrices; 0 = min(matrices, cores)
@@ -83,6 +87,9 @@ AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt);
 // CSV (header + one line per row, 17 significant digits, empty cell = NaN) or JSON.
 std::string analyze_csv(const std::vector<AnalyzeRow>& rows);
 std::string analyze_json(const std::vector<AnalyzeRow>& rows);
+
+// InputError naming the option when one is out of range (--format, --jobs, --conv, ...).
+void check_analyze_options(const AnalyzeOptions& opt);
 
 // Validates the options, reads and analyses every input (in parallel across matrices) and
 // returns the rows of the good ones in input order. Bad inputs throw InputError, or with
