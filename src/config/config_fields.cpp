@@ -365,7 +365,7 @@ const std::vector<FieldSpec>& field_table() {
              {{"float32", Precision::kFloat32}, {"float64", Precision::kFloat64}},
              "floating-point type of the computation"),
       integer("threads", &Config::threads, at_least_at_most(0, kMaxThreads),
-              "worker threads; 0: all cores")
+              "worker threads; 0: the CPUs sih may use (affinity, cgroup quota)")
           .not_in_id()
           .not_sweepable(),
       choice(

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "sih/core/parallel.hpp"
+
 namespace sih {
 
 namespace {
@@ -105,7 +107,8 @@ double loss_and_gradient_generic(Activation act, const Mat<T>& W, const Vec<T>* 
   constexpr Eigen::Index kOutputBlocks = 8;
   const Eigen::Index block = (h + kOutputBlocks - 1) / kOutputBlocks;
   ws.partial.resize(nb, kOutputBlocks);
-#pragma omp parallel for schedule(static)
+  const int threads = threads_for_elements(static_cast<double>(nb) * static_cast<double>(h));
+#pragma omp parallel for schedule(static) num_threads(threads)
   for (Eigen::Index blk = 0; blk < kOutputBlocks; ++blk) {
     auto out = ws.partial.col(blk);
     out.setZero();
@@ -122,7 +125,7 @@ double loss_and_gradient_generic(Activation act, const Mat<T>& W, const Vec<T>* 
   const T coef_w = coef * inv_sqrt_d;
   const bool want_b = b && grad_b;
   if (want_b) grad_b->resize(h);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads)
   for (Eigen::Index j = 0; j < h; ++j) {
     const T aj = a[j] * coef_w;
     auto col = ws.hidden.col(j).array();
@@ -137,12 +140,14 @@ double loss_and_gradient_generic(Activation act, const Mat<T>& W, const Vec<T>* 
 }  // namespace
 
 // Columns in parallel: Eigen parallelises its GEMMs but not its elementwise loops, which on
-// one thread cost ~10% of a training step at the headline size. Each element is computed the
+// one thread cost ~10% of a training step at the headline size. Every loop of this file takes
+// as many threads as its elements are worth (threads_for_elements, parallel.hpp): one at
+// small sizes, where a region's barrier would cost more than the loop. Each element is computed the
 // same way whatever the split, so the bits do not depend on the thread count.
 template <typename T>
 void scaled_tanh_inplace(Mat<T>& m, T scale, T out_scale) {
   const Eigen::Index cols = m.cols();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for_elements(double(m.size())))
   for (Eigen::Index j = 0; j < cols; ++j) {
     auto col = m.col(j).array();
     scaled_tanh(col, scale);
@@ -173,7 +178,8 @@ double loss_and_gradient(const Mat<T>& W, const Vec<T>& a, const Eigen::Ref<cons
   constexpr Eigen::Index kOutputBlocks = 8;
   const Eigen::Index block = (h + kOutputBlocks - 1) / kOutputBlocks;
   ws.partial.resize(nb, kOutputBlocks);
-#pragma omp parallel for schedule(static)
+  const int threads = threads_for_elements(static_cast<double>(nb) * static_cast<double>(h));
+#pragma omp parallel for schedule(static) num_threads(threads)
   for (Eigen::Index b = 0; b < kOutputBlocks; ++b) {
     auto out = ws.partial.col(b);
     out.setZero();
@@ -187,7 +193,7 @@ double loss_and_gradient(const Mat<T>& W, const Vec<T>& a, const Eigen::Ref<cons
   const double loss = residual_loss_and_grad_a(ws, y, nb, inv_sqrt_h, grad_a, coef);
   // G_ij = coef/sqrt(d) * r_i * a_j * (1 - A_ij^2), in place over A, column by column.
   const T coef_w = coef * inv_sqrt_d;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads)
   for (Eigen::Index j = 0; j < h; ++j) {
     const T aj = a[j] * coef_w;
     auto col = ws.hidden.col(j).array();
@@ -215,7 +221,7 @@ void activation_inplace(Mat<T>& m, Activation act, T scale, T out_scale, const V
   }
   const ColumnKernelT<T> kernel = column_kernel<T>(act);
   const Eigen::Index cols = m.cols();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for_elements(double(m.size())))
   for (Eigen::Index j = 0; j < cols; ++j)
     kernel(m.col(j).data(), nullptr, m.rows(), b ? (*b)[j] : T(0), scale, out_scale);
 }

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "sih/core/parallel.hpp"
+
 namespace sih {
 
 const std::vector<std::pair<std::string, OptimizerKind>>& optimizer_names() {
@@ -64,7 +66,7 @@ void ParamOptimizer<T>::step_sgd(Eigen::Ref<Mat<T>> theta, Eigen::Ref<Mat<T>> gr
   const T mu = T(s_.momentum), step = T(lr);
   const bool momentum = s_.momentum != 0, first = t_ == 1, nesterov = s_.nesterov;
   if (momentum && first) m_.resize(theta.rows(), theta.cols());
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for_elements(double(theta.size())))
   for (Eigen::Index j = 0; j < cols; ++j) {
     auto g = grad.col(j).array();
     if (decay) g += wd * theta.col(j).array();
@@ -113,7 +115,7 @@ void ParamOptimizer<T>::step_adam(Eigen::Ref<Mat<T>> theta, Eigen::Ref<Mat<T>> g
   const T step_size = T(lr / bc1);
   const T sqrt_bc2 = T(std::sqrt(bc2));
   const T eps = T(s_.eps);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for_elements(double(theta.size())))
   for (Eigen::Index j = 0; j < cols; ++j) {
     auto g = grad.col(j).array();
     if (decay) g += wd * theta.col(j).array();
@@ -141,7 +143,7 @@ void ParamOptimizer<T>::step_rmsprop(Eigen::Ref<Mat<T>> theta, Eigen::Ref<Mat<T>
   }
   const T alpha = T(s_.alpha), one_minus_alpha = T(1.0 - s_.alpha);
   const T eps = T(s_.eps), mu = T(s_.momentum), step = T(lr);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for_elements(double(theta.size())))
   for (Eigen::Index j = 0; j < cols; ++j) {
     auto g = grad.col(j).array();
     if (decay) g += wd * theta.col(j).array();
@@ -164,7 +166,7 @@ void ParamOptimizer<T>::step_sign(Eigen::Ref<Mat<T>> theta, Eigen::Ref<Mat<T>> g
   const T wd = T(s_.weight_decay);
   const bool decay = s_.weight_decay != 0;
   const T step = T(lr);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for_elements(double(theta.size())))
   for (Eigen::Index j = 0; j < cols; ++j) {
     auto g = grad.col(j).array();
     if (decay) g += wd * theta.col(j).array();

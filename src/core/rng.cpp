@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "sih/core/parallel.hpp"
+
 namespace sih {
 namespace {
 
@@ -144,7 +146,7 @@ std::uint64_t Rng::below(std::uint64_t bound) {
 template <typename T>
 void fill_normal(T* data, std::size_t count, std::uint64_t seed, double scale) {
   const std::ptrdiff_t chunks = static_cast<std::ptrdiff_t>((count + kChunk - 1) / kChunk);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for_elements(double(count)))
   for (std::ptrdiff_t c = 0; c < chunks; ++c) {
     Rng rng(derive_seed(seed, "normal-chunk", static_cast<std::uint64_t>(c)));
     const std::size_t begin = static_cast<std::size_t>(c) * kChunk;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "sih/core/parallel.hpp"
+
 #ifdef __AVX512F__
 #include <immintrin.h>
 #endif
@@ -240,8 +242,11 @@ void gemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b
     }
     return;
   }
-  // Nested inside another parallel region (a checkpoint stream) this runs on one thread.
-  const int threads = omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads());
+  // One thread nested inside another parallel region (a checkpoint stream) and for small
+  // products, whose per-depth-block regions would be mostly barrier (parallel.hpp).
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) *
+                       static_cast<double>(k) * (lower ? 0.5 : 1.0);
+  const int threads = threads_for_flops(flops);
   const std::vector<long> bounds = thread_row_bounds(m, threads, lower);
   const long n_panels = (n + kNR - 1) / kNR;
   float* bp = thread_buffer(0, static_cast<std::size_t>(n_panels * kNR * kKC));

@@ -18,6 +18,7 @@
 #include "sih/base/interrupt.hpp"
 #include "sih/base/text.hpp"
 #include "sih/core/config.hpp"
+#include "sih/core/parallel.hpp"
 #include "sih/experiments/analyze_peft.hpp"
 #include "sih/experiments/layer_kind.hpp"
 #include "sih/formats/array_io.hpp"
@@ -422,7 +423,7 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
   int errors = 0;
   std::vector<AnalyzeInput> inputs = collect_analyze_inputs(opt, err, &errors);
   const int n = static_cast<int>(inputs.size());
-  int jobs = opt.jobs > 0 ? opt.jobs : std::max(1, std::min(n, omp_get_max_threads()));
+  int jobs = opt.jobs > 0 ? opt.jobs : std::max(1, std::min(n, available_cpus()));
   jobs = std::max(1, std::min(jobs, std::max(n, 1)));
   // parallel across matrices, each BLAS/LAPACK call single-threaded: also makes the output
   // independent of --jobs (a threaded Gram product rounds differently)

@@ -12,6 +12,7 @@
 #include "sih/base/version.hpp"
 #include "sih/config/config_fields.hpp"
 #include "sih/core/memory_model.hpp"
+#include "sih/core/parallel.hpp"
 #include "sih/experiments/init_from.hpp"
 #include "sih/rundir/checkpoint_writer.hpp"
 #include "sih/rundir/output.hpp"
@@ -39,7 +40,8 @@ std::string run_id(const Config& config, const std::optional<RunSeeds>& seeds) {
 }
 
 void configure_threads(int threads) {
-  const int n = threads > 0 ? threads : omp_get_num_procs();
+  // 0: the CPUs this process may use (affinity and cgroup quota), not the machine's cores.
+  const int n = threads > 0 ? threads : available_cpus();
   // Per-thread OpenMP setting (Eigen follows omp_get_max_threads()), so parallel sweep runs
   // can each have their own thread count; Eigen::setNbThreads would be process-global.
   omp_set_num_threads(n);

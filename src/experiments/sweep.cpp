@@ -27,6 +27,7 @@
 #include "sih/config/config_input.hpp"
 #include "sih/config/dotted_key.hpp"
 #include "sih/core/memory_model.hpp"
+#include "sih/core/parallel.hpp"
 #include "sih/experiments/init_from.hpp"
 #include "sih/experiments/run.hpp"
 #include "sih/formats/array_io.hpp"
@@ -63,7 +64,7 @@ std::string count_text(long double n) {
 // the float32 kernel runs at ~200 GFLOP/s per AVX-512 core, float64 at about half.
 double flops_per_second_per_core(Precision p) { return p == Precision::kFloat64 ? 1e11 : 2e11; }
 
-int cores_of(const Config& c) { return c.threads > 0 ? c.threads : omp_get_num_procs(); }
+int cores_of(const Config& c) { return c.threads > 0 ? c.threads : available_cpus(); }
 
 // Fixed costs that the flop count misses, measured on small sweeps here: starting a run and
 // writing its folder (~5 ms), and a checkpoint's serial work and files (~2 ms).
@@ -369,7 +370,7 @@ struct Parallelism {
 // solve and fits are serial), so runs are preferred to threads.
 Parallelism admit(const SweepPlan& plan, const std::vector<const PlannedRun*>& pending,
                   int jobs_asked) {
-  const int cores = plan.runs.empty() ? omp_get_num_procs() : cores_of(plan.runs[0].config);
+  const int cores = plan.runs.empty() ? available_cpus() : cores_of(plan.runs[0].config);
   Parallelism p;
   // Never more workers than runs: an idle worker would only take cores from the others.
   const int runs = static_cast<int>(std::min<std::size_t>(pending.size(), kMaxThreads));

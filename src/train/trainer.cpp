@@ -13,6 +13,7 @@
 #include "sih/core/metrics.hpp"
 #include "sih/core/model.hpp"
 #include "sih/core/optim.hpp"
+#include "sih/core/parallel.hpp"
 #include "sih/core/rng.hpp"
 #include "sih/spectra/esd_diagnostics.hpp"
 #include "sih/spectra/spectral.hpp"
@@ -339,7 +340,7 @@ template <typename T>
 bool all_finite(const Mat<T>& m) {
   const Eigen::Index cols = m.cols();
   std::vector<T> sums(static_cast<std::size_t>(cols));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads_for_elements(double(m.size())))
   for (Eigen::Index j = 0; j < cols; ++j)
     sums[static_cast<std::size_t>(j)] = m.col(j).squaredNorm();
   T total = 0;

@@ -6,12 +6,17 @@
 #include <omp.h>
 
 #include "sih/core/linalg.hpp"
+#include "sih/core/parallel.hpp"
 #include "sih/core/rng.hpp"
 #include "test_util.hpp"
 
 using namespace sih;
 
 namespace {
+
+// Every product on all its threads, however small, so that the thread counts compared below
+// really differ (parallel.hpp keeps small products on one thread).
+const bool kAllProductsParallel = (set_min_seconds_per_thread(0), true);
 
 Mat<float> random_matrix(long rows, long cols, std::uint64_t seed) {
   Mat<float> m(rows, cols);

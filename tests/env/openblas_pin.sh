@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sih pins OpenBLAS's kernel itself (cli/main.cpp, pin_openblas_environment):
+# sih pins OpenBLAS's kernel itself (cli/main.cpp, pin_library_environment):
 #  1. a bare `sih run` (no OPENBLAS_* variable) writes a metrics.csv byte-identical to the one
 #     of `OPENBLAS_CORETYPE=Haswell sih run`, as the scripts start it;
 #  2. the environment sih runs with after its re-exec (read from /proc/<pid>/environ while it

@@ -17,12 +17,17 @@
 #include "sih/config/config_fields.hpp"
 #include "sih/config/config_input.hpp"
 #include "sih/core/memory_model.hpp"
+#include "sih/core/parallel.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace sih;
 
 namespace {
+
+// Every parallel region on all its threads, so that `threads: 1` and `threads: 2` really run
+// different splits at these sizes (parallel.hpp keeps small regions on one thread).
+const bool kAllRegionsParallel = (set_min_seconds_per_thread(0), true);
 
 const char* kConfig =
     "n: 600\n"

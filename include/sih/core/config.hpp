@@ -57,7 +57,7 @@ struct Config {
   // sih's own keys.
   std::uint64_t seed = 0;
   Precision precision = Precision::kFloat32;
-  int threads = 0;  // 0 = all cores; at most kMaxThreads
+  int threads = 0;  // 0 = the CPUs the process may use (available_cpus); at most kMaxThreads
   ProbeFeatureScaling probe_feature_scaling = ProbeFeatureScaling::kReference;
   std::string init_from;  // folder of starting arrays ("" = generate)
   std::string out_dir = "out";

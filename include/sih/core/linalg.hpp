@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "sih/base/types.hpp"
+#include "sih/core/parallel.hpp"
 #include "sih/core/sgemm.hpp"
 
 namespace sih {
@@ -34,11 +35,13 @@ Eigen::Index fixed_depth_chunk() {
 template <typename Dst>
 void set_zero_parallel(Dst& dst) {
   const Eigen::Index cols = dst.cols();
-  if (dst.size() < (Eigen::Index(1) << 16)) {
+  // Memory-bound: ~1 ms for 12 MB, about the elementwise loops' cost per element.
+  const int threads = threads_for_elements(static_cast<double>(dst.size()));
+  if (threads == 1) {
     dst.setZero();
     return;
   }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads)
   for (Eigen::Index j = 0; j < cols; ++j) dst.col(j).setZero();
 }
 
@@ -73,6 +76,11 @@ void product_fixed_depth(Dst& dst, const Lhs& lhs, const Rhs& rhs) {
   }
   const Eigen::Index chunk = fixed_depth_chunk<T>();
   const Eigen::Index depth = lhs.cols();
+  // Eigen parallelises a product of more than ~50000 multiply-adds, and its threads wait for
+  // each other's packed blocks: a small product stays on this thread (parallel.hpp).
+  const ScopedMaxThreads threads(
+      threads_for_flops(2.0 * static_cast<double>(dst.rows()) * static_cast<double>(dst.cols()) *
+                        static_cast<double>(depth)));
   Eigen::Index start = 0;
   if (dst.size() >= (Eigen::Index(1) << 16)) {
     // Zero in parallel, then only accumulate: the operations Eigen's own `dst = A * B`

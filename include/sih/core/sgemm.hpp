@@ -20,7 +20,8 @@ struct StridedMatrix {
 bool sgemm_available();
 
 // C (m x n, column-major, leading dimension ldc) = A (m x k) * B (k x n), overwriting C.
-// Uses omp_get_max_threads() threads (one inside another parallel region).
+// Uses up to omp_get_max_threads() threads: as many as its flops are worth (threads_for_flops,
+// parallel.hpp), one inside another parallel region.
 void sgemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
            long ldc);
 

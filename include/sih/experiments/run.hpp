@@ -78,8 +78,8 @@ std::string run_id(const Config& config, const std::optional<RunSeeds>& seeds);
 std::string run_id(const Config& config, const std::optional<RunSeeds>& seeds,
                    const std::string& init_hash);
 
-// Sets OpenMP/Eigen threads (0 = all cores) and keeps OpenBLAS single-threaded, so the two
-// thread pools never fight (docs/PERFORMANCE.md).
+// Sets OpenMP/Eigen threads (0 = the CPUs this process may use, available_cpus()) and keeps
+// OpenBLAS single-threaded, so the two thread pools never fight (docs/PERFORMANCE.md).
 void configure_threads(int threads);
 
 RunOutcome run_experiment(const RunRequest& request);
