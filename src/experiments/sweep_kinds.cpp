@@ -82,6 +82,10 @@ std::vector<std::string> take_sweep_together(YAML::Node& root) {
   std::vector<std::string> keys;
   if (!root.IsMap() || !root["sweep_together"]) return keys;
   const YAML::Node node = root["sweep_together"];
+  if (node.IsNull()) {  // `sweep_together: null` (e.g. a --quick override): none
+    root.remove("sweep_together");
+    return keys;
+  }
   const std::string rule = "must be a list of two or more swept keys, e.g. [d, h, n]";
   if (!node.IsSequence() || node.size() < 2)
     throw InputError(fmt::format("sweep_together: {}: {}", yaml_text(node), rule));

@@ -79,6 +79,10 @@ std::string thresholds_html(const ThresholdSpec& spec, const ThresholdResult& r)
     << "; 95% t-interval of the slope with n - 2 degrees of freedom; thresholds off the grid "
        "left out)";
   if (!spec.predicted.empty()) o << ". Predicted: " << html_escape(spec.predicted);
+  if (r.fits.empty()) {
+    o << ". No fit here: " << html_escape(spec.fit) << " is not swept at this size.</p>\n";
+    return o.str();
+  }
   o << ".</p>\n<table class=\"claims\">\n<tr><th>group</th><th>slope</th><th>95% "
        "interval</th><th>points</th><th>off the grid</th></tr>\n";
   for (const auto& f : r.fits) {
