@@ -23,7 +23,18 @@ using nlohmann::json;
 struct ClaimExpr {
   // kThreshold: threshold(REF, axis, level), the threshold along `axis` of REF (lhs) at the
   // level `number`, over the points that share the others axes' values (threshold.hpp).
-  enum class Kind { kNumber, kRef, kNeg, kAbs, kBinary, kThreshold } kind = Kind::kNumber;
+  // kArgmin: argmin(REF, axis), the axis value at which REF (lhs) is lowest over the points
+  // that share the other axes' values; kAtMin: at_min(REF, axis, REF2), REF2 (rhs) there.
+  enum class Kind {
+    kNumber,
+    kRef,
+    kNeg,
+    kAbs,
+    kBinary,
+    kThreshold,
+    kArgmin,
+    kAtMin
+  } kind = Kind::kNumber;
   std::string axis;  // kThreshold
   double number = 0;
   std::string metric;
@@ -205,6 +216,33 @@ class ExprParser {
       }
       i_ = saved;
     }
+    for (const char* fn : {"argmin", "at_min"}) {
+      const std::size_t len = std::string(fn).size();
+      if (s_.compare(i_, len, fn) != 0) continue;
+      const std::size_t saved = i_;
+      i_ += len;
+      if (!eat('(')) {
+        i_ = saved;
+        continue;
+      }
+      const bool at_min = std::string(fn) == "at_min";
+      const std::string usage = at_min ? "write at_min(metric@step, axis, metric@step)"
+                                       : "write argmin(metric@step, axis)";
+      auto e = std::make_shared<ClaimExpr>();
+      e->kind = at_min ? ClaimExpr::Kind::kAtMin : ClaimExpr::Kind::kArgmin;
+      skip();
+      e->lhs = reference();
+      if (!eat(',')) fail(usage);
+      e->axis = word(true);
+      if (e->axis.empty()) fail(usage);
+      if (at_min) {
+        if (!eat(',')) fail(usage);
+        skip();
+        e->rhs = reference();
+      }
+      if (!eat(')')) fail(fmt::format("missing ')' after {}(", fn));
+      return e;
+    }
     if (s_.compare(i_, 9, "threshold") == 0) {
       const std::size_t saved = i_;
       i_ += 9;
@@ -275,7 +313,9 @@ class ExprParser {
 };
 
 void collect_thresholds(const ClaimExpr& e, std::vector<const ClaimExpr*>& out) {
-  if (e.kind == ClaimExpr::Kind::kThreshold) out.push_back(&e);
+  if (e.kind == ClaimExpr::Kind::kThreshold || e.kind == ClaimExpr::Kind::kArgmin ||
+      e.kind == ClaimExpr::Kind::kAtMin)
+    out.push_back(&e);
   if (e.lhs) collect_thresholds(*e.lhs, out);
   if (e.rhs) collect_thresholds(*e.rhs, out);
 }
@@ -360,9 +400,54 @@ double eval_threshold(const ClaimExpr& e, const ExperimentTable& t, const json& 
   return th.where == ThresholdWhere::kFound ? th.value : NAN;
 }
 
+// argmin(REF, axis) / at_min(REF, axis, REF2) at a point: over the points whose other axes
+// equal the point's, the one where REF is lowest (n/a values left out; the first on a tie).
+double eval_argmin(const ClaimExpr& e, const ExperimentTable& t, const json& coords,
+                   std::vector<std::string>& detail) {
+  const ClaimExpr& ref = *e.lhs;
+  const json at = moved(coords, ref);
+  const ExperimentPoint* best = nullptr;
+  double best_value = NAN;
+  for (const auto& p : t.points) {
+    bool same = true;
+    for (const auto& a : t.axes)
+      if (a != e.axis &&
+          !(p.coords.contains(a) && at.contains(a) && same_value(p.coords[a], at[a])))
+        same = false;
+    if (!same) continue;
+    std::vector<std::string> ignored;
+    const double v = eval(ref, t, p.coords, ignored);
+    if (std::isfinite(v) && (!best || v < best_value)) {
+      best = &p;
+      best_value = v;
+    }
+  }
+  json group = at;
+  group.erase(e.axis);
+  const std::string where = group.empty() ? "" : " [" + point_label(group) + "]";
+  const std::string ref_name = ref.metric + "@" +
+                               (ref.step == kLastStep    ? std::string("last")
+                                : ref.step == kFirstStep ? std::string("first")
+                                                         : std::to_string(ref.step));
+  if (!best) {
+    detail.push_back(fmt::format("lowest {} along {}{} = n/a (no value)", ref_name, e.axis, where));
+    return NAN;
+  }
+  const json& x = best->coords.at(e.axis);
+  const std::string x_text =
+      x.is_string() ? x.get<std::string>() : fmt::format("{:g}", x.get<double>());
+  detail.push_back(fmt::format("lowest {} along {}{}: {:.5g} at {}={}", ref_name, e.axis, where,
+                               best_value, e.axis, x_text));
+  if (e.kind == ClaimExpr::Kind::kArgmin) return x.is_number() ? x.get<double>() : NAN;
+  return eval(*e.rhs, t, best->coords, detail);
+}
+
 double eval(const ClaimExpr& e, const ExperimentTable& t, const json& coords,
             std::vector<std::string>& detail) {
   switch (e.kind) {
+    case ClaimExpr::Kind::kArgmin:
+    case ClaimExpr::Kind::kAtMin:
+      return eval_argmin(e, t, coords, detail);
     case ClaimExpr::Kind::kThreshold:
       return eval_threshold(e, t, coords, detail);
     case ClaimExpr::Kind::kNumber:
@@ -710,9 +795,11 @@ void check_claims_against(const std::vector<Claim>& claims, const ExperimentTabl
     for (const ClaimExpr* th : ths)
       if (!known(th->axis))
         throw InputError(
-            fmt::format("{}.value: threshold(..., {}, ...): not an axis of this "
-                        "experiment (axes: {})",
-                        at, th->axis, axes));
+            fmt::format("{}.value: {}(..., {}, ...): not an axis of this experiment (axes: {})", at,
+                        th->kind == ClaimExpr::Kind::kThreshold ? "threshold"
+                        : th->kind == ClaimExpr::Kind::kArgmin  ? "argmin"
+                                                                : "at_min",
+                        th->axis, axes));
     std::vector<const ClaimExpr*> refs;
     collect_refs(*c.value, refs);
     for (const ClaimExpr* ref : refs) {

@@ -191,6 +191,38 @@ TEST(Claims, ThresholdAlongAnAxisAgainstHandValues) {
   }
 }
 
+TEST(Claims, ArgminAndTheMetricThereAgainstHandValues) {
+  // alpha_hill@10 = 2.5 - 0.1 k, k = lr (sgd) or 10 lr (adam): lowest at the largest k, i.e.
+  // lr 1 for both; num_spikes@10 there = floor(k): 1 (sgd), 10 (adam).
+  const ExperimentTable t = hand_grid();
+  auto c = claims_from(R"y([{says: s, where: {lr: 0.1}, value: "argmin(alpha_hill@10, lr)",
+                             holds_if: "== 1"}])y");
+  ClaimResult r = evaluate_claim(c.at(0), t);
+  ASSERT_EQ(r.points.size(), 2u);
+  for (const auto& p : r.points) {
+    EXPECT_EQ(p.value, 1.0);
+    EXPECT_NE(p.detail.find("at lr=1"), std::string::npos) << p.detail;
+  }
+  EXPECT_TRUE(r.holds);
+  c = claims_from(R"y([{says: s, where: {lr: 0.1},
+      value: "at_min(alpha_hill@10, lr, num_spikes@10)", holds_if: ">= 1"}])y");
+  r = evaluate_claim(c.at(0), t);
+  for (const auto& p : r.points)
+    EXPECT_EQ(p.value, p.coords.at("optimizer") == "adam" ? 10.0 : 1.0) << p.detail;
+  // The first argument is a metric reference; along optimizer at lr 1 the lowest alpha_hill
+  // is adam's (1.5 against 2.4), whose num_spikes@10 is 10.
+  EXPECT_THROW(
+      claims_from(R"y([{says: s, value: "argmin(-1 * alpha_hill@10, lr)", holds_if: "> 0"}])y"),
+      InputError);
+  EXPECT_THROW(claims_from(R"y([{says: s, value: "argmin(alpha_hill@10)", holds_if: "> 0"}])y"),
+               InputError);
+  c = claims_from(
+      R"y([{says: s, where: {lr: 1}, value: "at_min(alpha_hill@10, optimizer, num_spikes@10)",
+      holds_if: "> 0"}])y");
+  r = evaluate_claim(c.at(0), t);
+  for (const auto& p : r.points) EXPECT_EQ(p.value, 10.0) << p.detail;
+}
+
 TEST(Claims, ExpressionsAgainstHandValues) {
   const ExperimentTable t = hand_grid();
   // adam lr 1: k = 10, alpha_hill(10) - alpha_hill(0) = -1.0
