@@ -124,6 +124,35 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
       out.run_time_s = recorded_run_time(plan.dir);
       const ExperimentTable table = load_experiment_table(plan.dir);
       for (const Claim& c : e.claims) out.claims.push_back(evaluate_claim(c, table));
+      for (const ThresholdSpec& t : e.thresholds)
+        out.thresholds.push_back(evaluate_thresholds(t, table));
+      // The threshold figures: <out>/<name>/thresholds_<k>.png (scripts/plot/thresholds.gp).
+      const fs::path fig_dir = fs::path(options.out_dir) / e.name;
+      bool any_dat = false;
+      for (std::size_t k = 0; k < out.thresholds.size(); ++k) {
+        const std::string dat = thresholds_dat(e.thresholds[k], out.thresholds[k]);
+        const fs::path file = fig_dir / fmt::format("thresholds_{}.dat", k);
+        std::error_code ec;
+        fs::remove(fig_dir / fmt::format("thresholds_{}.png", k), ec);
+        if (dat.empty()) {
+          fs::remove(file, ec);
+          continue;
+        }
+        write_file_atomic(file.string(), dat);
+        any_dat = true;
+      }
+      if (any_dat) {
+        const ScriptOutput plotted =
+            run_gnuplot(find_gnuplot(), (fs::path(scripts) / "thresholds.gp").string(),
+                        fig_dir.string(), {"SIH_PLOTS_DIR=" + fig_dir.string()});
+        if (plotted.status != 0)
+          info << fmt::format("{}: note: thresholds.gp failed: {}\n", head, plotted.err);
+        for (std::size_t k = 0; k < out.thresholds.size(); ++k) {
+          const fs::path png = fig_dir / fmt::format("thresholds_{}.png", k);
+          if (png_problem(png.string()).empty())
+            out.figures.push_back(png.lexically_relative(options.out_dir).string());
+        }
+      }
     } catch (const Interrupted&) {
       throw;
     } catch (const InputError& ex) {

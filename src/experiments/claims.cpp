@@ -11,6 +11,7 @@
 #include "sih/base/types.hpp"
 #include "sih/config/config_input.hpp"
 #include "sih/core/metrics_schema.hpp"
+#include "sih/experiments/threshold.hpp"
 #include "sih/rundir/run_folder.hpp"
 
 namespace sih {
@@ -20,7 +21,21 @@ using nlohmann::json;
 
 // A `value` expression: numbers, metric references, abs() and + - * / with the usual precedence.
 struct ClaimExpr {
-  enum class Kind { kNumber, kRef, kNeg, kAbs, kBinary } kind = Kind::kNumber;
+  // kThreshold: threshold(REF, axis, level), the threshold along `axis` of REF (lhs) at the
+  // level `number`, over the points that share the others axes' values (threshold.hpp).
+  // kArgmin: argmin(REF, axis), the axis value at which REF (lhs) is lowest over the points
+  // that share the other axes' values; kAtMin: at_min(REF, axis, REF2), REF2 (rhs) there.
+  enum class Kind {
+    kNumber,
+    kRef,
+    kNeg,
+    kAbs,
+    kBinary,
+    kThreshold,
+    kArgmin,
+    kAtMin
+  } kind = Kind::kNumber;
+  std::string axis;  // kThreshold
   double number = 0;
   std::string metric;
   long step = 0;                                 // kLastStep / kFirstStep or a step number
@@ -201,6 +216,56 @@ class ExprParser {
       }
       i_ = saved;
     }
+    for (const char* fn : {"argmin", "at_min"}) {
+      const std::size_t len = std::string(fn).size();
+      if (s_.compare(i_, len, fn) != 0) continue;
+      const std::size_t saved = i_;
+      i_ += len;
+      if (!eat('(')) {
+        i_ = saved;
+        continue;
+      }
+      const bool at_min = std::string(fn) == "at_min";
+      const std::string usage = at_min ? "write at_min(metric@step, axis, metric@step)"
+                                       : "write argmin(metric@step, axis)";
+      auto e = std::make_shared<ClaimExpr>();
+      e->kind = at_min ? ClaimExpr::Kind::kAtMin : ClaimExpr::Kind::kArgmin;
+      skip();
+      e->lhs = reference();
+      if (!eat(',')) fail(usage);
+      e->axis = word(true);
+      if (e->axis.empty()) fail(usage);
+      if (at_min) {
+        if (!eat(',')) fail(usage);
+        skip();
+        e->rhs = reference();
+      }
+      if (!eat(')')) fail(fmt::format("missing ')' after {}(", fn));
+      return e;
+    }
+    if (s_.compare(i_, 9, "threshold") == 0) {
+      const std::size_t saved = i_;
+      i_ += 9;
+      if (eat('(')) {
+        auto e = std::make_shared<ClaimExpr>();
+        e->kind = ClaimExpr::Kind::kThreshold;
+        skip();
+        e->lhs = reference();
+        if (!eat(',')) fail("write threshold(metric@step, axis, level)");
+        e->axis = word(true);
+        if (e->axis.empty() || !eat(',')) fail("write threshold(metric@step, axis, level)");
+        skip();
+        const char* begin = s_.c_str() + i_;
+        char* end = nullptr;
+        e->number = std::strtod(begin, &end);
+        if (end == begin || !std::isfinite(e->number))
+          fail("threshold(...): level must be a number");
+        i_ += static_cast<std::size_t>(end - begin);
+        if (!eat(')')) fail("missing ')' after threshold(");
+        return e;
+      }
+      i_ = saved;
+    }
     return reference();
   }
   std::shared_ptr<const ClaimExpr> reference() {
@@ -247,6 +312,14 @@ class ExprParser {
   int depth_ = 0;
 };
 
+void collect_thresholds(const ClaimExpr& e, std::vector<const ClaimExpr*>& out) {
+  if (e.kind == ClaimExpr::Kind::kThreshold || e.kind == ClaimExpr::Kind::kArgmin ||
+      e.kind == ClaimExpr::Kind::kAtMin)
+    out.push_back(&e);
+  if (e.lhs) collect_thresholds(*e.lhs, out);
+  if (e.rhs) collect_thresholds(*e.rhs, out);
+}
+
 void collect_refs(const ClaimExpr& e, std::vector<const ClaimExpr*>& out) {
   if (e.kind == ClaimExpr::Kind::kRef) out.push_back(&e);
   if (e.lhs) collect_refs(*e.lhs, out);
@@ -283,8 +356,100 @@ std::vector<const ExperimentPoint*> selected(const Claim& claim, const Experimen
 std::string number_text(double v) { return fmt::format("{:.5g}", v); }
 
 double eval(const ClaimExpr& e, const ExperimentTable& t, const json& coords,
+            std::vector<std::string>& detail);
+
+// threshold(REF, axis, level) at a point: over the points whose other axes equal the point's
+// (after REF's [axis=value] changes), REF's value against the axis (threshold.hpp). Below or
+// above the grid is n/a, said so in the detail.
+double eval_threshold(const ClaimExpr& e, const ExperimentTable& t, const json& coords,
+                      std::vector<std::string>& detail) {
+  const ClaimExpr& ref = *e.lhs;
+  const json at = moved(coords, ref);
+  std::vector<double> xs, ms;
+  for (const auto& p : t.points) {
+    bool same = true;
+    for (const auto& a : t.axes)
+      if (a != e.axis &&
+          !(p.coords.contains(a) && at.contains(a) && same_value(p.coords[a], at[a])))
+        same = false;
+    if (!same || !p.coords.contains(e.axis) || !p.coords[e.axis].is_number()) continue;
+    std::vector<std::string> ignored;
+    xs.push_back(p.coords[e.axis].get<double>());
+    ms.push_back(eval(ref, t, p.coords, ignored));
+  }
+  json group = at;
+  group.erase(e.axis);
+  std::string name = fmt::format("threshold({}@{}, {}, {:g})", ref.metric,
+                                 ref.step == kLastStep    ? std::string("last")
+                                 : ref.step == kFirstStep ? std::string("first")
+                                                          : std::to_string(ref.step),
+                                 e.axis, e.number);
+  if (!group.empty()) name += "[" + point_label(group) + "]";
+  Threshold th;
+  try {
+    th = threshold_along(xs, ms, e.number);
+  } catch (const InputError& err) {
+    detail.push_back(name + " = n/a (" + err.what() + ")");
+    return NAN;
+  }
+  if (th.where == ThresholdWhere::kFound)
+    detail.push_back(
+        fmt::format("{} = {:.4g} (between {:g} and {:g})", name, th.value, th.below, th.above));
+  else
+    detail.push_back(name + " = " + threshold_text(th));
+  return th.where == ThresholdWhere::kFound ? th.value : NAN;
+}
+
+// argmin(REF, axis) / at_min(REF, axis, REF2) at a point: over the points whose other axes
+// equal the point's, the one where REF is lowest (n/a values left out; the first on a tie).
+double eval_argmin(const ClaimExpr& e, const ExperimentTable& t, const json& coords,
+                   std::vector<std::string>& detail) {
+  const ClaimExpr& ref = *e.lhs;
+  const json at = moved(coords, ref);
+  const ExperimentPoint* best = nullptr;
+  double best_value = NAN;
+  for (const auto& p : t.points) {
+    bool same = true;
+    for (const auto& a : t.axes)
+      if (a != e.axis &&
+          !(p.coords.contains(a) && at.contains(a) && same_value(p.coords[a], at[a])))
+        same = false;
+    if (!same) continue;
+    std::vector<std::string> ignored;
+    const double v = eval(ref, t, p.coords, ignored);
+    if (std::isfinite(v) && (!best || v < best_value)) {
+      best = &p;
+      best_value = v;
+    }
+  }
+  json group = at;
+  group.erase(e.axis);
+  const std::string where = group.empty() ? "" : " [" + point_label(group) + "]";
+  const std::string ref_name = ref.metric + "@" +
+                               (ref.step == kLastStep    ? std::string("last")
+                                : ref.step == kFirstStep ? std::string("first")
+                                                         : std::to_string(ref.step));
+  if (!best) {
+    detail.push_back(fmt::format("lowest {} along {}{} = n/a (no value)", ref_name, e.axis, where));
+    return NAN;
+  }
+  const json& x = best->coords.at(e.axis);
+  const std::string x_text =
+      x.is_string() ? x.get<std::string>() : fmt::format("{:g}", x.get<double>());
+  detail.push_back(fmt::format("lowest {} along {}{}: {:.5g} at {}={}", ref_name, e.axis, where,
+                               best_value, e.axis, x_text));
+  if (e.kind == ClaimExpr::Kind::kArgmin) return x.is_number() ? x.get<double>() : NAN;
+  return eval(*e.rhs, t, best->coords, detail);
+}
+
+double eval(const ClaimExpr& e, const ExperimentTable& t, const json& coords,
             std::vector<std::string>& detail) {
   switch (e.kind) {
+    case ClaimExpr::Kind::kArgmin:
+    case ClaimExpr::Kind::kAtMin:
+      return eval_argmin(e, t, coords, detail);
+    case ClaimExpr::Kind::kThreshold:
+      return eval_threshold(e, t, coords, detail);
     case ClaimExpr::Kind::kNumber:
       return e.number;
     case ClaimExpr::Kind::kNeg:
@@ -437,6 +602,94 @@ ExperimentTable load_experiment_table(const std::string& dir) {
   return t;
 }
 
+namespace {
+
+const std::vector<ClaimSourceText> kSourceTexts = {
+    {"v1-abstract",
+     "the abstract of arXiv 2406.04657v1, 'Crafting Heavy-Tails in Weight Matrix Spectrum without "
+     "Gradient Noise' (ar5iv.labs.arxiv.org/html/2406.04657)"},
+    {"v2-abstract",
+     "the abstract of arXiv 2406.04657v2, as submitted to ICLR 2025 "
+     "(openreview.net/forum?id=WL4BmXG7Pl)"},
+    {"v3-abstract",
+     "the abstract of arXiv 2406.04657v3, 'From Spikes to Heavy Tails: Unveiling the Spectral "
+     "Evolution of Neural Networks' (arxiv.org/html/2406.04657v3)"},
+    {"readme", "the authors' README.md (github.com/kvignesh1420/single-index-ht at 901ee63)"},
+};
+
+std::size_t word_count(const std::string& s) {
+  std::size_t n = 0;
+  bool in_word = false;
+  for (char ch : s) {
+    const bool space = std::isspace(static_cast<unsigned char>(ch)) != 0;
+    if (!space && !in_word) ++n;
+    in_word = !space;
+  }
+  return n;
+}
+
+ClaimSource parse_source(const YAML::Node& node, const std::string& at) {
+  std::string keys;
+  for (const auto& t : kSourceTexts) keys += std::string(keys.empty() ? "" : ", ") + t.key;
+  const std::string rule =
+      "every claim needs {quote: \"the paper's words\", from: TEXT} (TEXT one of " + keys +
+      ") or {inference: \"from what\"}";
+  if (!node.IsDefined() || node.IsNull())
+    throw InputError(fmt::format("{}: missing: {}", at, rule));
+  if (!node.IsMap()) throw InputError(fmt::format("{}: {}: {}", at, yaml_text(node), rule));
+  ClaimSource s;
+  bool has_quote = false, has_inference = false;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    if (key != "quote" && key != "from" && key != "inference")
+      throw InputError(
+          fmt::format("{}: unknown key '{}' (a source has quote and from, or inference)", at, key));
+    if (!kv.second.IsNull() && !kv.second.IsScalar())
+      throw InputError(fmt::format("{}.{}: {}: must be text", at, key, yaml_text(kv.second)));
+    const std::string v = kv.second.IsNull() ? std::string() : kv.second.Scalar();
+    if (key == "quote") has_quote = true, s.quote = v;
+    if (key == "from") s.from = v;
+    if (key == "inference") has_inference = true, s.inference = v;
+  }
+  if (has_quote && has_inference)
+    throw InputError(
+        fmt::format("{}: both quote and inference: a claim is the paper's or ours", at));
+  if (has_inference) {
+    if (word_count(s.inference) == 0)
+      throw InputError(fmt::format("{}.inference: empty: say from what the claim is inferred", at));
+    if (!s.from.empty())
+      throw InputError(
+          fmt::format("{}.from: '{}': an inference has no from (it is ours)", at, s.from));
+    return s;
+  }
+  if (!has_quote && s.from.empty()) throw InputError(fmt::format("{}: {}", at, rule));
+  if (word_count(s.quote) == 0)
+    throw InputError(fmt::format(
+        "{}.quote: empty: a claim marked as the paper's (from: {}) needs the sentence it quotes",
+        at, s.from.empty() ? "?" : s.from));
+  if (word_count(s.quote) > kMaxQuoteWords)
+    throw InputError(fmt::format("{}.quote: {} words: quote at most {} words", at,
+                                 word_count(s.quote), kMaxQuoteWords));
+  if (claim_source_text(s.from).empty())
+    throw InputError(fmt::format("{}.from: '{}': must be one of {}", at, s.from, keys));
+  return s;
+}
+
+}  // namespace
+
+const std::vector<ClaimSourceText>& claim_source_texts() { return kSourceTexts; }
+
+std::string claim_source_text(const std::string& key) {
+  for (const auto& t : kSourceTexts)
+    if (key == t.key) return t.text;
+  return {};
+}
+
+std::string source_label(const ClaimSource& s) {
+  if (s.is_paper()) return fmt::format("paper: \"{}\" ({})", s.quote, s.from);
+  return "inference (ours): " + s.inference;
+}
+
 std::vector<Claim> parse_claims(const YAML::Node& node, const std::string& origin) {
   std::vector<Claim> claims;
   if (!node.IsDefined() || node.IsNull()) return claims;
@@ -451,11 +704,11 @@ std::vector<Claim> parse_claims(const YAML::Node& node, const std::string& origi
                                    yaml_text(item)));
     for (const auto& kv : item) {
       const std::string key = kv.first.Scalar();
-      static const std::vector<std::string> kKeys = {"says",  "paper",    "where",
+      static const std::vector<std::string> kKeys = {"says",  "source",   "where",
                                                      "value", "holds_if", "for"};
       if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end())
         throw InputError(fmt::format(
-            "{}: unknown key '{}' (a claim has says, paper, where, value, holds_if, for)", at,
+            "{}: unknown key '{}' (a claim has says, source, where, value, holds_if, for)", at,
             key));
     }
     const auto text = [&](const char* key, bool required) {
@@ -471,7 +724,7 @@ std::vector<Claim> parse_claims(const YAML::Node& node, const std::string& origi
     };
     Claim c;
     c.says = text("says", true);
-    c.paper = text("paper", false);
+    c.source = parse_source(item["source"], at + ".source");
     c.value_text = text("value", true);
     c.value = ExprParser(c.value_text, at + ".value").parse();
     c.holds_if_text = text("holds_if", true);
@@ -537,6 +790,16 @@ void check_claims_against(const std::vector<Claim>& claims, const ExperimentTabl
     const auto points = selected(c, grid);
     if (points.empty())
       throw InputError(fmt::format("{}.where: selects no grid point of this experiment", at));
+    std::vector<const ClaimExpr*> ths;
+    collect_thresholds(*c.value, ths);
+    for (const ClaimExpr* th : ths)
+      if (!known(th->axis))
+        throw InputError(
+            fmt::format("{}.value: {}(..., {}, ...): not an axis of this experiment (axes: {})", at,
+                        th->kind == ClaimExpr::Kind::kThreshold ? "threshold"
+                        : th->kind == ClaimExpr::Kind::kArgmin  ? "argmin"
+                                                                : "at_min",
+                        th->axis, axes));
     std::vector<const ClaimExpr*> refs;
     collect_refs(*c.value, refs);
     for (const ClaimExpr* ref : refs) {

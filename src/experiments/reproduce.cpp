@@ -14,6 +14,7 @@
 #include "sih/base/types.hpp"
 #include "sih/config/config_input.hpp"
 #include "sih/config/dotted_key.hpp"
+#include "sih/core/metrics_schema.hpp"
 #include "sih/experiments/run.hpp"
 #include "sih/experiments/sweep.hpp"
 #include "sih/formats/array_io.hpp"
@@ -49,6 +50,52 @@ std::string experiment_name(const fs::path& file) {
   return stem;
 }
 
+// reproduce.thresholds: [{value: metric@step, along: AXIS, level: X, fit: AXIS, predicted: ..}]
+std::vector<ThresholdSpec> parse_thresholds(const YAML::Node& node, const std::string& origin) {
+  std::vector<ThresholdSpec> specs;
+  if (!node.IsDefined() || node.IsNull()) return specs;
+  if (!node.IsSequence())
+    throw InputError(
+        fmt::format("{}: reproduce.thresholds: {}: must be a list", origin, yaml_text(node)));
+  std::size_t index = 0;
+  for (const auto& item : node) {
+    const std::string at = fmt::format("{}: reproduce.thresholds[{}]", origin, index++);
+    if (!item.IsMap())
+      throw InputError(
+          fmt::format("{}: {}: must be a mapping (value, along, level, fit, "
+                      "predicted)",
+                      at, yaml_text(item)));
+    for (const auto& kv : item) {
+      static const std::vector<std::string> kKeys = {"value", "along", "level", "fit", "predicted"};
+      if (std::find(kKeys.begin(), kKeys.end(), kv.first.Scalar()) == kKeys.end())
+        throw InputError(
+            fmt::format("{}: unknown key '{}' (known: value, along, level, fit, predicted)", at,
+                        kv.first.Scalar()));
+    }
+    ThresholdSpec t;
+    const std::string value = text_of(item, "value", at, true);
+    const auto sep = value.find('@');
+    char* end = nullptr;
+    const std::string step = sep == std::string::npos ? "" : value.substr(sep + 1);
+    t.step = std::strtol(step.c_str(), &end, 10);
+    t.metric = value.substr(0, sep);
+    if (sep == std::string::npos || step.empty() || *end != '\0' || t.step < 0 ||
+        !find_metric(t.metric))
+      throw InputError(fmt::format(
+          "{}.value: '{}': must be metric@step (a column of metrics.csv and a step >= 0)", at,
+          value));
+    t.along = text_of(item, "along", at, true);
+    const std::string level = text_of(item, "level", at, true);
+    t.level = std::strtod(level.c_str(), &end);
+    if (end == level.c_str() || *end != '\0' || !std::isfinite(t.level))
+      throw InputError(fmt::format("{}.level: '{}': must be a number", at, level));
+    t.fit = text_of(item, "fit", at, false);
+    t.predicted = text_of(item, "predicted", at, false);
+    specs.push_back(std::move(t));
+  }
+  return specs;
+}
+
 PaperExperiment load_experiment(const fs::path& file, bool quick, const std::string& out_dir) {
   const std::string origin = file.string();
   PaperExperiment e;
@@ -63,13 +110,13 @@ PaperExperiment load_experiment(const fs::path& file, bool quick, const std::str
   if (!section.IsMap())
     throw InputError(
         fmt::format("{}: reproduce: {}: must be a mapping", origin, yaml_text(section)));
-  static const std::vector<std::string> kKeys = {"title", "about",   "paper", "kind",
-                                                 "quick", "figures", "claims"};
+  static const std::vector<std::string> kKeys = {"title", "about",   "paper",  "kind",
+                                                 "quick", "figures", "claims", "thresholds"};
   for (const auto& kv : section)
     if (std::find(kKeys.begin(), kKeys.end(), kv.first.Scalar()) == kKeys.end())
       throw InputError(fmt::format(
           "{}: reproduce.{}: unknown key (known: title, about, paper, kind, quick, figures, "
-          "claims)",
+          "claims, thresholds)",
           origin, kv.first.Scalar()));
   e.title = text_of(section, "title", origin, true);
   e.about = text_of(section, "about", origin, true);
@@ -85,6 +132,7 @@ PaperExperiment load_experiment(const fs::path& file, bool quick, const std::str
     for (const auto& f : figures) e.figures.push_back(f.Scalar());
   }
   e.claims = parse_claims(section["claims"], origin);
+  e.thresholds = parse_thresholds(section["thresholds"], origin);
   const YAML::Node quick_overrides = section["quick"];
   if (quick && quick_overrides.IsDefined() && !quick_overrides.IsNull()) {
     if (!quick_overrides.IsMap())
@@ -123,6 +171,14 @@ Planned plan_experiment(const PaperExperiment& e) {
     p.runs = static_cast<long>(p.sweep->runs.size());
   }
   check_claims_against(e.claims, p.grid, e.file);
+  for (std::size_t i = 0; i < e.thresholds.size(); ++i)
+    // `fit` may name a key that is a single value at this size (--quick): no slope then.
+    for (const std::string& axis : {e.thresholds[i].along})
+      if (std::find(p.grid.axes.begin(), p.grid.axes.end(), axis) == p.grid.axes.end())
+        throw InputError(
+            fmt::format("{}: reproduce.thresholds[{}]: {}: not an axis of this "
+                        "experiment",
+                        e.file, i, axis));
   return p;
 }
 

@@ -111,8 +111,10 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
   // The sweep-level scalars (seed, repeat, out_dir) are read through the config of the first
   // grid point.
   YAML::Node probe = YAML::Clone(root);
-  for (const auto& a : plan.axes)
+  for (const auto& a : plan.axes) {
     if (a.values[0].IsDefined()) yaml_set(probe, a.key, YAML::Clone(a.values[0]));
+    for (const auto& [key, values] : a.tied) yaml_set(probe, key, YAML::Clone(values[0]));
+  }
   const Config first = config_from_yaml(probe);
   const long repeat = first.repeat;
   const long double total = runs_in_grid(plan.axes, repeat);
@@ -143,6 +145,8 @@ SweepPlan plan_sweep(const SweepKind& kind, const YAML::Node& root_in, const Pla
     for (std::size_t k = 0; k < plan.axes.size(); ++k) {
       const YAML::Node& v = plan.axes[k].values[index[k]];
       if (v.IsDefined()) yaml_set(node, plan.axes[k].key, YAML::Clone(v));
+      for (const auto& [key, values] : plan.axes[k].tied)
+        yaml_set(node, key, YAML::Clone(values[index[k]]));
     }
     GridPoint p;
     std::vector<std::string> notes;

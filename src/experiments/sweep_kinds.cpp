@@ -75,8 +75,40 @@ void reject_other_lists(const YAML::Node& root, const std::vector<std::string>& 
   }
 }
 
+// `sweep_together: [d, h, n]`: lists of equal length that move together, one axis named after
+// the first key (the others follow it: h/d and n/d fixed along d). Read and removed from the
+// tree, so the config validation never sees it; config.json keeps it as written.
+std::vector<std::string> take_sweep_together(YAML::Node& root) {
+  std::vector<std::string> keys;
+  if (!root.IsMap() || !root["sweep_together"]) return keys;
+  const YAML::Node node = root["sweep_together"];
+  if (node.IsNull()) {  // `sweep_together: null` (e.g. a --quick override): none
+    root.remove("sweep_together");
+    return keys;
+  }
+  const std::string rule = "must be a list of two or more swept keys, e.g. [d, h, n]";
+  if (!node.IsSequence() || node.size() < 2)
+    throw InputError(fmt::format("sweep_together: {}: {}", yaml_text(node), rule));
+  for (const auto& item : node) {
+    if (!item.IsScalar())
+      throw InputError(fmt::format("sweep_together: {}: {}", yaml_text(node), rule));
+    const std::string key = item.Scalar();
+    const YAML::Node values = yaml_at(root, key);
+    if (!values.IsDefined() || !values.IsSequence())
+      throw InputError(fmt::format(
+          "sweep_together: {}: {}: must be a list in the config (the values that move together)",
+          yaml_text(node), key));
+    if (std::find(keys.begin(), keys.end(), key) != keys.end())
+      throw InputError(fmt::format("sweep_together: {}: {} appears twice", yaml_text(node), key));
+    keys.push_back(key);
+  }
+  root.remove("sweep_together");
+  return keys;
+}
+
 // sih sweep: every list is an axis, in file order; keys that cannot be swept are refused.
 std::vector<SweepAxis> general_axes(YAML::Node& root) {
+  const std::vector<std::string> together = take_sweep_together(root);
   std::vector<SweepAxis> axes;
   for (const auto& key : list_keys(root)) {
     const ConfigFieldInfo* field = find_config_field(key);
@@ -84,7 +116,22 @@ std::vector<SweepAxis> general_axes(YAML::Node& root) {
     if (field && !field->sweepable)
       throw InputError(fmt::format("{}: {}: this key cannot be swept; give a single value", key,
                                    yaml_text(yaml_at(root, key))));
+    const auto at = std::find(together.begin(), together.end(), key);
+    if (at != together.end() && at != together.begin()) continue;  // tied to the first
     axes.push_back(make_axis(root, key));
+  }
+  if (together.empty()) return axes;
+  SweepAxis& lead = *std::find_if(axes.begin(), axes.end(),
+                                  [&](const SweepAxis& a) { return a.key == together[0]; });
+  for (std::size_t i = 1; i < together.size(); ++i) {
+    SweepAxis tied = make_axis(root, together[i]);
+    if (tied.values.size() != lead.values.size())
+      throw InputError(fmt::format(
+          "{}: {}: has {} values, {} has {}: lists swept together must have equal lengths",
+          together[i], yaml_text(yaml_at(root, together[i])), tied.values.size(), lead.key,
+          lead.values.size()));
+    lead.changes_start = lead.changes_start || tied.changes_start;
+    lead.tied.emplace_back(tied.key, std::move(tied.values));
   }
   return axes;
 }

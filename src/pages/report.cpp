@@ -510,6 +510,11 @@ std::string figure_caption(const std::string& name) {
   static const std::regex scatter(R"(scatter_(alpha_hill|alpha_mle_ks|alphahat)_(.+)\.png)");
   if (std::regex_match(name, m, scatter))
     return m[2].str() + " vs " + m[1].str() + ", one point per run, with the rank correlations";
+  static const std::regex thresholds(R"(thresholds_(\d+)\.png)");
+  if (std::regex_match(name, m, thresholds))
+    return "Threshold " + m[1].str() +
+           " of reproduce.thresholds against its fit axis (log-log), with the fitted power laws "
+           "and their slopes";
   static const std::regex bulk(R"(bulk_(.+)\.png)");
   if (std::regex_match(name, m, bulk))
     return "Final " + m[1].str() + " vs log10(lr), one curve per optimizer (mean +- std)";

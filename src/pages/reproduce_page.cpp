@@ -40,6 +40,65 @@ std::string measured_html(const ClaimResult& c) {
   return o.str();
 }
 
+// The claim's source beside it: the paper's words quoted with the text they are from, or our
+// inference, labelled as ours (a failing one is a finding of ours, shown with its measurement).
+std::string source_html(const Claim& c) {
+  const ClaimSource& s = c.source;
+  if (s.is_paper())
+    return "<span class=\"note\">paper: &ldquo;" + html_escape(s.quote) + "&rdquo; (" +
+           html_escape(claim_source_text(s.from)) + ")</span>";
+  return "<span class=\"note\">inference (ours): " + html_escape(s.inference) + "</span>";
+}
+
+// A threshold table (reproduce.thresholds): eta* per group, then the log-log slope per group of
+// the remaining axes with its 95% t-interval, beside what an argument predicts.
+std::string thresholds_html(const ThresholdSpec& spec, const ThresholdResult& r) {
+  std::ostringstream o;
+  o << "<h3>Threshold of " << html_escape(spec.metric) << "@" << spec.step << " &ge; "
+    << html_escape(fmt::format("{:g}", spec.level)) << " along " << html_escape(spec.along)
+    << "</h3>\n<p>Per group, the smallest " << html_escape(spec.along)
+    << " at which the metric (mean over the runs) reaches the level: interpolated linearly in "
+       "log("
+    << html_escape(spec.along)
+    << ") between the two grid points around the first crossing; below or above the grid "
+       "when it does not cross on it (no number is made up).</p>\n";
+  o << "<table class=\"claims\">\n<tr><th>group</th><th>threshold</th><th>bracket</th></tr>\n";
+  for (const auto& row : r.rows) {
+    const Threshold& t = row.threshold;
+    o << "<tr><td>" << html_escape(point_label(row.group)) << "</td><td class=\"v\">"
+      << html_escape(threshold_text(t)) << "</td><td class=\"v\">"
+      << (t.where == ThresholdWhere::kFound
+              ? html_escape(fmt::format("{:g} .. {:g}", t.below, t.above))
+              : std::string())
+      << "</td></tr>\n";
+  }
+  o << "</table>\n";
+  if (spec.fit.empty()) return o.str();
+  o << "<p>Log-log fit of the threshold against " << html_escape(spec.fit)
+    << " (least squares of log threshold on log " << html_escape(spec.fit)
+    << "; 95% t-interval of the slope with n - 2 degrees of freedom; thresholds off the grid "
+       "left out)";
+  if (!spec.predicted.empty()) o << ". Predicted: " << html_escape(spec.predicted);
+  if (r.fits.empty()) {
+    o << ". No fit here: " << html_escape(spec.fit) << " is not swept at this size.</p>\n";
+    return o.str();
+  }
+  o << ".</p>\n<table class=\"claims\">\n<tr><th>group</th><th>slope</th><th>95% "
+       "interval</th><th>points</th><th>off the grid</th></tr>\n";
+  for (const auto& f : r.fits) {
+    const auto num = [](double v) {
+      return std::isfinite(v) ? fmt::format("{:.3f}", v) : std::string("n/a");
+    };
+    o << "<tr><td>" << html_escape(f.group.empty() ? "(all)" : point_label(f.group))
+      << "</td><td class=\"v\">" << num(f.fit.slope) << "</td><td class=\"v\">"
+      << (std::isfinite(f.fit.ci_low) ? num(f.fit.ci_low) + " .. " + num(f.fit.ci_high)
+                                      : std::string("n/a (fewer than 3 points)"))
+      << "</td><td>" << f.fit.n << "</td><td>" << f.off_grid << "</td></tr>\n";
+  }
+  o << "</table>\n";
+  return o.str();
+}
+
 std::string csv_cell(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string q = "\"";
@@ -58,8 +117,43 @@ std::string now_utc() {
 
 }  // namespace
 
+std::string thresholds_dat(const ThresholdSpec& spec, const ThresholdResult& r) {
+  if (spec.fit.empty()) return {};
+  std::string out = fmt::format(
+      "# title: threshold of {}@{} >= {:g} along {}, against {}\n# xlabel: {}\n# ylabel: "
+      "threshold {}\n",
+      spec.metric, spec.step, spec.level, spec.along, spec.fit, spec.fit, spec.along);
+  bool first = true;
+  for (const auto& f : r.fits) {
+    std::string block;
+    for (const auto& row : r.rows) {
+      nlohmann::json g = row.group;
+      if (!g.contains(spec.fit) || !g[spec.fit].is_number()) continue;
+      const double x = g[spec.fit].get<double>();
+      g.erase(spec.fit);
+      if (g != f.group || row.threshold.where != ThresholdWhere::kFound) continue;
+      const double fitted = std::isfinite(f.fit.slope)
+                                ? std::exp(f.fit.intercept) * std::pow(x, f.fit.slope)
+                                : std::nan("");
+      block += fmt::format("{:.17g} {:.17g} {}\n", x, row.threshold.value,
+                           std::isfinite(fitted) ? fmt::format("{:.17g}", fitted) : "NaN");
+    }
+    if (block.empty()) continue;
+    std::string key = f.group.empty() ? "all" : point_label(f.group);
+    if (std::isfinite(f.fit.slope)) key += fmt::format(": slope {:.2f}", f.fit.slope);
+    if (std::isfinite(f.fit.ci_low))
+      key += fmt::format(" (95% {:.2f} .. {:.2f})", f.fit.ci_low, f.fit.ci_high);
+    for (char& c : key)
+      if (c == '"') c = '\'';
+    out += (first ? "" : "\n\n") + ("\"" + key + "\"\n") + block;
+    first = false;
+  }
+  return first ? std::string() : out;
+}
+
 std::string reproduce_claims_csv(const ReproduceOutcome& r) {
-  std::string out = "experiment,claim,says,value,holds_if,point,measured,point_holds,claim_holds\n";
+  std::string out =
+      "experiment,claim,says,value,holds_if,point,measured,point_holds,claim_holds,source\n";
   for (const auto& o : r.outcomes) {
     for (std::size_t i = 0; i < o.claims.size(); ++i) {
       const ClaimResult& c = o.claims[i];
@@ -69,7 +163,8 @@ std::string reproduce_claims_csv(const ReproduceOutcome& r) {
                csv_cell(c.claim->holds_if_text) + "," +
                csv_cell(p.coords.empty() ? "" : point_label(p.coords)) + "," +
                (std::isfinite(p.value) ? fmt::format("{:.17g}", p.value) : std::string()) + "," +
-               (p.holds ? "true" : "false") + "," + (c.holds ? "true" : "false") + "\n";
+               (p.holds ? "true" : "false") + "," + (c.holds ? "true" : "false") + "," +
+               csv_cell(source_label(c.claim->source)) + "\n";
       }
     }
   }
@@ -109,6 +204,17 @@ std::string reproduce_index_html(const ReproduceOutcome& r, const ReproduceOptio
          "there and not here, or the reverse; the full run (sih reproduce) decides";
   if (not_run > 0) o << "; " << not_run << " experiment(s) not run yet";
   o << ".</p>\n";
+  long paper = 0, paper_held = 0, ours = 0, ours_held = 0;
+  for (const auto& out : r.outcomes)
+    for (const auto& c : out.claims) {
+      (c.claim->source.is_paper() ? paper : ours) += 1;
+      (c.claim->source.is_paper() ? paper_held : ours_held) += c.holds ? 1 : 0;
+    }
+  o << "<p>" << paper << " claim(s) quote the paper (its abstracts v1 to v3 or the authors' "
+    << "README), " << paper_held << " of them hold; " << ours << " are inferences of ours "
+    << "(from the setup or the paper's words, each saying from what), " << ours_held
+    << " of them hold. An inference that does not hold is a finding of ours, shown with its "
+       "measurement; it says nothing against the paper.</p>\n";
 
   o << "<h2 id=\"claims\">Claims</h2>\n<table class=\"claims\">\n"
        "<tr><th>experiment</th><th>claim</th><th>verdict</th></tr>\n";
@@ -116,7 +222,7 @@ std::string reproduce_index_html(const ReproduceOutcome& r, const ReproduceOptio
     const PaperExperiment& e = *out.experiment;
     if (out.claims.empty()) {
       o << "<tr><td><a href=\"#" << html_escape(e.name) << "\">" << html_escape(e.name)
-        << "</a></td><td class=\"missing\">" << e.claims.size() << " claim(s)</td><td>"
+        << "</a></td><td class=\"missing\">" << e.claims.size() << " claim(s)</td><td></td><td>"
         << html_escape(out.state == ExperimentState::kFailed ? "failed: " + out.error
                                                              : experiment_state_name(out.state))
         << "</td></tr>\n";
@@ -124,8 +230,10 @@ std::string reproduce_index_html(const ReproduceOutcome& r, const ReproduceOptio
     }
     for (const auto& c : out.claims)
       o << "<tr><td><a href=\"#" << html_escape(e.name) << "\">" << html_escape(e.name)
-        << "</a></td><td>" << html_escape(c.claim->says) << "</td><td>" << verdict(c)
-        << "</td></tr>\n";
+        << "</a></td><td>" << html_escape(c.claim->says) << "</td><td>"
+        << (c.claim->source.is_paper() ? "paper (" + html_escape(c.claim->source.from) + ")"
+                                       : std::string("inference (ours)"))
+        << "</td><td>" << verdict(c) << "</td></tr>\n";
   }
   o << "</table>\n";
 
@@ -162,17 +270,21 @@ std::string reproduce_index_html(const ReproduceOutcome& r, const ReproduceOptio
       o << "<table class=\"claims\">\n<tr><th>claim</th><th>value</th><th>holds if</th>"
            "<th>measured</th><th>verdict</th></tr>\n";
       for (const auto& c : out.claims) {
-        o << "<tr><td>" << html_escape(c.claim->says);
-        if (!c.claim->paper.empty())
-          o << "<br><span class=\"note\">" << html_escape(c.claim->paper) << "</span>";
+        o << "<tr><td>" << html_escape(c.claim->says) << "<br>" << source_html(*c.claim);
         o << "</td><td class=\"v\">" << html_escape(c.claim->value_text) << "</td><td class=\"v\">"
           << html_escape(c.claim->holds_if_text) << (c.claim->for_any ? " (any point)" : "")
           << "</td><td>" << measured_html(c) << "</td><td>" << verdict(c);
-        if (!c.holds) o << "<br><span class=\"note\">sih's measurement disagrees</span>";
+        if (!c.holds)
+          o << "<br><span class=\"note\">"
+            << (c.claim->source.is_paper() ? "sih's measurement disagrees"
+                                           : "a finding of ours: the inference does not hold")
+            << "</span>";
         o << "</td></tr>\n";
       }
       o << "</table>\n";
     }
+    for (std::size_t t = 0; t < out.thresholds.size() && t < e.thresholds.size(); ++t)
+      o << thresholds_html(e.thresholds[t], out.thresholds[t]);
     if (!out.figures.empty()) {
       o << "<div class=\"figs\">\n";
       for (const auto& f : out.figures) {

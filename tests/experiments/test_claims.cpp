@@ -25,8 +25,14 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<Claim> claims_from(const std::string& yaml) {
-  return parse_claims(load_yaml_string("claims: " + yaml, "test")["claims"], "test.yml");
+// The claims of a YAML list; a claim without a source is given an inference (the sources have
+// their own test below).
+std::vector<Claim> claims_from(const std::string& yaml, bool add_source = true) {
+  YAML::Node claims = load_yaml_string("claims: " + yaml, "test")["claims"];
+  if (add_source && claims.IsSequence())
+    for (auto item : claims)
+      if (item.IsMap() && !item["source"]) item["source"]["inference"] = "from a test";
+  return parse_claims(claims, "test.yml");
 }
 
 // Two axes (optimizer, lr), steps 0, 5 and 10, values chosen so that every expression below
@@ -64,9 +70,11 @@ reproduce:
   quick: {num_epochs: 2}
   claims:
     - says: the tail gets heavier
+      source: {quote: "can transition the bulk of the weight’s spectra into an HT distribution", from: v1-abstract}
       value: alpha_hill@last - alpha_hill@0
       holds_if: "< 0"
     - says: the lr is what the config says
+      source: {inference: "from the config"}
       value: lr@0
       holds_if: "within 1.0000001"
 n: 120
@@ -90,10 +98,12 @@ reproduce:
   figures: [final_alpha_hill.png]
   claims:
     - says: a larger lr moves alpha_hill more
+      source: {inference: "from the setup"}
       where: {lr: 1}
       value: abs(alpha_hill@2 - alpha_hill@0) - abs(alpha_hill@2[lr=0.001] - alpha_hill@0[lr=0.001])
       holds_if: "> 0"
     - says: a claim that is false by construction
+      source: {inference: "from nothing: false on purpose"}
       where: {lr: "<= 1"}
       value: num_spikes@2
       holds_if: "> 1000000"
@@ -124,6 +134,94 @@ void write_experiments(const std::string& dir, bool with_false_claim) {
 }
 
 }  // namespace
+
+TEST(Claims, ThresholdAlongAnAxisAgainstHandValues) {
+  // num_spikes@5 = floor(k), k = lr (sgd) or 10 lr (adam): sgd 0 at 0.1, 1 at 1; adam 1, 10.
+  const ExperimentTable t = hand_grid();
+  // sgd, level 1: reached exactly at lr 1; adam: already at lr 0.1, below the grid (n/a).
+  auto c = claims_from(R"y([{says: s, where: {lr: 1}, value: "threshold(num_spikes@5, lr, 1)",
+                             holds_if: "> 0"}])y");
+  ClaimResult r = evaluate_claim(c.at(0), t);
+  ASSERT_EQ(r.points.size(), 2u);
+  for (const auto& p : r.points) {
+    if (p.coords.at("optimizer") == "sgd") {
+      EXPECT_NEAR(p.value, 1.0, 1e-12);
+      EXPECT_NE(p.detail.find("between 0.1 and 1"), std::string::npos) << p.detail;
+    } else {
+      EXPECT_TRUE(std::isnan(p.value));
+      EXPECT_NE(p.detail.find("below the grid (<= 0.1)"), std::string::npos) << p.detail;
+    }
+  }
+  EXPECT_FALSE(r.holds);  // n/a never holds
+  // The ratio of two thresholds: sgd at level 0.5 (half way in log: sqrt(0.1)) over adam at
+  // level 5 (fraction 4/9 from 0.1 to 1: 10^(-5/9)).
+  c = claims_from(R"y([{says: s, where: {optimizer: adam, lr: 1},
+      value: "threshold(num_spikes@5[optimizer=sgd], lr, 0.5) / threshold(num_spikes@5, lr, 5)",
+      holds_if: "> 1"}])y");
+  r = evaluate_claim(c.at(0), t);
+  ASSERT_EQ(r.points.size(), 1u);
+  EXPECT_NEAR(r.points[0].value, std::sqrt(0.1) / std::pow(10.0, -5.0 / 9), 1e-12);
+  EXPECT_TRUE(r.holds);
+  // Never reached: above the grid.
+  c = claims_from(R"y([{says: s, where: {optimizer: sgd, lr: 1},
+      value: "threshold(num_spikes@5, lr, 100)", holds_if: "> 0"}])y");
+  r = evaluate_claim(c.at(0), t);
+  EXPECT_NE(r.points[0].detail.find("above the grid (> 1)"), std::string::npos);
+  // Malformed or unknown axes are config errors naming the claim.
+  for (const auto& [yaml, expected] : std::vector<std::pair<std::string, std::string>>{
+           {R"y([{says: s, value: "threshold(num_spikes@5, lr)", holds_if: "> 0"}])y",
+            "threshold(metric@step, axis, level)"},
+           {R"y([{says: s, value: "threshold(num_spikes@5, lr, big)", holds_if: "> 0"}])y",
+            "level must be a number"}}) {
+    try {
+      claims_from(yaml);
+      ADD_FAILURE() << "accepted: " << yaml;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
+  try {
+    check_claims_against(
+        claims_from(R"y([{says: s, value: "threshold(num_spikes@5, d, 1)", holds_if: "> 0"}])y"), t,
+        "test.yml");
+    ADD_FAILURE() << "accepted an unknown axis";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("threshold(..., d, ...): not an axis"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Claims, ArgminAndTheMetricThereAgainstHandValues) {
+  // alpha_hill@10 = 2.5 - 0.1 k, k = lr (sgd) or 10 lr (adam): lowest at the largest k, i.e.
+  // lr 1 for both; num_spikes@10 there = floor(k): 1 (sgd), 10 (adam).
+  const ExperimentTable t = hand_grid();
+  auto c = claims_from(R"y([{says: s, where: {lr: 0.1}, value: "argmin(alpha_hill@10, lr)",
+                             holds_if: "== 1"}])y");
+  ClaimResult r = evaluate_claim(c.at(0), t);
+  ASSERT_EQ(r.points.size(), 2u);
+  for (const auto& p : r.points) {
+    EXPECT_EQ(p.value, 1.0);
+    EXPECT_NE(p.detail.find("at lr=1"), std::string::npos) << p.detail;
+  }
+  EXPECT_TRUE(r.holds);
+  c = claims_from(R"y([{says: s, where: {lr: 0.1},
+      value: "at_min(alpha_hill@10, lr, num_spikes@10)", holds_if: ">= 1"}])y");
+  r = evaluate_claim(c.at(0), t);
+  for (const auto& p : r.points)
+    EXPECT_EQ(p.value, p.coords.at("optimizer") == "adam" ? 10.0 : 1.0) << p.detail;
+  // The first argument is a metric reference; along optimizer at lr 1 the lowest alpha_hill
+  // is adam's (1.5 against 2.4), whose num_spikes@10 is 10.
+  EXPECT_THROW(
+      claims_from(R"y([{says: s, value: "argmin(-1 * alpha_hill@10, lr)", holds_if: "> 0"}])y"),
+      InputError);
+  EXPECT_THROW(claims_from(R"y([{says: s, value: "argmin(alpha_hill@10)", holds_if: "> 0"}])y"),
+               InputError);
+  c = claims_from(
+      R"y([{says: s, where: {lr: 1}, value: "at_min(alpha_hill@10, optimizer, num_spikes@10)",
+      holds_if: "> 0"}])y");
+  r = evaluate_claim(c.at(0), t);
+  for (const auto& p : r.points) EXPECT_EQ(p.value, 10.0) << p.detail;
+}
 
 TEST(Claims, ExpressionsAgainstHandValues) {
   const ExperimentTable t = hand_grid();
@@ -221,6 +319,59 @@ TEST(Claims, MalformedClaimsNameTheKey) {
   }
 }
 
+TEST(Claims, SourcesQuoteThePaperOrSayFromWhat) {
+  const std::string claim = R"y(says: s, value: "alpha_hill@1", holds_if: "> 0")y";
+  auto c = claims_from(
+      "[{" + claim + R"y(, source: {quote: "one step of full-batch Adam", from: v1-abstract}}])y",
+      false);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_TRUE(c[0].source.is_paper());
+  EXPECT_EQ(c[0].source.quote, "one step of full-batch Adam");
+  EXPECT_EQ(c[0].source.from, "v1-abstract");
+  EXPECT_EQ(source_label(c[0].source), "paper: \"one step of full-batch Adam\" (v1-abstract)");
+  c = claims_from("[{" + claim + R"y(, source: {inference: "from the setup"}}])y", false);
+  EXPECT_FALSE(c[0].source.is_paper());
+  EXPECT_EQ(source_label(c[0].source), "inference (ours): from the setup");
+  // Every text a quote may name has a description.
+  for (const auto& t : claim_source_texts()) EXPECT_FALSE(claim_source_text(t.key).empty());
+  EXPECT_TRUE(claim_source_text("reviews").empty());
+  // A quote of exactly kMaxQuoteWords words is accepted, one more is not.
+  std::string words;
+  for (std::size_t i = 0; i < kMaxQuoteWords; ++i) words += (i ? " w" : "w");
+  EXPECT_NO_THROW(
+      claims_from("[{" + claim + ", source: {quote: \"" + words + "\", from: readme}}]", false));
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"", "claims[0].source: missing: every claim needs"},
+      {R"y(, source: {from: v1-abstract})y",
+       "claims[0].source.quote: empty: a claim marked as the paper's (from: v1-abstract)"},
+      {R"y(, source: {quote: "", from: v3-abstract})y", "claims[0].source.quote: empty"},
+      {R"y(, source: {quote: "  ", from: v3-abstract})y", "claims[0].source.quote: empty"},
+      {R"y(, source: {quote: "words", from: the-paper})y",
+       "claims[0].source.from: 'the-paper': must be one of v1-abstract"},
+      {R"y(, source: {quote: "words"})y", "claims[0].source.from: '': must be one of"},
+      {", source: {quote: \"" + words + " w\", from: readme}",
+       "claims[0].source.quote: 26 words: quote at most 25 words"},
+      {R"y(, source: {inference: ""})y", "claims[0].source.inference: empty"},
+      {R"y(, source: {inference: x, quote: y, from: readme})y", "both quote and inference"},
+      {R"y(, source: {inference: x, from: readme})y", "an inference has no from"},
+      {R"y(, source: {page: 3})y", "claims[0].source: unknown key 'page'"},
+      {R"y(, source: ours)y", "claims[0].source: ours: every claim needs"},
+      {R"y(, paper: "Abstract")y", "unknown key 'paper'"},
+  };
+  for (const auto& [extra, expected] : bad) {
+    const std::string yaml = "[{" + claim + extra + "}]";
+    try {
+      claims_from(yaml, false);
+      ADD_FAILURE() << "accepted: " << yaml;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos)
+          << yaml << ": " << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+      EXPECT_EQ(std::string(e.what()).rfind("test.yml: claims[0]", 0), 0u) << e.what();
+    }
+  }
+}
+
 TEST(Claims, TableOfARealSweepIsTheMeanOfItsRuns) {
   test::TempDir tmp;
   YAML::Node root = load_yaml_string(kSweepExperiment, "test");
@@ -292,7 +443,14 @@ TEST(Reproduce, EndToEndPageClaimsResumeAndOnly) {
   ASSERT_TRUE(fs::exists(out + "/index.html"));
   const std::string page = test::read_text(out + "/index.html");
   EXPECT_NE(page.find("3 of 4 claims hold"), std::string::npos);
-  EXPECT_NE(page.find("sih's measurement disagrees"), std::string::npos);
+  EXPECT_NE(page.find("a finding of ours: the inference does not hold"), std::string::npos);
+  // Paper claims and inferences counted apart (1 quote, 3 inferences, of which 1 fails), the
+  // source shown beside the claim.
+  EXPECT_NE(page.find("1 claim(s) quote the paper"), std::string::npos);
+  EXPECT_NE(page.find("1 of them hold; 3 are inferences of ours"), std::string::npos);
+  EXPECT_NE(page.find("2 of them hold. An inference"), std::string::npos);
+  EXPECT_NE(page.find("paper: &ldquo;can transition the bulk"), std::string::npos);
+  EXPECT_NE(page.find("inference (ours): from the setup"), std::string::npos);
   // Each figure the page shows exists beside it; the full reports are linked.
   std::size_t images = 0;
   for (std::size_t at = page.find("<img src=\""); at != std::string::npos;
@@ -315,6 +473,11 @@ TEST(Reproduce, EndToEndPageClaimsResumeAndOnly) {
   EXPECT_EQ(claims.at(1, "measured"), "1");
   EXPECT_EQ(claims.at(4, "point"), "lr=1");
   EXPECT_EQ(claims.at(4, "claim_holds"), "false");
+  // (test::read_csv keeps the CSV quoting: the quote's quotes are doubled in the cell.)
+  EXPECT_EQ(claims.at(0, "source"),
+            "\"paper: \"\"can transition the bulk of the weight’s spectra into an HT "
+            "distribution\"\" (v1-abstract)\"");
+  EXPECT_EQ(claims.at(4, "source"), "inference (ours): from nothing: false on purpose");
 
   // Resume: nothing is recomputed; the run folder is untouched.
   const auto stamp = fs::last_write_time(run_dir + "/summary.json");

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "sih/commands/cli.hpp"
+#include "sih/config/config_input.hpp"
+#include "sih/experiments/sweep.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -117,3 +119,39 @@ TEST_F(SweepPlanning, WorkersNeverOutnumberRuns) {
 }
 
 }  // namespace
+
+// `sweep_together: [d, h, n]`: one axis d whose i-th value carries the i-th h and n (h/d and
+// n/d fixed), crossed with the other axes; bad lists are refused naming the key and the rule.
+TEST_F(SweepPlanning, ListsSweptTogetherAreOneAxis) {
+  const std::string base =
+      "n_test: 10\nnum_epochs: 1\nprobe_freq_steps: 1\nlightweight: true\nprecision: float64\n";
+  test::write_text(cfg_, base +
+                             "d: [8, 16, 32]\nh: [12, 24, 48]\nn: [16, 32, 64]\n"
+                             "sweep_together: [d, h, n]\nlr: [0.1, 1]\n");
+  const Result r = sih_cli({"sweep", cfg_, "--dry-run", "--set", "out_dir=" + out_});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find(": 6 runs = d (3) x lr (2) x repeat 1\n"), std::string::npos) << r.out;
+  const YAML::Node root = sih::load_yaml_string(test::read_text(cfg_), "test");
+  const sih::SweepPlan plan = sih::plan_sweep(sih::sweep_kind("sweep"), root);
+  ASSERT_EQ(plan.runs.size(), 6u);
+  EXPECT_EQ(plan.swept, (std::vector<std::string>{"d", "lr"}));
+  for (const auto& run : plan.runs) {
+    EXPECT_EQ(run.config.h * 2, run.config.d * 3) << run.id;
+    EXPECT_EQ(run.config.n, run.config.d * 2) << run.id;
+    EXPECT_FALSE(run.coords.contains("h"));
+  }
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"d: [8, 16]\nh: [12]\nsweep_together: [d, h]\n",
+       "h: [12]: has 1 values, d has 2: lists swept together must have equal lengths"},
+      {"d: [8, 16]\nh: 12\nsweep_together: [d, h]\n",
+       "sweep_together: [d, h]: h: must be a list in the config"},
+      {"d: [8, 16]\nsweep_together: [d]\n", "sweep_together: [d]: must be a list of two or more"},
+      {"d: [8, 16]\nh: [12, 24]\nsweep_together: [d, h, d]\n", "d appears twice"},
+  };
+  for (const auto& [yaml, expected] : bad) {
+    test::write_text(cfg_, base + "n: 40\n" + yaml);
+    const Result b = sih_cli({"sweep", cfg_, "--dry-run", "--set", "out_dir=" + out_});
+    EXPECT_EQ(b.status, 2) << yaml;
+    EXPECT_NE(b.err.find(expected), std::string::npos) << yaml << ": " << b.err;
+  }
+}

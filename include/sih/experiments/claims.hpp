@@ -3,7 +3,9 @@
 // in its config and checked against its finished run or sweep folder (docs/REPRODUCE.md).
 //
 //   claims:
-//     - says: "Adam at lr 1 has a spike after one step"   # the statement, as in the paper
+//     - says: "Adam at lr 1 has a spike after one step"   # the statement, in words
+//       source: {quote: "...", from: v1-abstract}   # the paper's words (claim_source_texts)
+//       # or source: {inference: "from the setup: ..."}  # ours, saying from what
 //       where: {optimizer: adam, lr: ">= 1"}  # the grid points it is about (default: all)
 //       value: num_spikes@1                   # metric@step[axis=value,...], + - * / ( ) abs()
 //       holds_if: ">= 1"                      # OP number (< <= > >= == !=), or "within X"
@@ -50,9 +52,35 @@ struct Condition {
   nlohmann::json value;
 };
 
+// Where a claim comes from: a sentence of a public text of the paper, quoted verbatim (at most
+// kMaxQuoteWords words) with the text it is from, or an inference of ours saying from what.
+// Every claim has one; a quote that is empty, too long or from an unknown text is a config error.
+struct ClaimSource {
+  std::string quote;      // empty for an inference
+  std::string from;       // a key of claim_source_texts() (with a quote)
+  std::string inference;  // empty for a quote
+  bool is_paper() const { return !quote.empty(); }
+};
+
+inline constexpr std::size_t kMaxQuoteWords = 25;
+
+// The public texts a quote may come from, one row each: key (as written in `from`) and what
+// and where the text is.
+struct ClaimSourceText {
+  const char* key;
+  const char* text;
+};
+const std::vector<ClaimSourceText>& claim_source_texts();
+
+// "v1-abstract" -> its description; "" when unknown.
+std::string claim_source_text(const std::string& key);
+
+// One line for the page and claims.csv: `paper: "quote" (text)` or `inference (ours): ...`.
+std::string source_label(const ClaimSource& s);
+
 struct Claim {
   std::string says;
-  std::string paper;  // where the statement comes from (optional)
+  ClaimSource source;
   std::vector<Condition> where;
   std::string value_text;
   std::shared_ptr<const ClaimExpr> value;

@@ -25,6 +25,7 @@
 #include "sih/core/config.hpp"
 #include "sih/experiments/claims.hpp"
 #include "sih/experiments/sweep.hpp"
+#include "sih/experiments/threshold.hpp"
 
 namespace sih {
 
@@ -34,6 +35,7 @@ struct PaperExperiment {
   std::string title, about, paper, kind;
   std::vector<std::string> figures;
   std::vector<Claim> claims;
+  std::vector<ThresholdSpec> thresholds;  // tables of thresholds on the page (threshold.hpp)
   YAML::Node config;  // the config tree: quick overrides applied, out_dir set, no reproduce:
 };
 
@@ -88,6 +90,7 @@ struct ExperimentOutcome {
   long runs = 0;
   std::vector<std::string> figures;  // paths relative to the index page
   std::vector<ClaimResult> claims;
+  std::vector<ThresholdResult> thresholds;  // one per spec of the experiment
 };
 
 struct ReproduceOutcome {

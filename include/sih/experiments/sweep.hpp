@@ -34,6 +34,9 @@ struct SweepAxis {
   std::string column;  // its column in runs.csv / aggregate.csv
   std::vector<YAML::Node> values;
   bool changes_start = false;
+  // Keys that move with this axis (`sweep_together: [d, h, n]`): value i of each goes with
+  // value i of the axis, so the grid has one point per index, not their product.
+  std::vector<std::pair<std::string, std::vector<YAML::Node>>> tied;
 };
 
 // How a kind seeds its runs: the sweep seed, the run's axis values (by index and as JSON),
