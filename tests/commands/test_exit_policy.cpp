@@ -269,7 +269,8 @@ TEST_F(ExitPolicy, ReproduceReusedRunWithBadMetrics) {
                                "  claims:\n"
                                "    - says: the lr is what the config says\n"
                                "      value: lr@0\n"
-                               "      holds_if: \"within 1.0000001\"\n") +
+                               "      holds_if: \"within 1.0000001\"\n"
+                               "      source: {inference: \"from the config\"}\n") +
                        kSmall + "lr: 1\n");
   const CliResult first = cli({"reproduce", "--configs", configs, "--out", out});
   ASSERT_EQ(first.status, 0) << first.err;
