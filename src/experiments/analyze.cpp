@@ -274,20 +274,6 @@ bool mapped_npy_eigenvalues(const std::string& path, std::vector<std::int64_t>& 
   return true;
 }
 
-std::string cell(double v) {
-  if (std::isnan(v)) return "";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (v == std::floor(v) && std::abs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
-  return fmt::format("{:.17g}", v);
-}
-
-std::string csv_text(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string r = "\"";
-  for (char c : s) r += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return r + "\"";
-}
-
 }  // namespace
 
 std::vector<AnalyzeInput> collect_analyze_inputs(const AnalyzeOptions& opt, std::ostream& err,
@@ -365,10 +351,10 @@ std::string analyze_csv(const std::vector<AnalyzeRow>& rows) {
   for (const MetricColumn& m : analyze_columns()) s += "," + std::string(m.name);
   s += '\n';
   for (const auto& r : rows) {
-    s += csv_text(r.name) + "," + csv_text(r.source) + "," + r.shape + "," + r.dtype + "," +
-         r.kind + "," + cell(r.N) + "," + cell(r.M) + "," + std::to_string(r.rf);
+    s += csv_field(r.name) + "," + csv_field(r.source) + "," + r.shape + "," + r.dtype + "," +
+         r.kind + "," + analyze_cell(r.N) + "," + analyze_cell(r.M) + "," + std::to_string(r.rf);
     for (const MetricColumn& m : analyze_columns())
-      s += "," + cell((r.metrics.*m.value).value_or(std::nan("")));
+      s += "," + analyze_cell((r.metrics.*m.value).value_or(std::nan("")));
     s += '\n';
   }
   return s;
@@ -527,6 +513,20 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
     if (ok[k]) good.push_back(std::move(rows[k]));
   if (bad_inputs != nullptr) *bad_inputs = errors;
   return good;
+}
+
+std::string analyze_cell(double v) {
+  if (std::isnan(v)) return "";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == std::floor(v) && std::abs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
+  return fmt::format("{:.17g}", v);
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string r = "\"";
+  for (char c : s) r += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return r + "\"";
 }
 
 }  // namespace sih

@@ -40,20 +40,6 @@ double metric(const std::vector<AnalyzeRow>& rows, const std::map<std::string, s
   return v ? *v : kNaN;
 }
 
-std::string cell(double v) {
-  if (std::isnan(v)) return "";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (v == std::floor(v) && std::abs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
-  return fmt::format("{:.17g}", v);
-}
-
-std::string csv_text(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string r = "\"";
-  for (char c : s) r += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return r + "\"";
-}
-
 std::string list_text(const std::vector<std::string>& names) {
   constexpr std::size_t kShown = 6;
   std::string s;
@@ -345,18 +331,18 @@ std::string compare_csv(const CompareResult& r) {
       "delta_num_spikes,diff_alpha,diff_num_spikes,diff_stable_rank,diff_numerical_rank,"
       "diff_rank_tolerance\n";
   for (const auto& p : r.pairs) {
-    s += csv_text(p.name) + ",paired," + p.shape + "," + p.dtype_new + "," + p.dtype_base;
+    s += csv_field(p.name) + ",paired," + p.shape + "," + p.dtype_new + "," + p.dtype_base;
     for (double v :
          {p.frobenius_base, p.frobenius_diff, p.relative_frobenius, p.spectral_norm_diff,
           p.alpha_new, p.alpha_base, p.alpha_new - p.alpha_base, p.num_spikes_new,
           p.num_spikes_base, p.num_spikes_new - p.num_spikes_base, p.diff_alpha, p.diff_num_spikes,
           p.diff_stable_rank, p.diff_numerical_rank, p.diff_rank_tolerance})
-      s += "," + cell(v);
+      s += "," + analyze_cell(v);
     s += '\n';
   }
   // the unpaired tensors, every number empty
   for (const auto& u : r.unpaired)
-    s += csv_text(u.name) + "," + u.status + "," + u.shape + std::string(17, ',') + '\n';
+    s += csv_field(u.name) + "," + u.status + "," + u.shape + std::string(17, ',') + '\n';
   return s;
 }
 
