@@ -23,13 +23,14 @@ struct AnalyzeOptions {
   // A folder for every output: analyze.csv (or .json), summary.json, compare.csv
   // (docs/OUTPUT.md); "" = none. Exclusive with out_file.
   std::string out_dir;
-  std::string compare;         // BASE checkpoint of --compare; "" = none
-  std::string format = "csv";  // csv | json
-  std::string plot_dir;        // "" = no plots
-  int jobs = 0;                // threads across matrices; 0 = min(matrices, cores)
-  bool keep_going = false;     // analyse the good inputs when some are bad (exit 2 anyway)
-  bool quiet = false;          // no progress bar / notes on stderr
-  int pl_bootstrap = 0;        // bootstrap GOF samples (0 = off)
+  std::string compare;             // BASE checkpoint of --compare; "" = none
+  std::string format = "csv";      // csv | json
+  std::string plot_dir;            // "" = no plots
+  bool plot_into_out_dir = false;  // --plot without DIR: the page's figures into out_dir/plots
+  int jobs = 0;                    // threads across matrices; 0 = min(matrices, cores)
+  bool keep_going = false;         // analyse the good inputs when some are bad (exit 2 anyway)
+  bool quiet = false;              // no progress bar / notes on stderr
+  int pl_bootstrap = 0;            // bootstrap GOF samples (0 = off)
   std::uint64_t seed = 0;
   // standard deviation of the initial entries, for mp_lambda_plus_init / num_spikes_init;
   // NaN = unknown (sih run folders: W's init is N(0, 1), so 1 for *_W.npy)
