@@ -23,14 +23,13 @@ struct AnalyzeOptions {
   // A folder for every output: analyze.csv (or .json), summary.json, compare.csv
   // (docs/OUTPUT.md); "" = none. Exclusive with out_file.
   std::string out_dir;
-  std::string compare;             // BASE checkpoint of --compare; "" = none
-  std::string format = "csv";      // csv | json
-  std::string plot_dir;            // "" = no plots
-  bool plot_into_out_dir = false;  // --plot without DIR: the page's figures into out_dir/plots
-  int jobs = 0;                    // threads across matrices; 0 = min(matrices, cores)
-  bool keep_going = false;         // analyse the good inputs when some are bad (exit 2 anyway)
-  bool quiet = false;              // no progress bar / notes on stderr
-  int pl_bootstrap = 0;            // bootstrap GOF samples (0 = off)
+  std::string compare;         // BASE checkpoint of --compare; "" = none
+  std::string format = "csv";  // csv | json
+  std::string plot_dir;        // "" = no plots
+  int jobs = 0;                // threads across matrices; 0 = min(matrices, cores)
+  bool keep_going = false;     // analyse the good inputs when some are bad (exit 2 anyway)
+  bool quiet = false;          // no progress bar / notes on stderr
+  int pl_bootstrap = 0;        // bootstrap GOF samples (0 = off)
   std::uint64_t seed = 0;
   // standard deviation of the initial entries, for mp_lambda_plus_init / num_spikes_init;
   // NaN = unknown (sih run folders: W's init is N(0, 1), so 1 for *_W.npy)
@@ -45,6 +44,8 @@ struct AnalyzeOptions {
   // Conv kernels (out, in, kh, kw): "slices" (weightwatcher's default: the kh*kw slices of
   // out x in, eigenvalues pooled) or "flatten" (one out x in*kh*kw matrix).
   std::string conv = "slices";
+  // --plot without DIR: the figures of the page into out_dir/plots (--plot DIR: plot_dir)
+  bool plot_into_out_dir = false;
 };
 
 // One analysed matrix.
