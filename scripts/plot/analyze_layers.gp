@@ -77,6 +77,13 @@ if (nonempty(H)) {
   set ylabel "layers"
   set style fill solid 0.6 border lc rgb "#333333"
   set yrange [0:*]
+  # 2 and 6 always in view
+  stats H using 1 nooutput
+  CMIN = STATS_min
+  CMAX = STATS_max
+  stats H using 3 nooutput
+  HW = STATS_max
+  set xrange [(CMIN - HW < 1.5 ? CMIN - HW : 1.5) : (CMAX + HW > 6.5 ? CMAX + HW : 6.5)]
   set arrow 1 from 2, graph 0 to 2, graph 1 nohead front dt 2 lc rgb "#228833"
   set arrow 2 from 6, graph 0 to 6, graph 1 nohead front dt 2 lc rgb "#228833"
   set key inside right top
