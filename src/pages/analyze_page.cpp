@@ -29,15 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
-bool is_file(const fs::path& p) {
-  std::error_code ec;
-  const fs::file_status st = fs::status(p, ec);
-  if (fs::is_regular_file(st)) return true;
-  // a FIFO or device would block the reader: refused by name
-  if (fs::exists(st) && !fs::is_directory(st)) require_regular_file(p.string());
-  return false;
-}
-
 std::string read_text(const fs::path& p) {
   require_regular_file(p.string());
   std::ifstream in(p, std::ios::binary);
@@ -188,26 +179,26 @@ std::string page_title(const ordered_json& summary, const fs::path& dir) {
 
 bool is_analyze_folder(const std::string& d) {
   const fs::path dir(d);
-  return is_file(dir / "summary.json") || is_file(dir / "analyze.csv") ||
-         is_file(dir / "analyze.json");
+  return is_input_file(dir / "summary.json") || is_input_file(dir / "analyze.csv") ||
+         is_input_file(dir / "analyze.json");
 }
 
 ReportResult write_analyze_report(const std::string& d, const std::string& scripts_dir) {
   const fs::path dir(d);
   // Everything read and checked before anything is drawn or written.
-  if (!is_file(dir / "analyze.csv")) {
-    if (is_file(dir / "analyze.json"))
+  if (!is_input_file(dir / "analyze.csv")) {
+    if (is_input_file(dir / "analyze.json"))
       throw InputError(d +
                        ": analyze.json only; the page reads analyze.csv (run sih analyze "
                        "--out-dir without --format json)");
     throw InputError(d + ": no analyze.csv (an unfinished sih analyze --out-dir?)");
   }
-  if (!is_file(dir / "summary.json"))
+  if (!is_input_file(dir / "summary.json"))
     throw InputError(d + ": no summary.json (an unfinished sih analyze --out-dir?)");
   const AnalyzeTable table = read_analyze_table((dir / "analyze.csv").string());
   const ordered_json summary = read_summary(dir / "summary.json");
   std::optional<CsvTable> compare;
-  if (is_file(dir / "compare.csv")) compare = read_compare(dir / "compare.csv");
+  if (is_input_file(dir / "compare.csv")) compare = read_compare(dir / "compare.csv");
   const std::string title = page_title(summary, dir);
 
   ReportResult result;

@@ -44,17 +44,6 @@ bool is_file(const fs::path& p) {
   return fs::is_regular_file(p, ec);
 }
 
-// A file of the folder being read: true when it is a regular file; false when absent or a
-// folder (the caller says what is missing); a FIFO or device there is refused by name
-// (InputError), since reading it would block or never end.
-bool is_input_file(const fs::path& p) {
-  std::error_code ec;
-  const fs::file_status st = fs::status(p, ec);
-  if (fs::is_regular_file(st)) return true;
-  if (fs::exists(st) && !fs::is_directory(st)) require_regular_file(p.string());
-  return false;
-}
-
 bool is_dir(const fs::path& p) {
   std::error_code ec;
   return fs::is_directory(p, ec);
@@ -172,6 +161,14 @@ std::vector<std::string> scripts_for(const Folder& folder, const fs::path& dir) 
 }
 
 }  // namespace
+
+bool is_input_file(const std::filesystem::path& p) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(p, ec);
+  if (fs::is_regular_file(st)) return true;
+  if (fs::exists(st) && !fs::is_directory(st)) require_regular_file(p.string());
+  return false;
+}
 
 std::string find_gnuplot() {
   const char* path = std::getenv("PATH");

@@ -61,17 +61,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A file of the folder being read: true when it is a regular file; false when absent or a
-// folder (the caller says what is missing); a FIFO or device there is refused by name
-// (InputError), since reading it would block or never end.
-bool is_input_file(const fs::path& p) {
-  std::error_code ec;
-  const fs::file_status st = fs::status(p, ec);
-  if (fs::is_regular_file(st)) return true;
-  if (fs::exists(st) && !fs::is_directory(st)) require_regular_file(p.string());
-  return false;
-}
-
 using Table = CsvTable;
 
 Table read_table(const fs::path& p) {

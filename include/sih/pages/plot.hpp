@@ -23,6 +23,11 @@ struct PlotResult {
 // Interrupted on SIGINT/SIGTERM.
 PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_dir);
 
+// A file of a folder being read (plot, report): true when it is a regular file; false when
+// absent or a folder (the caller says what is missing); a FIFO or device there is refused by
+// name (InputError), since reading it would block or never end.
+bool is_input_file(const std::filesystem::path& p);
+
 // The gnuplot on PATH; InputError naming the package when there is none.
 std::string find_gnuplot();
 
