@@ -255,8 +255,9 @@ ReportResult write_analyze_report(const std::string& d, const std::string& scrip
       << report_table_html(*compare, {}, nullptr);
   }
   if (!other_pngs.empty())
-    o << "<h2>Outlier layers</h2>\n<p class=\"note\">The layers whose alpha lies farthest "
-         "outside 2..6.</p>\n<div class=\"figs\">\n"
+    o << "<h2>Outlier layers</h2>\n<p class=\"note\">The ESD and CCDF figures of plots/: "
+         "with <code>sih analyze --out-dir DIR --plot</code>, those of the (up to 4) layers "
+         "whose alpha lies farthest outside 2..6.</p>\n<div class=\"figs\">\n"
       << report_figures_html(other_pngs, caption) << "</div>\n";
   o << "</body>\n</html>\n";
   result.path = (dir / "report.html").string();
