@@ -60,6 +60,9 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
   if (!opt.compare.empty() && opt.paths.size() != 1)
     throw InputError("--compare: compares one checkpoint with " + opt.compare + "; " +
                      std::to_string(opt.paths.size()) + " paths given");
+  if (opt.plot_into_out_dir && opt.out_dir.empty())
+    throw InputError(
+        "--plot: give a folder (--plot DIR) or --out-dir DIR (the figures go to DIR/plots)");
   refuse_output_onto_inputs(opt);
   if (!opt.out_file.empty()) check_output_file(opt.out_file, "--out");
   if (!opt.out_dir.empty()) check_output_folder(opt.out_dir, "--out-dir");
@@ -112,9 +115,15 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
       if (!opt.quiet) err << "[sih] wrote " << rows.size() << " rows to " << opt.out_file << '\n';
     }
   }
-  if (!opt.plot_dir.empty()) {
-    const auto files = write_analyze_plots(rows, opt.plot_dir);
-    if (!opt.quiet) err << "[sih] wrote " << files.size() << " plots to " << opt.plot_dir << '\n';
+  if (!opt.plot_dir.empty() || opt.plot_into_out_dir) {
+    const AnalyzePlots plots = opt.plot_into_out_dir ? write_analyze_folder_plots(rows, opt.out_dir)
+                                                     : write_analyze_plots(rows, opt.plot_dir);
+    if (!opt.quiet) {
+      for (const auto& note : plots.notes) err << "[sih] note: " << note << '\n';
+      err << "[sih] wrote " << plots.pngs.size() << " plots to "
+          << (opt.plot_into_out_dir ? (fs::path(opt.out_dir) / "plots").string() : opt.plot_dir)
+          << '\n';
+    }
   }
   return errors > 0 ? 2 : 0;
 }

@@ -343,7 +343,13 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                       "BASE checkpoint: pair its tensors with PATH's (compare.csv; stdout "
                       "without --out-dir)");
   analyze->add_option("--format", aopt.format, "csv (default) or json");
-  analyze->add_option("--plot", aopt.plot_dir, "Draw ESD and CCDF figures per matrix into DIR");
+  auto* plot_option =
+      analyze
+          ->add_option("--plot", aopt.plot_dir,
+                       "Figures: with --out-dir and no DIR, the layer figures and the outliers' "
+                       "ESDs into OUT_DIR/plots (for sih report); --plot DIR: the layer figures "
+                       "and every matrix's ESD into DIR")
+          ->expected(0, 1);
   analyze->add_option("--jobs", aopt.jobs, "Threads across matrices (default: cores)");
   analyze->add_option("--pl-bootstrap", aopt.pl_bootstrap,
                       "Bootstrap GOF samples of the power law (default 0 = off)");
@@ -415,6 +421,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (*reproduce) return cmd_reproduce(ropt, out, err);
     if (*analyze) {
+      aopt.plot_into_out_dir = plot_option->count() > 0 && aopt.plot_dir.empty();
       if (!init_std.empty()) {
         try {
           aopt.init_std = std::stod(init_std);

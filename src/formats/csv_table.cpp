@@ -63,4 +63,48 @@ CsvTable parse_csv_table(const std::string& text) {
   return parse_lines(in);
 }
 
+std::optional<CsvTable> parse_quoted_csv_table(const std::string& text) {
+  CsvTable t;
+  std::vector<std::string> row;
+  std::string cell;
+  bool quoted = false, any = false;  // inside quotes; the row has a character or a comma
+  const auto end_row = [&] {
+    if (any) {
+      row.push_back(cell);
+      if (t.header.empty())
+        t.header = std::move(row);
+      else
+        t.rows.push_back(std::move(row));
+    }
+    row.clear();
+    cell.clear();
+    any = false;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c != '"')
+        cell += c;
+      else if (i + 1 < text.size() && text[i + 1] == '"')
+        cell += text[++i];
+      else
+        quoted = false;
+    } else if (c == '"') {
+      quoted = any = true;
+    } else if (c == ',') {
+      row.push_back(cell);
+      cell.clear();
+      any = true;
+    } else if (c == '\n') {
+      end_row();
+    } else if (c != '\r') {
+      cell += c;
+      any = any || (c != ' ' && c != '\t');
+    }
+  }
+  if (quoted) return std::nullopt;
+  end_row();
+  return t;
+}
+
 }  // namespace sih

@@ -1,15 +1,18 @@
-// `sih analyze --plot DIR`: data files per matrix and one gnuplot call drawing them
-// (scripts/plot/analyze_esd.gp).
+// `sih analyze --plot`: data files per matrix and one gnuplot call each drawing them
+// (scripts/plot/analyze_esd.gp), and the layer figures (analyze_layers.hpp).
 #include "sih/pages/analyze_plot.hpp"
 
 #include <fmt/format.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
 #include "sih/base/interrupt.hpp"
+#include "sih/experiments/analyze_summary.hpp"
 #include "sih/formats/array_io.hpp"
+#include "sih/pages/analyze_layers.hpp"
 #include "sih/pages/plot.hpp"
 
 namespace sih {
@@ -91,8 +94,22 @@ void run_gnuplot_script(const std::string& gnuplot, const std::string& script,
 
 }  // namespace
 
-std::vector<std::string> write_analyze_plots(const std::vector<AnalyzeRow>& rows,
-                                             const std::string& dir) {
+namespace {
+
+// The figures' title: the first input's file name, and how many more.
+std::string plots_title(const std::vector<AnalyzeRow>& rows) {
+  std::vector<std::string> sources;
+  for (const auto& r : rows)
+    if (std::find(sources.begin(), sources.end(), r.source) == sources.end())
+      sources.push_back(r.source);
+  if (sources.empty()) return "sih analyze";
+  return fs::path(sources[0]).filename().string() +
+         (sources.size() > 1 ? " and " + std::to_string(sources.size() - 1) + " more" : "");
+}
+
+// The ESD and CCDF figures of rows[i] for each i, into dir; appends the PNGs.
+void write_esd_plots(const std::vector<AnalyzeRow>& rows, const std::vector<std::size_t>& which,
+                     const std::string& dir, std::vector<std::string>* pngs) {
   std::string gnuplot;
   try {
     gnuplot = find_gnuplot();
@@ -101,13 +118,10 @@ std::vector<std::string> write_analyze_plots(const std::vector<AnalyzeRow>& rows
   }
   const std::string script = default_plot_scripts_dir() + "/analyze_esd.gp";
   if (!fs::exists(script)) throw InputError("--plot: missing gnuplot script " + script);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw OutputError(dir + ": " + ec.message());
-  std::vector<std::string> pngs;
   std::vector<std::string> used;
-  for (const auto& r : rows) {
+  for (const std::size_t i : which) {
     throw_if_interrupted();
+    const AnalyzeRow& r = rows[i];
     std::string base = safe_name(r.name);
     // two matrices with the same name (e.g. the same key in two files) get _2, _3, ...
     std::string unique = base;
@@ -117,10 +131,54 @@ std::vector<std::string> write_analyze_plots(const std::vector<AnalyzeRow>& rows
     const std::string prefix = (fs::path(dir) / unique).string();
     write_plot_data(r, prefix);
     run_gnuplot_script(gnuplot, script, prefix);
-    pngs.push_back(prefix + "_esd.png");
-    pngs.push_back(prefix + "_ccdf.png");
+    for (const char* suffix : {"_esd.png", "_ccdf.png"}) {
+      const std::string png = prefix + suffix;
+      const std::string problem = png_problem(png);
+      if (!problem.empty())
+        throw OutputError(png + ": " + problem + " (written by analyze_esd.gp; disk full?)");
+      pngs->push_back(png);
+    }
   }
-  return pngs;
+}
+
+LayerFigures layer_figures(const std::vector<AnalyzeRow>& rows, const std::string& dir) {
+  // Drawn from the very table analyze.csv holds, so the figures and the file agree.
+  return write_layer_figures(parse_analyze_table(analyze_csv(rows), "analyze.csv"),
+                             plots_title(rows), dir, default_plot_scripts_dir());
+}
+
+}  // namespace
+
+AnalyzePlots write_analyze_plots(const std::vector<AnalyzeRow>& rows, const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw OutputError(dir + ": " + ec.message());
+  AnalyzePlots result;
+  LayerFigures layers = layer_figures(rows, dir);
+  result.pngs = layers.pngs;
+  result.notes = layers.notes;
+  std::vector<std::size_t> all(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) all[i] = i;
+  write_esd_plots(rows, all, dir, &result.pngs);
+  return result;
+}
+
+AnalyzePlots write_analyze_folder_plots(const std::vector<AnalyzeRow>& rows,
+                                        const std::string& out_dir) {
+  PlotStaging staging(out_dir);
+  const std::string staged = staging.path().string();
+  LayerFigures layers = layer_figures(rows, staged);
+  std::vector<double> alpha;
+  for (const auto& r : rows) alpha.push_back(r.metrics.alpha.value_or(std::nan("")));
+  std::vector<std::string> pngs = layers.pngs;
+  write_esd_plots(rows, alpha_outliers(alpha, kAnalyzeOutlierFigures), staged, &pngs);
+  throw_if_interrupted();
+  staging.commit();
+  AnalyzePlots result;
+  result.notes = layers.notes;
+  for (const auto& p : pngs)
+    result.pngs.push_back((staging.final_path() / fs::path(p).filename()).string());
+  return result;
 }
 
 }  // namespace sih

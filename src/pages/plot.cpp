@@ -44,17 +44,6 @@ bool is_file(const fs::path& p) {
   return fs::is_regular_file(p, ec);
 }
 
-// A file of the folder being read: true when it is a regular file; false when absent or a
-// folder (the caller says what is missing); a FIFO or device there is refused by name
-// (InputError), since reading it would block or never end.
-bool is_input_file(const fs::path& p) {
-  std::error_code ec;
-  const fs::file_status st = fs::status(p, ec);
-  if (fs::is_regular_file(st)) return true;
-  if (fs::exists(st) && !fs::is_directory(st)) require_regular_file(p.string());
-  return false;
-}
-
 bool is_dir(const fs::path& p) {
   std::error_code ec;
   return fs::is_directory(p, ec);
@@ -172,6 +161,14 @@ std::vector<std::string> scripts_for(const Folder& folder, const fs::path& dir) 
 }
 
 }  // namespace
+
+bool is_input_file(const std::filesystem::path& p) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(p, ec);
+  if (fs::is_regular_file(st)) return true;
+  if (fs::exists(st) && !fs::is_directory(st)) require_regular_file(p.string());
+  return false;
+}
 
 std::string find_gnuplot() {
   const char* path = std::getenv("PATH");
@@ -297,73 +294,56 @@ std::string png_problem(const std::string& path) {
   return "";
 }
 
-namespace {
+PlotStaging::PlotStaging(const fs::path& dir) : final_(dir / "plots") {
+  // The host in the name keeps processes of other nodes (sharing the folder over NFS) apart.
+  char host[256] = "localhost";
+  ::gethostname(host, sizeof host - 1);
+  const std::string mine = std::string("plots.partial-") + host + "-";
+  staging_ = dir / (mine + std::to_string(::getpid()));
+  // Staging folders left by a plot of this host that was killed (kill -9, power loss).
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), last; !ec && it != last; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, mine.size(), mine) != 0) continue;
+    const std::string pid_text = name.substr(mine.size());
+    char* end = nullptr;
+    const long pid = std::strtol(pid_text.c_str(), &end, 10);
+    if (pid_text.empty() || *end || pid <= 0) continue;
+    if (pid != ::getpid() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH))
+      continue;  // alive (or not ours to judge)
+    std::error_code ignored;
+    fs::remove_all(it->path(), ignored);
+  }
+  ec.clear();
+  fs::remove_all(staging_, ec);
+  fs::create_directory(staging_, ec);
+  if (ec) throw OutputError(staging_.string() + ": cannot create folder: " + ec.message());
+}
 
-// The staging folder of one plot: removed unless committed, so a failed or interrupted plot
-// leaves no partial figures and the previous plots/ as it was.
-class PlotStaging {
- public:
-  explicit PlotStaging(const fs::path& dir) : final_(dir / "plots") {
-    // The host in the name keeps processes of other nodes (sharing the folder over NFS) apart.
-    char host[256] = "localhost";
-    ::gethostname(host, sizeof host - 1);
-    const std::string mine = std::string("plots.partial-") + host + "-";
-    staging_ = dir / (mine + std::to_string(::getpid()));
-    // Staging folders left by a plot of this host that was killed (kill -9, power loss).
-    std::error_code ec;
-    for (fs::directory_iterator it(dir, ec), last; !ec && it != last; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      if (name.compare(0, mine.size(), mine) != 0) continue;
-      const std::string pid_text = name.substr(mine.size());
-      char* end = nullptr;
-      const long pid = std::strtol(pid_text.c_str(), &end, 10);
-      if (pid_text.empty() || *end || pid <= 0) continue;
-      if (pid != ::getpid() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH))
-        continue;  // alive (or not ours to judge)
-      std::error_code ignored;
-      fs::remove_all(it->path(), ignored);
-    }
-    ec.clear();
-    fs::remove_all(staging_, ec);
-    fs::create_directory(staging_, ec);
-    if (ec) throw OutputError(staging_.string() + ": cannot create folder: " + ec.message());
-  }
-  PlotStaging(const PlotStaging&) = delete;
-  PlotStaging& operator=(const PlotStaging&) = delete;
-  ~PlotStaging() {
-    if (committed_) return;
-    std::error_code ec;
-    fs::remove_all(staging_, ec);
-  }
-  const fs::path& path() const { return staging_; }
-  const fs::path& final_path() const { return final_; }
-  // Swaps the staged figures in for plots/ in one step (renameat2 RENAME_EXCHANGE), then
-  // removes the old figures; a plain rename when there was no plots/ yet.
-  void commit() {
-    std::error_code ec;
-    if (fs::exists(fs::symlink_status(final_, ec)) && !fs::is_directory(final_, ec))
-      throw InputError(final_.string() +
-                       ": exists and is not a folder; sih does not replace it (move or remove "
-                       "it)");
-    if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, final_.c_str(), RENAME_EXCHANGE) == 0) {
-      fs::remove_all(staging_, ec);  // now holds the previous figures
-    } else if (errno == ENOENT) {
-      if (::rename(staging_.c_str(), final_.c_str()) != 0)
-        throw OutputError(final_.string() +
-                          ": cannot move the figures into place: " + std::strerror(errno));
-    } else {
+PlotStaging::~PlotStaging() {
+  if (committed_) return;
+  std::error_code ec;
+  fs::remove_all(staging_, ec);
+}
+
+void PlotStaging::commit() {
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(final_, ec)) && !fs::is_directory(final_, ec))
+    throw InputError(final_.string() +
+                     ": exists and is not a folder; sih does not replace it (move or remove "
+                     "it)");
+  if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, final_.c_str(), RENAME_EXCHANGE) == 0) {
+    fs::remove_all(staging_, ec);  // now holds the previous figures
+  } else if (errno == ENOENT) {
+    if (::rename(staging_.c_str(), final_.c_str()) != 0)
       throw OutputError(final_.string() +
                         ": cannot move the figures into place: " + std::strerror(errno));
-    }
-    committed_ = true;
+  } else {
+    throw OutputError(final_.string() +
+                      ": cannot move the figures into place: " + std::strerror(errno));
   }
-
- private:
-  fs::path final_, staging_;
-  bool committed_ = false;
-};
-
-}  // namespace
+  committed_ = true;
+}
 
 PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_dir) {
   const fs::path dir(out_dir);

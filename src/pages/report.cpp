@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -22,6 +23,7 @@
 #include "sih/experiments/sweep.hpp"
 #include "sih/formats/array_io.hpp"
 #include "sih/formats/csv_table.hpp"
+#include "sih/pages/analyze_page.hpp"
 #include "sih/pages/plot.hpp"
 #include "sih/rundir/run_folder.hpp"
 
@@ -58,17 +60,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// A file of the folder being read: true when it is a regular file; false when absent or a
-// folder (the caller says what is missing); a FIFO or device there is refused by name
-// (InputError), since reading it would block or never end.
-bool is_input_file(const fs::path& p) {
-  std::error_code ec;
-  const fs::file_status st = fs::status(p, ec);
-  if (fs::is_regular_file(st)) return true;
-  if (fs::exists(st) && !fs::is_directory(st)) require_regular_file(p.string());
-  return false;
-}
 
 using Table = CsvTable;
 
@@ -116,33 +107,9 @@ std::string metric_doc(const std::string& name) {
 }
 
 // A table of the given columns of t (all when cols is empty), headers with the schema's doc.
-std::string html_table(const Table& t, std::vector<std::string> cols, bool docs) {
-  if (cols.empty()) cols = t.header;
-  std::vector<int> idx;
-  std::vector<std::string> names;
-  for (const auto& c : cols) {
-    const int i = t.col(c);
-    if (i >= 0) {
-      idx.push_back(i);
-      names.push_back(c);
-    }
-  }
-  std::ostringstream o;
-  o << "<div class=\"scroll\"><table>\n<thead><tr>";
-  for (const auto& n : names) {
-    const std::string doc = docs ? metric_doc(n) : "";
-    o << "<th";
-    if (!doc.empty()) o << " title=\"" << html_escape(doc) << "\"";
-    o << ">" << html_escape(n) << "</th>";
-  }
-  o << "</tr></thead>\n<tbody>\n";
-  for (std::size_t r = 0; r < t.rows.size(); ++r) {
-    o << "<tr>";
-    for (const int i : idx) o << "<td>" << show_cell(t.at(r, i)) << "</td>";
-    o << "</tr>\n";
-  }
-  o << "</tbody></table></div>\n";
-  return o.str();
+std::string html_table(const Table& t, const std::vector<std::string>& cols, bool docs) {
+  return report_table_html(t, cols,
+                           docs ? metric_doc : std::function<std::string(const std::string&)>());
 }
 
 // Columns of t with at least one non-empty cell, and those without.
@@ -232,6 +199,9 @@ std::vector<std::string> png_names(const fs::path& plots) {
                                       "heatmap_num_spikes",
                                       "heatmap_spike_gap",
                                       "heatmap_",
+                                      "layers_alpha.png",
+                                      "layers_norms.png",
+                                      "layers_alpha_hist.png",
                                       "losses.png",
                                       "kta.png",
                                       "w_beta_alignment.png",
@@ -265,14 +235,7 @@ std::vector<std::string> png_names(const fs::path& plots) {
 }
 
 std::string figures_html(const std::vector<std::string>& names) {
-  std::ostringstream o;
-  for (const auto& n : names) {
-    const std::string src = html_escape("plots/" + n);
-    const std::string cap = html_escape(figure_caption(n));
-    o << "<figure><img src=\"" << src << "\" alt=\"" << cap << "\"><figcaption><b>"
-      << html_escape(n) << "</b>: " << cap << "</figcaption></figure>\n";
-  }
-  return o.str();
+  return report_figures_html(names, figure_caption);
 }
 
 const char* kStyle =
@@ -285,7 +248,7 @@ table.cfg{width:100%;table-layout:fixed}table.cfg td,table.cfg th{overflow-wrap:
 .scroll{overflow-x:auto;max-width:100%}
 .figs{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;flex:1 1 480px;max-width:600px}
 figure img{width:100%;height:auto;border:1px solid #ddd}figcaption{font-size:.85em}
-.meta td,.meta th{text-align:left}.note{color:#666;font-size:.85em})";
+.meta td,.meta th{text-align:left}.meta td{white-space:normal;overflow-wrap:anywhere}.note{color:#666;font-size:.85em})";
 
 std::string page_head(const std::string& title) {
   return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
@@ -477,6 +440,10 @@ std::string figure_caption(const std::string& name) {
        "CCDF of W's eigenvalues at the last checkpoint (log-log) with the "
        "Hill and MLE+KS power-law tails"},
       {"bulk_losses.png", "Train (solid) and test/val (dashed) loss, mean +- std"},
+      {"layers_alpha.png",
+       "alpha of each layer in file order, coloured by layer kind, with the 2..6 band"},
+      {"layers_norms.png", "log_norm and alpha_weighted of each layer in file order, by kind"},
+      {"layers_alpha_hist.png", "Histogram of the layers' alphas, with alpha = 2 and 6 marked"},
   };
   for (const auto& f : fixed)
     if (name == f.file) return f.caption;
@@ -527,8 +494,13 @@ ReportResult write_report(const std::string& dir_arg, const std::string& scripts
   std::error_code ec;
   if (!fs::exists(dir, ec)) throw InputError(d + ": no such folder");
   if (!fs::is_directory(dir, ec)) throw InputError(d + ": not a folder");
+  if (!is_input_file(dir / "config.json") && is_analyze_folder(d))
+    return write_analyze_report(d, scripts_dir);
   const std::optional<json> read_config = read_folder_config(d);
-  if (!read_config) throw InputError(d + ": not a sih run or sweep folder (no config.json)");
+  if (!read_config)
+    throw InputError(d +
+                     ": not a sih run, sweep or analyze folder (no config.json, no "
+                     "summary.json with analyze.csv)");
   const json& config = *read_config;
   const bool sweep = config.contains("command");
   if (sweep) {
@@ -575,5 +547,57 @@ ReportResult write_report(const std::string& dir_arg, const std::string& scripts
 }
 
 std::string report_page_head(const std::string& title) { return page_head(title); }
+
+std::string report_cell_html(const std::string& cell) { return show_cell(cell); }
+
+std::string report_table_html(const CsvTable& t, std::vector<std::string> cols,
+                              const std::function<std::string(const std::string&)>& doc_of) {
+  if (cols.empty()) cols = t.header;
+  std::vector<int> idx;
+  std::vector<std::string> names;
+  for (const auto& c : cols) {
+    const int i = t.col(c);
+    if (i >= 0) {
+      idx.push_back(i);
+      names.push_back(c);
+    }
+  }
+  std::ostringstream o;
+  o << "<div class=\"scroll\"><table>\n<thead><tr>";
+  for (const auto& n : names) {
+    const std::string doc = doc_of ? doc_of(n) : "";
+    o << "<th";
+    if (!doc.empty()) o << " title=\"" << html_escape(doc) << "\"";
+    o << ">" << html_escape(n) << "</th>";
+  }
+  o << "</tr></thead>\n<tbody>\n";
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    o << "<tr>";
+    for (const int i : idx) o << "<td>" << show_cell(t.at(r, i)) << "</td>";
+    o << "</tr>\n";
+  }
+  o << "</tbody></table></div>\n";
+  return o.str();
+}
+
+std::string report_figures_html(const std::vector<std::string>& names,
+                                const std::function<std::string(const std::string&)>& caption) {
+  std::ostringstream o;
+  for (const auto& n : names) {
+    const std::string src = html_escape("plots/" + n);
+    const std::string cap = html_escape(caption(n));
+    o << "<figure><img src=\"" << src << "\" alt=\"" << cap << "\"><figcaption><b>"
+      << html_escape(n) << "</b>: " << cap << "</figcaption></figure>\n";
+  }
+  return o.str();
+}
+
+std::string report_meta_table(const std::vector<std::pair<std::string, std::string>>& rows) {
+  return meta_table(rows);
+}
+
+std::vector<std::string> report_png_names(const std::string& plots_dir) {
+  return png_names(plots_dir);
+}
 
 }  // namespace sih

@@ -44,6 +44,8 @@ struct AnalyzeOptions {
   // Conv kernels (out, in, kh, kw): "slices" (weightwatcher's default: the kh*kw slices of
   // out x in, eigenvalues pooled) or "flatten" (one out x in*kh*kw matrix).
   std::string conv = "slices";
+  // --plot without DIR: the figures of the page into out_dir/plots (--plot DIR: plot_dir)
+  bool plot_into_out_dir = false;
 };
 
 // One analysed matrix.

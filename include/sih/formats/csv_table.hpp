@@ -21,5 +21,9 @@ struct CsvTable {
 std::optional<CsvTable> read_csv_table(const std::string& path);
 // The same for text already read (the run-folder reader reads files itself to report errors).
 CsvTable parse_csv_table(const std::string& text);
+// RFC 4180 CSV: a cell may be quoted ("a,b", "say ""hi""", a line break inside quotes), as
+// `sih analyze` writes names and paths (csv_field). Blank lines are skipped; nullopt when a
+// quote is left open at the end of the text.
+std::optional<CsvTable> parse_quoted_csv_table(const std::string& text);
 
 }  // namespace sih

@@ -1,6 +1,7 @@
 #pragma once
 // `sih plot OUT_DIR`: the figures of a run or sweep folder (docs/OUTPUT.md), drawn by the
 // gnuplot scripts of scripts/plot/ (scripts/plot/README.md lists them and what they read).
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,11 @@ struct PlotResult {
 // Interrupted on SIGINT/SIGTERM.
 PlotResult plot_folder(const std::string& out_dir, const std::string& scripts_dir);
 
+// A file of a folder being read (plot, report): true when it is a regular file; false when
+// absent or a folder (the caller says what is missing); a FIFO or device there is refused by
+// name (InputError), since reading it would block or never end.
+bool is_input_file(const std::filesystem::path& p);
+
 // The gnuplot on PATH; InputError naming the package when there is none.
 std::string find_gnuplot();
 
@@ -39,6 +45,26 @@ ScriptOutput run_gnuplot(const std::string& gnuplot, const std::string& script,
 // "" when `path` is a complete PNG (PNG signature first, IEND chunk last); otherwise what is
 // wrong with it ("missing", "empty (0 bytes)", "truncated ...", "not a PNG ...").
 std::string png_problem(const std::string& path);
+
+// The staging folder of one drawing of DIR/plots/: DIR/plots.partial-<host>-<pid>/ (staging
+// folders of dead processes of this host removed on creation). commit() swaps it in for
+// DIR/plots/ in one step (renameat2 RENAME_EXCHANGE; a plain rename when there was none) and
+// removes the old figures; without commit() it is removed, so a failed or interrupted drawing
+// leaves no partial figures and the previous plots/ as it was.
+class PlotStaging {
+ public:
+  explicit PlotStaging(const std::filesystem::path& dir);
+  PlotStaging(const PlotStaging&) = delete;
+  PlotStaging& operator=(const PlotStaging&) = delete;
+  ~PlotStaging();
+  const std::filesystem::path& path() const { return staging_; }
+  const std::filesystem::path& final_path() const { return final_; }
+  void commit();
+
+ private:
+  std::filesystem::path final_, staging_;
+  bool committed_ = false;
+};
 
 // $SIH_PLOT_SCRIPTS if set; else <folder of the executable>/../scripts/plot (build tree) or
 // ../share/sih/scripts/plot (installed) when it exists; else the source tree's scripts/plot.
