@@ -163,10 +163,7 @@ template void fill_normal<double>(double*, std::size_t, std::uint64_t, double);
 std::vector<long> random_permutation(long n, Rng& rng) {
   std::vector<long> p(static_cast<std::size_t>(n));
   for (long i = 0; i < n; ++i) p[i] = i;
-  for (long i = n - 1; i > 0; --i) {
-    const long j = static_cast<long>(rng.below(static_cast<std::uint64_t>(i + 1)));
-    std::swap(p[i], p[j]);
-  }
+  shuffle_in_place(p.data(), n, rng);
   return p;
 }
 

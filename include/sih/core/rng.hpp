@@ -5,6 +5,7 @@
 // standard library or thread count.
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sih {
@@ -36,7 +37,16 @@ class Rng {
 template <typename T>
 void fill_normal(T* data, std::size_t count, std::uint64_t seed, double scale = 1.0);
 
-// A uniformly random permutation of 0..n-1 (Fisher-Yates).
+// Permutes data[0..n) uniformly at random in place (Fisher-Yates, from the end).
+template <typename T>
+void shuffle_in_place(T* data, long n, Rng& rng) {
+  for (long i = n - 1; i > 0; --i) {
+    const long j = static_cast<long>(rng.below(static_cast<std::uint64_t>(i + 1)));
+    std::swap(data[i], data[j]);
+  }
+}
+
+// A uniformly random permutation of 0..n-1 (shuffle_in_place of 0, 1, ..., n-1).
 std::vector<long> random_permutation(long n, Rng& rng);
 
 }  // namespace sih
