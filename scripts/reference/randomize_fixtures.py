@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ww_fixtures as wf  # noqa: E402  (the path set-up, the safetensors stub)
-import analyze_model_fixtures as amf  # noqa: E402  (model_tuned's tensors)
+import analyze_model_fixtures as amf  # noqa: E402  (model_tuned's tensors, model_of)
 
 WeightWatcher = wf.WeightWatcher
 SEEDS = 20
@@ -52,20 +52,6 @@ def planted():
     trap[17, 42] = 4.0
     return {"lowrank_200x100": np.asarray(w, np.float32),
             "lowrank_trap_200x100": np.asarray(trap, np.float32)}
-
-
-def model_of(tensors, names):
-    mods = []
-    for k in names:
-        w = torch.from_numpy(tensors[k].astype(np.float32))
-        if w.dim() == 4:
-            m = torch.nn.Conv2d(w.shape[1], w.shape[0], w.shape[2], bias=False)
-        else:
-            m = torch.nn.Linear(w.shape[1], w.shape[0], bias=False)
-        with torch.no_grad():
-            m.weight.copy_(w)
-        mods.append(m)
-    return torch.nn.Sequential(*mods)
 
 
 def analyze(model, seed, capture):
@@ -112,7 +98,7 @@ def main():
                 "torch": torch.__version__}
     definitions, spread = {}, {}
     for source, (tensors, names) in sets.items():
-        model = model_of(tensors, names)
+        model = amf.model_of(tensors, names)
         details, layers = analyze(model, 0, capture=True)
         assert len(details) == len(names) == len(layers), (source, len(details))
         for name, (_, row), lay in zip(names, details.iterrows(), layers):

@@ -347,10 +347,10 @@ AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
   return row;
 }
 
-void add_randomized(const Tensor& tensor, const AnalyzeOptions& opt, AnalyzeRow& row) {
+void add_randomized(Tensor tensor, const AnalyzeOptions& opt, AnalyzeRow& row) {
   if (!opt.randomize) return;
-  const RandomizedEsd r =
-      randomized_eigenvalues(tensor, opt.conv, row.M, randomize_seed(opt.seed, row.name));
+  const RandomizedEsd r = randomized_eigenvalues(std::move(tensor), opt.conv, row.M,
+                                                 randomize_seed(opt.seed, row.name));
   fill_randomized_columns(row.eigs, r, row.N, row.M, row.metrics);
 }
 
@@ -482,7 +482,7 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
                      std::to_string(opt.min_evals) + " eigenvalues";
         } else {
           rows[k] = analyze_input(in, opt);
-          add_randomized(in.tensor, opt, rows[k]);
+          if (opt.randomize) add_randomized(std::move(in.tensor), opt, rows[k]);
           ok[k] = 1;
         }
       }

@@ -47,7 +47,7 @@ std::uint64_t randomize_seed(std::uint64_t seed, std::string_view tensor_name) {
   return derive_seed(seed, "randomize:" + std::string(tensor_name));
 }
 
-RandomizedEsd randomized_eigenvalues(const Tensor& t, const std::string& conv, double M,
+RandomizedEsd randomized_eigenvalues(Tensor t, const std::string& conv, double M,
                                      std::uint64_t seed) {
   RandomizedEsd r;
   r.replicas = randomize_replicas(M);
@@ -58,7 +58,7 @@ RandomizedEsd randomized_eigenvalues(const Tensor& t, const std::string& conv, d
     // analyze_input's matrix path: shape[0] x the rest, row-major
     const Eigen::Index h = s[0];
     const Eigen::Index d = static_cast<Eigen::Index>(t.data.size()) / std::max<Eigen::Index>(h, 1);
-    std::vector<double> w = t.data;
+    std::vector<double>& w = t.data;
     for (int k = 0; k < r.replicas; ++k) {
       shuffle_in_place(w.data(), static_cast<long>(w.size()), rng);
       const VecD e = eigenvalues_row_major(w.data(), h, d);

@@ -224,6 +224,23 @@ TEST(RandomizeTrap, FlagsThePlantedEntryNotTheLearnedSpikes) {
   EXPECT_EQ(s.correlation_traps, std::vector<std::string>{"spikes_and_entry"});
 }
 
+// A trained W (sih's, tests/data/ww/README.md: 30 spikes learned in 10 Adam steps) is no trap;
+// the same W with one entry of 200 (54 standard deviations of its entries) is.
+TEST(RandomizeTrap, TrainedSpikesAreNoTrapAPlantedEntryIs) {
+  TempDir dir;
+  MatD w = read_array(fixture("sih_trained_W.npy"));
+  const auto before = randomized_rows({fixture("sih_trained_W.npy")}, 0);
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_GE(*before[0].metrics.num_spikes, 10);
+  EXPECT_EQ(*before[0].metrics.correlation_trap, 0);
+  w(5, 7) = 200;
+  write_npy(dir / "sih_trained_W.npy", w);
+  const auto after = randomized_rows({dir / "sih_trained_W.npy"}, 0);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(*after[0].metrics.correlation_trap, 1);
+  EXPECT_GE(*after[0].metrics.max_rand_eval, 200.0 * 200.0);
+}
+
 // ---- the command: determinism, the default path, --out-dir, bad input -----------------------
 
 std::string column_of(const test::Csv& c, std::size_t r, const std::vector<std::string>& cols) {

@@ -87,9 +87,9 @@ std::vector<AnalyzeInput> collect_analyze_inputs(const AnalyzeOptions& opt, std:
 // a tensor of a file is decoded first).
 AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt);
 
-// With opt.randomize, fills row's --randomize columns from `tensor` (the row's tensor, decoded)
-// permuted; without, does nothing.
-void add_randomized(const Tensor& tensor, const AnalyzeOptions& opt, AnalyzeRow& row);
+// With opt.randomize, fills row's --randomize columns from `tensor` (the row's tensor, decoded;
+// move it in when done with it: it is permuted in place) permuted; without, does nothing.
+void add_randomized(Tensor tensor, const AnalyzeOptions& opt, AnalyzeRow& row);
 
 // CSV (header + one line per row, 17 significant digits, empty cell = NaN) or JSON.
 std::string analyze_csv(const std::vector<AnalyzeRow>& rows);

@@ -36,7 +36,9 @@ std::uint64_t randomize_seed(std::uint64_t seed, std::string_view tensor_name);
 
 // Permutes and solves through analyze's eigensolvers (spectra/weight_gram.hpp for a matrix,
 // spectral.hpp's esd_eigenvalues for conv slices). M: the smaller dimension of one matrix.
-RandomizedEsd randomized_eigenvalues(const Tensor& t, const std::string& conv, double M,
+// `t` is permuted in place (taken by value: a caller done with its tensor moves it in, and no
+// second copy of a large matrix is made).
+RandomizedEsd randomized_eigenvalues(Tensor t, const std::string& conv, double M,
                                      std::uint64_t seed);
 
 // The comparison, weightwatcher's columns, written into `row`'s kRandomized columns:
