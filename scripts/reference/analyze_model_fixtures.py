@@ -63,11 +63,12 @@ def tuned_tensors(base):
     return t
 
 
-def model_of(tensors):
-    """A torch Sequential whose layer i holds layers.i.weight (weightwatcher never runs it)."""
+def model_of(tensors, names=None):
+    """A torch Sequential whose layer i holds layers.i.weight, or the tensor names[i]
+    (weightwatcher never runs it)."""
     mods = []
-    for i in range(6):
-        w = torch.from_numpy(tensors[f"layers.{i}.weight"].astype(np.float32))
+    for k in names or [f"layers.{i}.weight" for i in range(6)]:
+        w = torch.from_numpy(tensors[k].astype(np.float32))
         if w.dim() == 4:
             m = torch.nn.Conv2d(w.shape[1], w.shape[0], w.shape[2], bias=False)
         else:

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -299,6 +300,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   sih::AnalyzeOptions aopt;
   std::string init_std;
+  std::string seed_text;  // parsed below: CLI11 takes "-1" for an unsigned and wraps it
   auto* report = app.add_subcommand(
       "report", "Write DIR/report.html: one static page of a run or sweep folder with its figures");
   report->add_option("out_dir", dir, "Run or sweep folder")->required();
@@ -353,7 +355,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   analyze->add_option("--jobs", aopt.jobs, "Threads across matrices (default: cores)");
   analyze->add_option("--pl-bootstrap", aopt.pl_bootstrap,
                       "Bootstrap GOF samples of the power law (default 0 = off)");
-  analyze->add_option("--seed", aopt.seed, "Seed of the bootstrap");
+  analyze->add_flag("--randomize", aopt.randomize,
+                    "Permute each matrix's entries and compare its ESD (rand_* columns, "
+                    "correlation_trap; about doubles the eigensolves)");
+  analyze->add_option("--seed", seed_text, "Seed of the bootstrap and of --randomize")
+      ->type_name("UINT");
   analyze->add_option("--init-std", init_std,
                       "Std of the initial entries: adds mp_lambda_plus_init, num_spikes_init");
   analyze->add_option("--tpl-alpha-max", aopt.tpl_alpha_max,
@@ -430,6 +436,15 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         }
         if (!(aopt.init_std > 0))
           throw sih::InputError("--init-std: " + init_std + ": must be > 0");
+      }
+      if (!seed_text.empty()) {
+        std::uint64_t seed = 0;
+        const char* end = seed_text.data() + seed_text.size();
+        const auto [ptr, ec] = std::from_chars(seed_text.data(), end, seed);
+        if (ec != std::errc() || ptr != end)
+          throw sih::InputError("--seed: " + seed_text +
+                                ": must be an integer from 0 to 18446744073709551615");
+        aopt.seed = seed;
       }
       return sih::run_analyze(aopt, out, err);
     }

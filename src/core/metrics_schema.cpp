@@ -91,6 +91,29 @@ const std::vector<MetricColumn>& metric_table() {
       {"bulk_min", &R::bulk_min, false, kAnalyzeOnly, 22, "weightwatcher: fitted MP lower edge"},
       {"alpha_xmin_peak", &R::alpha_xmin_peak, false, kAnalyzeOnly, 36,
        "power-law alpha, xmin near the ESD's peak"},
+      // `sih analyze --randomize` only: W with its entries permuted (seeded by --seed and the
+      // tensor's name), weightwatcher's randomize=True columns (docs/OUTPUT.md).
+      {"max_rand_eval", &R::max_rand_eval, false, kAnalyzeOnly | kRandomized, 37,
+       "weightwatcher: largest eigenvalue of the randomized ESD (5 permutations pooled when "
+       "the matrix has fewer than 100 eigenvalues)"},
+      {"rand_num_spikes", &R::rand_num_spikes, false, kAnalyzeOnly | kRandomized | kCount, 38,
+       "weightwatcher: num_spikes of the randomized ESD (its own MP fit and Tracy-Widom margin)"},
+      {"rand_sigma_mp", &R::rand_sigma_mp, false, kAnalyzeOnly | kRandomized, 39,
+       "weightwatcher: sigma_mp of the randomized ESD"},
+      {"rand_bulk_max", &R::rand_bulk_max, false, kAnalyzeOnly | kRandomized, 40,
+       "weightwatcher: fitted MP upper edge of the randomized ESD"},
+      {"rand_mp_softrank", &R::rand_mp_softrank, false, kAnalyzeOnly | kRandomized, 41,
+       "weightwatcher: rand_bulk_max / max_rand_eval"},
+      {"rand_distance", &R::rand_distance, false, kAnalyzeOnly | kRandomized, 42,
+       "weightwatcher: Jensen-Shannon distance of the sorted eigenvalues and the sorted "
+       "randomized ones, each normalized to sum 1"},
+      {"ww_softrank", &R::ww_softrank, false, kAnalyzeOnly | kRandomized, 43,
+       "weightwatcher: randomized lambda_max / lambda_max (one permutation)"},
+      {"ww_maxdist", &R::ww_maxdist, false, kAnalyzeOnly | kRandomized, 44,
+       "weightwatcher: lambda_max - randomized lambda_max (one permutation)"},
+      {"correlation_trap", &R::correlation_trap, false, kAnalyzeOnly | kRandomized | kCount, 45,
+       "1 when rand_num_spikes > 0: a spike that survives permuting the entries comes from a "
+       "few large entries, not from learned correlations; else 0"},
   };
   return table;
 }

@@ -143,6 +143,21 @@ std::uint64_t Rng::below(std::uint64_t bound) {
   return x % bound;
 }
 
+std::uint64_t Rng::bounded(std::uint64_t bound) {
+  // Lemire (2019), "Fast random integer generation in an interval": the high word of x * bound
+  // is uniform once the low word's biased range (below 2^64 mod bound) is rejected.
+  unsigned __int128 m = static_cast<unsigned __int128>(next_u64()) * bound;
+  auto low = static_cast<std::uint64_t>(m);
+  if (low < bound) {
+    const std::uint64_t threshold = (0 - bound) % bound;
+    while (low < threshold) {
+      m = static_cast<unsigned __int128>(next_u64()) * bound;
+      low = static_cast<std::uint64_t>(m);
+    }
+  }
+  return static_cast<std::uint64_t>(m >> 64);
+}
+
 template <typename T>
 void fill_normal(T* data, std::size_t count, std::uint64_t seed, double scale) {
   const std::ptrdiff_t chunks = static_cast<std::ptrdiff_t>((count + kChunk - 1) / kChunk);

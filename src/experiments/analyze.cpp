@@ -20,6 +20,7 @@
 #include "sih/core/config.hpp"
 #include "sih/core/parallel.hpp"
 #include "sih/experiments/analyze_peft.hpp"
+#include "sih/experiments/analyze_randomize.hpp"
 #include "sih/experiments/layer_kind.hpp"
 #include "sih/formats/array_io.hpp"
 #include "sih/formats/mapped_file.hpp"
@@ -346,6 +347,13 @@ AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt) {
   return row;
 }
 
+void add_randomized(Tensor tensor, const AnalyzeOptions& opt, AnalyzeRow& row) {
+  if (!opt.randomize) return;
+  const RandomizedEsd r = randomized_eigenvalues(std::move(tensor), opt.conv, row.M,
+                                                 randomize_seed(opt.seed, row.name));
+  fill_randomized_columns(row.eigs, r, row.N, row.M, row.metrics);
+}
+
 std::string analyze_csv(const std::vector<AnalyzeRow>& rows) {
   std::string s = "name,source,shape,dtype,kind,N,M,rf";
   for (const MetricColumn& m : analyze_columns()) s += "," + std::string(m.name);
@@ -461,6 +469,8 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
                      std::to_string(opt.min_evals) + " eigenvalues";
         } else {
           rows[k] = analyze_eigenvalues(in, std::move(eigs), opt);
+          // the fast path never decoded the tensor: --randomize needs its entries
+          if (opt.randomize) add_randomized(in.file->load(in.index), opt, rows[k]);
           ok[k] = 1;
         }
       } else {
@@ -472,6 +482,7 @@ std::vector<AnalyzeRow> analyze_all(const AnalyzeOptions& opt, std::ostream& err
                      std::to_string(opt.min_evals) + " eigenvalues";
         } else {
           rows[k] = analyze_input(in, opt);
+          if (opt.randomize) add_randomized(std::move(in.tensor), opt, rows[k]);
           ok[k] = 1;
         }
       }

@@ -71,6 +71,7 @@ ComparePair compare_pair(const AnalyzeInput& nw, const AnalyzeInput& base,
     m.file = nullptr;
     m.tensor = w;
     *merged = analyze_input(m, opt);
+    if (opt.randomize) add_randomized(std::move(m.tensor), opt, *merged);
     merged->dtype = "lora+" + w0.dtype;
     p.alpha_new = merged->metrics.alpha.value_or(kNaN);
     p.num_spikes_new = merged->metrics.num_spikes.value_or(kNaN);

@@ -97,6 +97,10 @@ AnalyzeSummary summarize_analysis(const std::vector<AnalyzeRow>& rows) {
     else if (a > kAlphaUnderTrained)
       s.under_trained.push_back(r.name);
   }
+  for (const auto& r : rows) {
+    if (r.metrics.max_rand_eval) s.randomized = true;
+    if (r.metrics.correlation_trap.value_or(0) == 1) s.correlation_traps.push_back(r.name);
+  }
   return s;
 }
 
@@ -118,6 +122,10 @@ std::string summary_json(const AnalyzeSummary& s) {
   j["under_trained"] = s.under_trained;
   j["num_failed_fits"] = s.failed_fits.size();
   j["failed_fits"] = s.failed_fits;
+  if (s.randomized) {
+    j["num_correlation_traps"] = s.correlation_traps.size();
+    j["correlation_traps"] = s.correlation_traps;
+  }
   return j.dump(2) + "\n";
 }
 
@@ -141,6 +149,10 @@ std::string summary_lines(const AnalyzeSummary& s) {
                      s.over_trained.empty() ? "" : ": ", list_text(s.over_trained));
   out += fmt::format("      alpha > 6 (under-trained): {}{}{}\n", s.under_trained.size(),
                      s.under_trained.empty() ? "" : ": ", list_text(s.under_trained));
+  if (s.randomized)
+    out += fmt::format("      correlation traps (spikes surviving --randomize): {}{}{}\n",
+                       s.correlation_traps.size(), s.correlation_traps.empty() ? "" : ": ",
+                       list_text(s.correlation_traps));
   if (!s.failed_fits.empty())
     out += fmt::format(
         "      power-law fit failed (alpha -1, counted in the means as "

@@ -326,6 +326,7 @@ void fill_metrics(const EsdDiagnostics& e, EsdTarget target, bool weightwatcher,
   const bool checkpoint = target == EsdTarget::kCheckpoint;
   for (const MetricColumn& m : checkpoint ? metric_schema() : analyze_columns()) {
     if (checkpoint && (!m.has(kFromEsd) || (m.has(kWeightwatcher) && !weightwatcher))) continue;
+    if (m.has(kRandomized)) continue;  // analyze_randomize.cpp's, from the permuted matrix
     const double v = value_of(m.name);
     const bool empty = checkpoint ? !std::isfinite(v) || (m.has(kCount) && v < 0) : std::isnan(v);
     row.*m.value = empty ? std::nullopt : std::optional<double>(v);

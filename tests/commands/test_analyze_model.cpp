@@ -359,6 +359,20 @@ TEST(AnalyzeModelCli, PeftAdapterIsAnalysedAsTheProductOfItsFactors) {
   ASSERT_EQ(table.rows.size(), 1u);
   EXPECT_EQ(read_json(odir + "/summary.json").at("layers"), 1);
 
+  // --randomize permutes the merged layer (M = 200: one permutation, so ww_maxdist is
+  // lambda_max - max_rand_eval), and its summary says what was looked for
+  const std::string rdir = tmp / "rand";
+  const auto rnd = cli({"analyze", dir, "--compare", fixture("model_base.safetensors"), "--out-dir",
+                        rdir, "--randomize", "-q"});
+  ASSERT_EQ(rnd.status, 0) << rnd.err;
+  const auto rt = test::read_csv(rdir + "/analyze.csv");
+  ASSERT_EQ(rt.rows.size(), 1u);
+  expect_close("ww_maxdist",
+               std::stod(rt.at(0, "lambda_max")) - std::stod(rt.at(0, "max_rand_eval")),
+               std::stod(rt.at(0, "ww_maxdist")), 1e-15, 1e-12);
+  EXPECT_EQ(rt.at(0, "correlation_trap"), "0") << "a low-rank update is no trap";
+  EXPECT_TRUE(read_json(rdir + "/summary.json").contains("correlation_traps"));
+
   // without --compare: one line saying what an adapter needs
   const auto alone = cli({"analyze", dir, "-q"});
   EXPECT_EQ(alone.status, 2);

@@ -3,7 +3,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <map>
 
 #include "sih/core/data.hpp"
 #include "sih/core/rng.hpp"
@@ -69,6 +71,70 @@ TEST(Rng, PermutationIsAPermutation) {
   std::sort(sorted.begin(), sorted.end());
   for (long i = 0; i < 1000; ++i) ASSERT_EQ(sorted[i], i);
   EXPECT_NE(p, sorted);
+}
+
+// Pearson's chi-square of the counts against equal expectations.
+double chi_square(const std::vector<long>& counts, long total) {
+  const double e = static_cast<double>(total) / static_cast<double>(counts.size());
+  double x = 0;
+  for (long c : counts) x += (c - e) * (c - e) / e;
+  return x;
+}
+
+TEST(Rng, BoundedIsUniformAndInRange) {
+  Rng rng(4);
+  std::vector<long> counts(7, 0);
+  for (int i = 0; i < 70000; ++i) ++counts[rng.bounded(7)];
+  // chi-square with 6 degrees of freedom exceeds 35.9 with probability 1e-6
+  EXPECT_LT(chi_square(counts, 70000), 35.9);
+  const std::uint64_t huge = (std::uint64_t{1} << 63) + 12345;  // rejection matters here
+  long high = 0;
+  for (int i = 0; i < 10000; ++i) {
+    const std::uint64_t x = rng.bounded(huge);
+    ASSERT_LT(x, huge);
+    high += x >= huge / 2;
+  }
+  EXPECT_NEAR(high / 10000.0, 0.5, 0.025);  // 5 sigma
+  EXPECT_EQ(rng.bounded(1), 0u);
+}
+
+TEST(Rng, ShuffleDrawsEveryPermutationAlike) {
+  Rng rng(5);
+  std::map<std::array<int, 4>, long> seen;
+  for (int i = 0; i < 48000; ++i) {
+    std::array<int, 4> a = {0, 1, 2, 3};
+    shuffle_in_place(a.data(), 4, rng);
+    ++seen[a];
+  }
+  ASSERT_EQ(seen.size(), 24u);
+  std::vector<long> counts;
+  for (const auto& [perm, c] : seen) counts.push_back(c);
+  // 23 degrees of freedom: above 61.6 with probability 2e-5
+  EXPECT_LT(chi_square(counts, 48000), 61.6);
+}
+
+// Past 2^15 values the shuffle scatters into buckets first: where the first and the last
+// value land is still uniform (deciles), and the result is a permutation.
+TEST(Rng, BucketedShuffleIsUniformToo) {
+  Rng rng(6);
+  const long n = 40000;
+  std::vector<long> first(10, 0), last(10, 0);
+  std::vector<int> a(static_cast<std::size_t>(n));
+  const int draws = 1000;
+  for (int k = 0; k < draws; ++k) {
+    for (long i = 0; i < n; ++i) a[static_cast<std::size_t>(i)] = static_cast<int>(i);
+    shuffle_in_place(a.data(), n, rng);
+    for (long i = 0; i < n; ++i) {
+      if (a[static_cast<std::size_t>(i)] == 0) ++first[static_cast<std::size_t>(i * 10 / n)];
+      if (a[static_cast<std::size_t>(i)] == n - 1) ++last[static_cast<std::size_t>(i * 10 / n)];
+    }
+  }
+  std::vector<int> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (long i = 0; i < n; ++i) ASSERT_EQ(sorted[static_cast<std::size_t>(i)], i);
+  // 9 degrees of freedom: above 33.7 with probability 1e-4
+  EXPECT_LT(chi_square(first, draws), 33.7);
+  EXPECT_LT(chi_square(last, draws), 33.7);
 }
 
 TEST(Data, GeneratedProblemMatchesSpec) {

@@ -30,14 +30,22 @@ TEST(MetricFill, EveryColumnTakenFromTheDiagnosticsExistsThere) {
       EXPECT_TRUE(known.count(std::string(m.name))) << m.name;
     }
   }
-  for (const MetricColumn& m : analyze_columns())
-    EXPECT_TRUE(known.count(std::string(m.name))) << m.name;
+  for (const MetricColumn& m : analyze_columns()) {
+    if (!m.has(kRandomized)) {
+      EXPECT_TRUE(known.count(std::string(m.name))) << m.name;
+    }
+  }
 }
 
 TEST(MetricFill, AnalyzeColumnsAreTheDiagnosticsColumnsInTheirOrder) {
   std::vector<std::string> analyze;
-  for (const MetricColumn& m : analyze_columns()) analyze.emplace_back(m.name);
+  std::vector<std::string> randomized;
+  for (const MetricColumn& m : analyze_columns())
+    (m.has(kRandomized) ? randomized : analyze).emplace_back(m.name);
   EXPECT_EQ(analyze, esd_names());
+  // --randomize's columns come last, after every column of the diagnostics
+  ASSERT_FALSE(randomized.empty());
+  EXPECT_EQ(analyze_columns()[analyze.size()].name, randomized[0]);
 }
 
 TEST(MetricFill, AnalyzeOnlyColumnsStayOutOfMetricsCsv) {
@@ -82,6 +90,7 @@ TEST(MetricFill, CheckpointAndAnalyzeKeepTheirConventions) {
   ASSERT_TRUE(analyzed.lambda_max);
   EXPECT_TRUE(std::isinf(*analyzed.lambda_max)) << "analyze writes inf as inf";
   EXPECT_FALSE(analyzed.xmax) << "NaN is an empty cell";
+  EXPECT_FALSE(analyzed.max_rand_eval) << "--randomize's columns are not the diagnostics'";
 }
 
 }  // namespace

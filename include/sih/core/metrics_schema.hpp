@@ -35,6 +35,10 @@ struct MetricsRow {
   // the fit fails, as there) and sih's xmin-at-peak alpha under analyze's name.
   std::optional<double> num_evals, lambda_max, norm, matrix_rank, alpha, D, xmin, xmax, sigma,
       bulk_max, bulk_min, alpha_xmin_peak;
+  // Written by `sih analyze --randomize` only (experiments/analyze_randomize.hpp): the ESD of
+  // the matrix with its entries permuted, against the original (weightwatcher's rand_* columns).
+  std::optional<double> max_rand_eval, rand_num_spikes, rand_sigma_mp, rand_bulk_max,
+      rand_mp_softrank, rand_distance, ww_softrank, ww_maxdist, correlation_trap;
 };
 
 // What a column is for downstream, beyond metrics.csv: each list of metric names that a table,
@@ -52,6 +56,8 @@ enum MetricRole : unsigned {
   kWeightwatcher = 1u << 7,  // ...only with enable_ww
   kCount = 1u << 8,          // an integer count; a negative one means "undefined"
   kAnalyzeOnly = 1u << 9,    // not a checkpoint metric: `sih analyze` writes it, metrics.csv not
+  kRandomized = 1u << 10,    // from the permuted matrix (analyze --randomize), not the ESD
+                             // diagnostics; empty without --randomize
 };
 
 struct MetricColumn {

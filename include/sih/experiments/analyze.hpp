@@ -30,7 +30,10 @@ struct AnalyzeOptions {
   bool keep_going = false;     // analyse the good inputs when some are bad (exit 2 anyway)
   bool quiet = false;          // no progress bar / notes on stderr
   int pl_bootstrap = 0;        // bootstrap GOF samples (0 = off)
-  std::uint64_t seed = 0;
+  // Each matrix's entries permuted and its ESD compared with the original: the rand_* columns
+  // and correlation_trap (analyze_randomize.hpp); off, they are empty and cost nothing.
+  bool randomize = false;
+  std::uint64_t seed = 0;  // of the bootstrap and of --randomize's permutations
   // standard deviation of the initial entries, for mp_lambda_plus_init / num_spikes_init;
   // NaN = unknown (sih run folders: W's init is N(0, 1), so 1 for *_W.npy)
   double init_std = std::numeric_limits<double>::quiet_NaN();
@@ -85,6 +88,10 @@ std::vector<AnalyzeInput> collect_analyze_inputs(const AnalyzeOptions& opt, std:
 // The diagnostics of one input (pooled eigenvalues of weightwatcher's matrices of the tensor;
 // a tensor of a file is decoded first).
 AnalyzeRow analyze_input(const AnalyzeInput& in, const AnalyzeOptions& opt);
+
+// With opt.randomize, fills row's --randomize columns from `tensor` (the row's tensor, decoded;
+// move it in when done with it: it is permuted in place) permuted; without, does nothing.
+void add_randomized(Tensor tensor, const AnalyzeOptions& opt, AnalyzeRow& row);
 
 // CSV (header + one line per row, 17 significant digits, empty cell = NaN) or JSON.
 std::string analyze_csv(const std::vector<AnalyzeRow>& rows);

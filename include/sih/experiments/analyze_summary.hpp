@@ -31,6 +31,10 @@ struct AnalyzeSummary {
   // Layer names, in table order. A failed power-law fit (alpha = -1, as weightwatcher writes
   // it) is in neither band but in failed_fits.
   std::vector<std::string> over_trained, under_trained, failed_fits;
+  // --randomize (any row with max_rand_eval): the layers with correlation_trap = 1, in table
+  // order; summary.json lists them only then.
+  bool randomized = false;
+  std::vector<std::string> correlation_traps;
   double value(std::string_view name) const;  // NaN if not a stat
 };
 
