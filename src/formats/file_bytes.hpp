@@ -8,6 +8,19 @@
 
 namespace sih::formats_detail {
 
+// An unsigned integer of sizeof(U) bytes at p (any alignment), in either byte order: the
+// readers' one decoder of stored integers and float bit patterns.
+template <typename U>
+U load_uint(const void* p, bool big_endian) {
+  U v = 0;
+  const auto* b = static_cast<const unsigned char*>(p);
+  for (std::size_t i = 0; i < sizeof(U); ++i) {
+    const std::size_t k = big_endian ? i : sizeof(U) - 1 - i;
+    v = static_cast<U>(v << 8 | b[k]);
+  }
+  return v;
+}
+
 // The whole file, read at once into a buffer of its size. Throws InputError "<path>: cannot
 // open: <errno text>" (also for a folder), "cannot stat" or "cannot read".
 std::string read_file_bytes(const std::string& path);

@@ -160,23 +160,6 @@ class NpyDictParser {
   const char* end_;
 };
 
-std::uint32_t read_le(const unsigned char* p, int n) {
-  std::uint32_t v = 0;
-  for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-
-template <typename U>
-U load(const char* p, bool big) {
-  U v = 0;
-  const auto* b = reinterpret_cast<const unsigned char*>(p);
-  for (std::size_t i = 0; i < sizeof(U); ++i) {
-    const std::size_t k = big ? i : sizeof(U) - 1 - i;
-    v = static_cast<U>(v << 8 | b[k]);
-  }
-  return v;
-}
-
 // The dtype is dispatched once, outside the loop (2.4M items of a 768 x 3072 matrix).
 template <typename Load>
 std::vector<double> decode_with(const char* p, std::size_t count, Load load_one) {
@@ -191,7 +174,7 @@ template <typename F, typename U>
 double load_float(const char* q, bool big) {
   U u;
   if (big) {
-    u = load<U>(q, true);
+    u = formats_detail::load_uint<U>(q, true);
   } else {
     std::memcpy(&u, q, sizeof u);
   }
@@ -227,11 +210,11 @@ std::vector<double> decode_floats(const char* p, std::size_t count, const std::s
                                   bool big) {
   if (dtype == "float16")
     return decode_with(p, count, [big](const char* q, std::size_t i) {
-      return half_to_double(load<std::uint16_t>(q + 2 * i, big));
+      return half_to_double(formats_detail::load_uint<std::uint16_t>(q + 2 * i, big));
     });
   if (dtype == "bfloat16")
     return decode_with(p, count, [big](const char* q, std::size_t i) {
-      return bfloat16_to_double(load<std::uint16_t>(q + 2 * i, big));
+      return bfloat16_to_double(formats_detail::load_uint<std::uint16_t>(q + 2 * i, big));
     });
   if (dtype == "float32")
     return decode_with(p, count, [big](const char* q, std::size_t i) {
@@ -271,11 +254,11 @@ NpyLayout parse_npy_header(const char* bytes, std::size_t n, const std::string& 
   size_t header_len;
   if (major == 1) {
     header_start = 10;
-    header_len = read_le(u + 8, 2);
+    header_len = formats_detail::load_uint<std::uint16_t>(u + 8, false);
   } else if (major == 2 || major == 3) {
     if (n < 12) fail(path, "truncated: file ends inside the .npy preamble");
     header_start = 12;
-    header_len = read_le(u + 8, 4);
+    header_len = formats_detail::load_uint<std::uint32_t>(u + 8, false);
   } else {
     fail(path, "unsupported .npy version " + std::to_string(major) + "." + std::to_string(minor) +
                    " (expected 1.0, 2.0 or 3.0)");

@@ -137,49 +137,38 @@ std::string wrapper_prefix(const PickleGraph& g) {
   return n == 1 ? found : "";
 }
 
-template <typename U>
-U load_le(const char* p, bool big) {
-  U v = 0;
-  const auto* b = reinterpret_cast<const unsigned char*>(p);
-  for (std::size_t i = 0; i < sizeof(U); ++i) {
-    const std::size_t k = big ? i : sizeof(U) - 1 - i;
-    v = static_cast<U>(v << 8 | b[k]);
-  }
-  return v;
-}
-
 using ElementReader = double (*)(const char*, bool);
 ElementReader element_reader(const std::string& dtype) {
   if (dtype == "float32")
     return [](const char* p, bool big) {
-      const auto u = load_le<std::uint32_t>(p, big);
+      const auto u = formats_detail::load_uint<std::uint32_t>(p, big);
       float f;
       std::memcpy(&f, &u, 4);
       return static_cast<double>(f);
     };
   if (dtype == "float64")
     return [](const char* p, bool big) {
-      const auto u = load_le<std::uint64_t>(p, big);
+      const auto u = formats_detail::load_uint<std::uint64_t>(p, big);
       double d;
       std::memcpy(&d, &u, 8);
       return d;
     };
   if (dtype == "float16")
-    return [](const char* p, bool big) { return half_to_double(load_le<std::uint16_t>(p, big)); };
+    return [](const char* p, bool big) { return half_to_double(formats_detail::load_uint<std::uint16_t>(p, big)); };
   if (dtype == "bfloat16")
     return
-        [](const char* p, bool big) { return bfloat16_to_double(load_le<std::uint16_t>(p, big)); };
+        [](const char* p, bool big) { return bfloat16_to_double(formats_detail::load_uint<std::uint16_t>(p, big)); };
   if (dtype == "int64")
     return [](const char* p, bool big) {
-      return static_cast<double>(static_cast<std::int64_t>(load_le<std::uint64_t>(p, big)));
+      return static_cast<double>(static_cast<std::int64_t>(formats_detail::load_uint<std::uint64_t>(p, big)));
     };
   if (dtype == "int32")
     return [](const char* p, bool big) {
-      return static_cast<double>(static_cast<std::int32_t>(load_le<std::uint32_t>(p, big)));
+      return static_cast<double>(static_cast<std::int32_t>(formats_detail::load_uint<std::uint32_t>(p, big)));
     };
   if (dtype == "int16")
     return [](const char* p, bool big) {
-      return static_cast<double>(static_cast<std::int16_t>(load_le<std::uint16_t>(p, big)));
+      return static_cast<double>(static_cast<std::int16_t>(formats_detail::load_uint<std::uint16_t>(p, big)));
     };
   if (dtype == "int8")
     return [](const char* p, bool) { return static_cast<double>(static_cast<std::int8_t>(*p)); };
