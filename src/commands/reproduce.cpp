@@ -124,8 +124,17 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
       out.run_time_s = recorded_run_time(plan.dir);
       const ExperimentTable table = load_experiment_table(plan.dir);
       for (const Claim& c : e.claims) out.claims.push_back(evaluate_claim(c, table));
-      for (const ThresholdSpec& t : e.thresholds)
-        out.thresholds.push_back(evaluate_thresholds(t, table));
+      // Thresholds and fits of the means over repeats; with `repeats: true`, the slope of each
+      // repeat apart as well (a table with a repeat axis, read once).
+      std::optional<ExperimentTable> by_repeat;
+      for (const ThresholdSpec& t : e.thresholds) {
+        ThresholdResult result = evaluate_thresholds(t, table);
+        if (t.over_repeats) {
+          if (!by_repeat) by_repeat = load_experiment_table(plan.dir, true);
+          result.repeated = evaluate_thresholds(t, *by_repeat).repeated;
+        }
+        out.thresholds.push_back(std::move(result));
+      }
       // The threshold figures: <out>/<name>/thresholds_<k>.png (scripts/plot/thresholds.gp).
       const fs::path fig_dir = fs::path(options.out_dir) / e.name;
       bool any_dat = false;

@@ -552,7 +552,7 @@ std::string point_label(const json& coords) {
   return s;
 }
 
-ExperimentTable load_experiment_table(const std::string& dir) {
+ExperimentTable load_experiment_table(const std::string& dir, bool repeat_axis) {
   const fs::path root(dir);
   ExperimentTable t;
   const std::optional<json> config = read_folder_config(dir);
@@ -575,6 +575,12 @@ ExperimentTable load_experiment_table(const std::string& dir) {
   const std::optional<SweepRuns> runs = read_sweep_runs(dir, *config);
   if (!runs) throw InputError(dir + ": no runs.csv (a sweep not merged yet? run sih merge)");
   t.axes = runs->axes;
+  std::vector<int> axis_cols = runs->axis_cols;
+  if (repeat_axis && runs->repeat_col >= 0 &&
+      std::find(t.axes.begin(), t.axes.end(), "repeat") == t.axes.end()) {
+    t.axes.push_back("repeat");
+    axis_cols.push_back(runs->repeat_col);
+  }
   struct Acc {
     std::map<long, std::map<std::string, std::pair<double, long>>> sums;
     std::map<long, long> step_runs;
@@ -583,7 +589,7 @@ ExperimentTable load_experiment_table(const std::string& dir) {
   for (std::size_t r = 0; r < runs->csv.rows.size(); ++r) {
     json coords = json::object();
     for (std::size_t a = 0; a < t.axes.size(); ++a)
-      coords[t.axes[a]] = value_json(runs->csv.at(r, runs->axis_cols[a]));
+      coords[t.axes[a]] = value_json(runs->csv.at(r, axis_cols[a]));
     ExperimentPoint* p = const_cast<ExperimentPoint*>(point_with(t, coords));
     if (!p) {
       t.points.emplace_back();

@@ -50,7 +50,8 @@ std::string experiment_name(const fs::path& file) {
   return stem;
 }
 
-// reproduce.thresholds: [{value: metric@step, along: AXIS, level: X, fit: AXIS, predicted: ..}]
+// reproduce.thresholds: [{value: metric@step, along: AXIS, level: X, fit: AXIS, predicted: ..,
+// repeats: true|false}]
 std::vector<ThresholdSpec> parse_thresholds(const YAML::Node& node, const std::string& origin) {
   std::vector<ThresholdSpec> specs;
   if (!node.IsDefined() || node.IsNull()) return specs;
@@ -63,14 +64,16 @@ std::vector<ThresholdSpec> parse_thresholds(const YAML::Node& node, const std::s
     if (!item.IsMap())
       throw InputError(
           fmt::format("{}: {}: must be a mapping (value, along, level, fit, "
-                      "predicted)",
+                      "predicted, repeats)",
                       at, yaml_text(item)));
     for (const auto& kv : item) {
-      static const std::vector<std::string> kKeys = {"value", "along", "level", "fit", "predicted"};
+      static const std::vector<std::string> kKeys = {"value", "along",     "level",
+                                                     "fit",   "predicted", "repeats"};
       if (std::find(kKeys.begin(), kKeys.end(), kv.first.Scalar()) == kKeys.end())
         throw InputError(
-            fmt::format("{}: unknown key '{}' (known: value, along, level, fit, predicted)", at,
-                        kv.first.Scalar()));
+            fmt::format("{}: unknown key '{}' (known: value, along, level, fit, predicted, "
+                        "repeats)",
+                        at, kv.first.Scalar()));
     }
     ThresholdSpec t;
     const std::string value = text_of(item, "value", at, true);
@@ -91,6 +94,12 @@ std::vector<ThresholdSpec> parse_thresholds(const YAML::Node& node, const std::s
       throw InputError(fmt::format("{}.level: '{}': must be a number", at, level));
     t.fit = text_of(item, "fit", at, false);
     t.predicted = text_of(item, "predicted", at, false);
+    const std::string repeats = text_of(item, "repeats", at, false);
+    if (!repeats.empty() && repeats != "true" && repeats != "false")
+      throw InputError(fmt::format("{}.repeats: '{}': must be true or false", at, repeats));
+    t.over_repeats = repeats == "true";
+    if (t.over_repeats && t.fit.empty())
+      throw InputError(fmt::format("{}.repeats: true needs a fit axis (fit: AXIS)", at));
     specs.push_back(std::move(t));
   }
   return specs;

@@ -126,6 +126,36 @@ ThresholdResult evaluate_thresholds(const ThresholdSpec& spec, const ExperimentT
     if (distinct.size() >= 2) r.fits[i].fit = loglog_slope(xs, ys);
     r.fits[i].fit.n = static_cast<long>(xs.size());
   }
+  if (!spec.over_repeats) return r;
+  for (const auto& f : r.fits) {
+    if (!f.group.contains("repeat")) continue;
+    json group = f.group;
+    group.erase("repeat");
+    auto it = std::find_if(r.repeated.begin(), r.repeated.end(),
+                           [&](const RepeatedSlope& s) { return s.group == group; });
+    if (it == r.repeated.end()) {
+      r.repeated.push_back({group, {}, 0});
+      it = r.repeated.end() - 1;
+    }
+    if (std::isfinite(f.fit.slope))
+      it->slopes.push_back(f.fit.slope);
+    else
+      ++it->without_slope;
+  }
+  for (auto& s : r.repeated) {
+    const auto n = static_cast<long>(s.slopes.size());
+    if (n == 0) continue;
+    double sum = 0;
+    for (const double v : s.slopes) sum += v;
+    s.mean = sum / static_cast<double>(n);
+    if (n < 2) continue;
+    double ss = 0;
+    for (const double v : s.slopes) ss += (v - s.mean) * (v - s.mean);
+    s.sd = std::sqrt(ss / static_cast<double>(n - 1));
+    const double half = t_quantile_975(n - 1) * s.sd / std::sqrt(static_cast<double>(n));
+    s.ci_low = s.mean - half;
+    s.ci_high = s.mean + half;
+  }
   return r;
 }
 

@@ -49,7 +49,9 @@ void dequant_q4_1(const std::uint8_t* b, float* y) {  // d, m, qs[16]
   }
 }
 
-std::uint32_t le32(const std::uint8_t* p) { return formats_detail::load_uint<std::uint32_t>(p, false); }
+std::uint32_t le32(const std::uint8_t* p) {
+  return formats_detail::load_uint<std::uint32_t>(p, false);
+}
 
 // Q5_0/Q5_1: bit j of qh is the fifth bit of value j (j < 32).
 void dequant_q5_0(const std::uint8_t* b, float* y) {  // d, qh[4], qs[16]

@@ -154,21 +154,27 @@ ElementReader element_reader(const std::string& dtype) {
       return d;
     };
   if (dtype == "float16")
-    return [](const char* p, bool big) { return half_to_double(formats_detail::load_uint<std::uint16_t>(p, big)); };
+    return [](const char* p, bool big) {
+      return half_to_double(formats_detail::load_uint<std::uint16_t>(p, big));
+    };
   if (dtype == "bfloat16")
-    return
-        [](const char* p, bool big) { return bfloat16_to_double(formats_detail::load_uint<std::uint16_t>(p, big)); };
+    return [](const char* p, bool big) {
+      return bfloat16_to_double(formats_detail::load_uint<std::uint16_t>(p, big));
+    };
   if (dtype == "int64")
     return [](const char* p, bool big) {
-      return static_cast<double>(static_cast<std::int64_t>(formats_detail::load_uint<std::uint64_t>(p, big)));
+      return static_cast<double>(
+          static_cast<std::int64_t>(formats_detail::load_uint<std::uint64_t>(p, big)));
     };
   if (dtype == "int32")
     return [](const char* p, bool big) {
-      return static_cast<double>(static_cast<std::int32_t>(formats_detail::load_uint<std::uint32_t>(p, big)));
+      return static_cast<double>(
+          static_cast<std::int32_t>(formats_detail::load_uint<std::uint32_t>(p, big)));
     };
   if (dtype == "int16")
     return [](const char* p, bool big) {
-      return static_cast<double>(static_cast<std::int16_t>(formats_detail::load_uint<std::uint16_t>(p, big)));
+      return static_cast<double>(
+          static_cast<std::int16_t>(formats_detail::load_uint<std::uint16_t>(p, big)));
     };
   if (dtype == "int8")
     return [](const char* p, bool) { return static_cast<double>(static_cast<std::int8_t>(*p)); };

@@ -61,10 +61,12 @@ ordered_json read_summary(const fs::path& p) {
     if (j.contains(key) && !j[key].is_number() && !j[key].is_null())
       throw InputError(fmt::format("{}: {}: {} is not a number", p.string(), key, j[key].dump()));
   }
-  for (const char* key : {"layers", "num_over_trained", "num_under_trained", "num_failed_fits"})
+  for (const char* key : {"layers", "num_over_trained", "num_under_trained", "num_failed_fits",
+                          "num_correlation_traps"})
     if (j.contains(key) && !j[key].is_number_unsigned())
       throw InputError(fmt::format("{}: {}: {} is not a count", p.string(), key, j[key].dump()));
-  for (const char* key : {"inputs", "over_trained", "under_trained", "failed_fits"}) {
+  for (const char* key :
+       {"inputs", "over_trained", "under_trained", "failed_fits", "correlation_traps"}) {
     if (!j.contains(key)) continue;
     bool ok = j[key].is_array();
     for (const auto& v : j[key]) ok = ok && v.is_string();
@@ -126,6 +128,8 @@ std::string summary_html(const ordered_json& s) {
   band("alpha < 2 (over-trained)", "num_over_trained", "over_trained");
   band("alpha > 6 (under-trained)", "num_under_trained", "under_trained");
   band("power-law fit failed (alpha -1)", "num_failed_fits", "failed_fits");
+  band("correlation traps (--randomize: a spike that survives the permutation)",
+       "num_correlation_traps", "correlation_traps");
   shown.push_back("alpha_over_trained_below");
   shown.push_back("alpha_under_trained_above");
   for (const auto& [k, v] : s.items())

@@ -96,6 +96,29 @@ std::string thresholds_html(const ThresholdSpec& spec, const ThresholdResult& r)
       << "</td><td>" << f.fit.n << "</td><td>" << f.off_grid << "</td></tr>\n";
   }
   o << "</table>\n";
+  if (!spec.over_repeats) return o.str();
+  o << "<p>Over repeats: the same fit for each repeat of the sweep apart (its own draw of "
+       "teacher, student and data), then the mean of the slopes and the 95% t-interval of that "
+       "mean (n - 1 degrees of freedom).</p>\n";
+  if (r.repeated.empty()) {
+    o << "<p>No repeats at this size.</p>\n";
+    return o.str();
+  }
+  o << "<table class=\"claims\">\n<tr><th>group</th><th>mean slope</th><th>95% interval</th>"
+       "<th>slopes of the repeats</th><th>repeats without a slope</th></tr>\n";
+  for (const auto& s : r.repeated) {
+    const auto num = [](double v) {
+      return std::isfinite(v) ? fmt::format("{:.3f}", v) : std::string("n/a");
+    };
+    std::string each;
+    for (const double v : s.slopes) each += (each.empty() ? "" : ", ") + num(v);
+    o << "<tr><td>" << html_escape(s.group.empty() ? "(all)" : point_label(s.group))
+      << "</td><td class=\"v\">" << num(s.mean) << "</td><td class=\"v\">"
+      << (std::isfinite(s.ci_low) ? num(s.ci_low) + " .. " + num(s.ci_high)
+                                  : std::string("n/a (fewer than 2 repeats)"))
+      << "</td><td class=\"v\">" << each << "</td><td>" << s.without_slope << "</td></tr>\n";
+  }
+  o << "</table>\n";
   return o.str();
 }
 

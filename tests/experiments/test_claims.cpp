@@ -521,6 +521,20 @@ TEST(Reproduce, BadInputWritesNothing) {
   EXPECT_NE(text.find("02_tiny_sweep.yml: claims[0].where: selects no grid point"),
             std::string::npos)
       << text;
+  // reproduce.thresholds: repeats must be true or false, and needs a fit axis.
+  for (const auto& [threshold, message] : std::vector<std::pair<std::string, std::string>>{
+           {"{value: num_spikes@1, along: lr, level: 1, fit: lr, repeats: maybe}",
+            "reproduce.thresholds[0].repeats: 'maybe': must be true or false"},
+           {"{value: num_spikes@1, along: lr, level: 1, repeats: true}",
+            "reproduce.thresholds[0].repeats: true needs a fit axis"}}) {
+    bad = kSweepExperiment;
+    bad.replace(bad.find("  claims:"), 0, "  thresholds: [" + threshold + "]\n");
+    test::write_text(configs + "/02_tiny_sweep.yml", bad);
+    text = cli({"reproduce", "--configs", configs, "--out", out}, status);
+    EXPECT_EQ(status, 2) << text;
+    EXPECT_NE(text.find(message), std::string::npos)
+        << "expected: " << message << "\ngot: " << text;
+  }
   test::write_text(configs + "/02_tiny_sweep.yml",
                    "reproduce: {title: t, about: a, kind: swep}\nn: 10\n");
   text = cli({"reproduce", "--configs", configs, "--out", out}, status);

@@ -133,3 +133,52 @@ TEST(Threshold, StudentTQuantiles) {
   EXPECT_NEAR(t_quantile_975(100000), 1.9600, 1e-4);
   EXPECT_THROW(t_quantile_975(0), InputError);
 }
+
+TEST(Threshold, SlopesOverRepeatsAreAveragedWithTheirTInterval) {
+  // Three repeats, each an exact power law eta*(d) = c d^s_r (a step in lr at eta* on a grid
+  // that contains it), slopes -0.4, -0.5, -0.6; a repeat of sgd never crosses (no slope).
+  // Mean -0.5, sd 0.1, 95% interval -0.5 +- 4.3027 * 0.1 / sqrt(3).
+  ExperimentTable t;
+  t.axes = {"optimizer", "d", "lr", "repeat"};
+  const std::vector<double> slopes = {-0.4, -0.5, -0.6};
+  const std::vector<double> ds = {250, 1000, 4000};
+  for (const char* opt : {"adam", "sgd"})
+    for (int r = 0; r < 3; ++r)
+      for (double d : ds) {
+        const double eta = std::pow(d / 250, slopes[static_cast<std::size_t>(r)]);
+        for (double lr : {eta / 2, eta, eta * 2}) {
+          ExperimentPoint p;
+          p.coords = {{"optimizer", opt}, {"d", d}, {"lr", lr}, {"repeat", r}};
+          p.means[1]["num_spikes"] = std::string(opt) == "adam" && lr >= eta ? 1 : 0;
+          t.points.push_back(p);
+        }
+      }
+  ThresholdSpec spec;
+  spec.metric = "num_spikes";
+  spec.step = 1;
+  spec.along = "lr";
+  spec.level = 1;
+  spec.fit = "d";
+  spec.over_repeats = true;
+  const ThresholdResult r = evaluate_thresholds(spec, t);
+  ASSERT_EQ(r.fits.size(), 6u);  // (optimizer, repeat)
+  ASSERT_EQ(r.repeated.size(), 2u);
+  for (const auto& s : r.repeated) {
+    if (s.group.at("optimizer") == "sgd") {
+      EXPECT_TRUE(s.slopes.empty());
+      EXPECT_EQ(s.without_slope, 3);
+      EXPECT_TRUE(std::isnan(s.mean));
+      continue;
+    }
+    ASSERT_EQ(s.slopes.size(), 3u);
+    EXPECT_NEAR(s.mean, -0.5, 1e-12);
+    EXPECT_NEAR(s.sd, 0.1, 1e-12);
+    const double half = 4.302653 * 0.1 / std::sqrt(3.0);
+    EXPECT_NEAR(s.ci_low, -0.5 - half, 1e-5) << "expected " << -0.5 - half << ", got " << s.ci_low;
+    EXPECT_NEAR(s.ci_high, -0.5 + half, 1e-5)
+        << "expected " << -0.5 + half << ", got " << s.ci_high;
+  }
+  // Without over_repeats nothing is combined.
+  spec.over_repeats = false;
+  EXPECT_TRUE(evaluate_thresholds(spec, t).repeated.empty());
+}

@@ -41,8 +41,10 @@ struct ExperimentTable {
 };
 
 // A run folder (one point, no axes) or a sweep folder (runs.csv and runs/<id>/metrics.csv).
-// InputError when DIR is neither or its files cannot be read.
-ExperimentTable load_experiment_table(const std::string& dir);
+// InputError when DIR is neither or its files cannot be read. With `repeat_axis`, a sweep's
+// `repeat` column is one more axis (named "repeat"): each repeat is a point of its own instead
+// of a part of its point's mean.
+ExperimentTable load_experiment_table(const std::string& dir, bool repeat_axis = false);
 
 struct ClaimExpr;  // a parsed `value` expression
 

@@ -67,6 +67,9 @@ struct ThresholdSpec {
   double level = 0;
   std::string fit;        // an axis, or empty
   std::string predicted;  // what an argument predicts for the slope, shown beside the fit
+  // With `fit`: also fit each repeat of the sweep apart (the table's "repeat" axis,
+  // load_experiment_table) and give the mean slope over the repeats with its t-interval.
+  bool over_repeats = false;
 };
 
 struct ThresholdFit {
@@ -75,9 +78,23 @@ struct ThresholdFit {
   long off_grid = 0;  // rows of the group below or above the grid (left out of the fit)
 };
 
+// The slopes of one group's repeats (ThresholdSpec::over_repeats): their mean and the
+// two-sided 95% t-interval of the mean (n - 1 degrees of freedom; NaN bounds with fewer than 2
+// repeats that have a slope).
+struct RepeatedSlope {
+  nlohmann::json group = nlohmann::json::object();  // the axes other than along, fit and repeat
+  std::vector<double> slopes;                       // one per repeat with a slope
+  long without_slope = 0;                           // repeats with fewer than 2 points on the grid
+  double mean = std::numeric_limits<double>::quiet_NaN();
+  double sd = std::numeric_limits<double>::quiet_NaN();
+  double ci_low = std::numeric_limits<double>::quiet_NaN();
+  double ci_high = std::numeric_limits<double>::quiet_NaN();
+};
+
 struct ThresholdResult {
   std::vector<ThresholdRow> rows;
   std::vector<ThresholdFit> fits;
+  std::vector<RepeatedSlope> repeated;  // with over_repeats
 };
 
 ThresholdResult evaluate_thresholds(const ThresholdSpec& spec, const ExperimentTable& table);
