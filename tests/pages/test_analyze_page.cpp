@@ -308,8 +308,9 @@ TEST(AnalyzePage, SummaryEveryRowTooltipsAndFigures) {
   ASSERT_FALSE(summary.empty());
   int stats = 0;
   for (const auto& [k, v] : s.items()) {
-    const auto ends_with = [&](const std::string& sf) {
-      return k.size() > sf.size() && k.compare(k.size() - sf.size(), sf.size(), sf) == 0;
+    const std::string key = k;  // a structured binding cannot be captured in C++17 (clang)
+    const auto ends_with = [&key](const std::string& sf) {
+      return key.size() > sf.size() && key.compare(key.size() - sf.size(), sf.size(), sf) == 0;
     };
     if (ends_with("_mean") || ends_with("_median")) {
       ASSERT_TRUE(v.is_number()) << k;
