@@ -60,14 +60,23 @@ double fma_peak(int threads) {
         const __m512 x = _mm512_set1_ps(0.9999999f), y = _mm512_set1_ps(1e-8f);
         for (long it = 0; it < kIters; ++it)
           for (int i = 0; i < 10; ++i) a[i] = _mm512_fmadd_ps(a[i], x, y);
-        for (int i = 0; i < 10; ++i) sink_f += _mm512_reduce_add_ps(a[i]);
+        // summed through memory: gcc 12's _mm512_reduce_add_* warns of its own temporaries
+        float lanes[16];
+        for (int i = 0; i < 10; ++i) {
+          _mm512_storeu_ps(lanes, a[i]);
+          for (const float v : lanes) sink_f += v;
+        }
       } else {
         __m512d a[10];
         for (int i = 0; i < 10; ++i) a[i] = _mm512_set1_pd(1.0 + 1e-9 * i);
         const __m512d x = _mm512_set1_pd(0.9999999), y = _mm512_set1_pd(1e-12);
         for (long it = 0; it < kIters; ++it)
           for (int i = 0; i < 10; ++i) a[i] = _mm512_fmadd_pd(a[i], x, y);
-        for (int i = 0; i < 10; ++i) sink_d += _mm512_reduce_add_pd(a[i]);
+        double lanes[8];
+        for (int i = 0; i < 10; ++i) {
+          _mm512_storeu_pd(lanes, a[i]);
+          for (const double v : lanes) sink_d += v;
+        }
       }
     }
     const double s = seconds_since(t0);
