@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libeigen3-dev libyaml-cpp-dev libspectra-dev libfmt-dev libcli11-dev
+  libdnnl-dev  # src/core/sgemm.cpp: oneDNN's sgemm for the float32 products
   nlohmann-json3-dev libgtest-dev libopenblas-dev liblapacke-dev
   gnuplot-nox
   slurm-wlm munge  # tests/slurm: a one-node SLURM cluster (scripts/slurm/cluster-up.sh)

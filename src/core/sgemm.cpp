@@ -13,6 +13,7 @@
 #include "sih/core/parallel.hpp"
 
 #ifdef __AVX512F__
+#include <dnnl.h>
 #include <immintrin.h>
 #endif
 
@@ -199,14 +200,26 @@ void pack_b_panel(const StridedMatrix& b, long p0, long kc, long j0, long cols, 
 
 }  // namespace
 
-// SIH_GEMM=eigen switches to Eigen's product (for comparisons, and as an escape hatch).
-bool sgemm_available() {
-  static const bool enabled = [] {
+// SIH_GEMM picks the kernels: unset, oneDNN for full products and sih's kernel for lower
+// triangles (the winners measured in docs/PERFORMANCE.md, "GEMM candidates"); "sih", sih's
+// kernel for both; "eigen", Eigen's product (for comparisons, and as an escape hatch).
+enum class GemmKernels { onednn_and_sih, sih, eigen };
+
+GemmKernels gemm_kernels() {
+  static const GemmKernels kernels = [] {
     const char* v = std::getenv("SIH_GEMM");
-    return !(v && std::string(v) == "eigen");
+    const std::string choice = v ? v : "";
+    if (choice == "eigen") return GemmKernels::eigen;
+    if (choice == "sih") return GemmKernels::sih;
+    // oneDNN prints one line per call to stdout when its verbose mode is set from the
+    // environment; sih's stdout stays parseable.
+    dnnl_set_verbose(0);
+    return GemmKernels::onednn_and_sih;
   }();
-  return enabled;
+  return kernels;
 }
+
+bool sgemm_available() { return gemm_kernels() != GemmKernels::eigen; }
 
 namespace {
 
@@ -288,10 +301,77 @@ void gemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b
   }
 }
 
+// C = A B through oneDNN's dnnl_sgemm, which is row-major: the column-major C is the row-major
+// C^T = B^T A^T. A view with unit stride along its rows is a column-major matrix, and its
+// transpose a row-major one ('N'); unit stride along its columns, the transpose of one ('T').
+// One call on one thread; false when a view has neither unit stride or oneDNN refuses the
+// arguments.
+bool onednn_call(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
+                 long ldc) {
+  char trans_b = 0, trans_a = 0;
+  long ldb = 0, lda = 0;
+  if (b.row_stride == 1) {
+    trans_b = 'N';
+    ldb = b.col_stride;
+  } else if (b.col_stride == 1) {
+    trans_b = 'T';
+    ldb = b.row_stride;
+  } else {
+    return false;
+  }
+  if (a.row_stride == 1) {
+    trans_a = 'N';
+    lda = a.col_stride;
+  } else if (a.col_stride == 1) {
+    trans_a = 'T';
+    lda = a.row_stride;
+  } else {
+    return false;
+  }
+  const ScopedMaxThreads one_thread(1);
+  return dnnl_sgemm(trans_b, trans_a, n, m, k, 1.0f, b.data, ldb, a.data, lda, 0.0f, c, ldc) ==
+         dnnl_success;
+}
+
+// C = A B as two fixed halves of C's longer side, each one single-threaded oneDNN call, the
+// two on two threads when the product is worth it. oneDNN's own threading splits the depth of
+// some shapes (1000 x 70, depth 1100, in the gradient's layout) and then rounds differently
+// for 1 and 2 threads; halves that depend only on the shape keep sih's bits independent of the
+// thread count, and cost little: at the headline size the forward product runs at 97% of the
+// FMA peak this way against 81% in oneDNN's threading, the gradient at 78-90% against 88%
+// (docs/PERFORMANCE.md). One product so uses at most 2 threads: more cores serve more runs.
+bool onednn_sgemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
+                  long ldc) {
+  const bool split_rows = m >= n;
+  const long side = split_rows ? m : n;
+  // The boundary on a multiple of 16 floats (one 64-byte vector).
+  const long half = side >= 32 ? (side / 2 + 15) / 16 * 16 : side;
+  const auto part = [&](int which) {
+    const long first = which == 0 ? 0 : half;
+    const long len = which == 0 ? half : side - half;
+    if (len == 0) return true;
+    if (split_rows) {
+      const StridedMatrix rows{a.data + first * a.row_stride, a.row_stride, a.col_stride};
+      return onednn_call(len, n, k, rows, b, c + first, ldc);
+    }
+    const StridedMatrix cols{b.data + first * b.col_stride, b.row_stride, b.col_stride};
+    return onednn_call(m, len, k, a, cols, c + first * ldc, ldc);
+  };
+  const double flops =
+      2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  bool ok[2] = {true, true};
+#pragma omp parallel for schedule(static) num_threads(std::min(2, threads_for_flops(flops)))
+  for (int which = 0; which < 2; ++which) ok[which] = part(which);
+  return ok[0] && ok[1];
+}
+
 }  // namespace
 
 void sgemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
            long ldc) {
+  if (m > 0 && n > 0 && k > 0 && gemm_kernels() == GemmKernels::onednn_and_sih &&
+      onednn_sgemm(m, n, k, a, b, c, ldc))
+    return;
   gemm(m, n, k, a, b, c, ldc, false);
 }
 

@@ -1,8 +1,10 @@
-// sih's AVX-512 float GEMM (src/core/sgemm.cpp) against a double-precision product of the same
-// operands (an independent reference: Eigen's double GEMM), over shapes that exercise every
-// edge of its blocking (rows not a multiple of 32, columns not a multiple of 12, depths below
-// and above its 512 block), all four transpose combinations, strided blocks, and the same
-// bits for every thread count (its documented determinism).
+// The float GEMM of src/core/sgemm.cpp (oneDNN's sgemm for full products, sih's AVX-512 kernel
+// for lower triangles and strided views; ctest also runs this file with SIH_GEMM=sih, sih's
+// kernel for everything) against a double-precision product of the same operands (an
+// independent reference: Eigen's double GEMM), over shapes that exercise every edge of the
+// blocking (rows not a multiple of 32, columns not a multiple of 12, depths below and above
+// 512), all four transpose combinations, strided blocks, and the same bits for every thread
+// count (the documented determinism), on sih's own training shapes too.
 #include <omp.h>
 
 #include "sih/core/linalg.hpp"
@@ -60,7 +62,8 @@ TEST_P(Sgemm, MatchesDoubleProductForEveryTransposeCombination) {
   const Mat<float> B = random_matrix(k, n, 2), Bt = B.transpose();
   const MatD ref = A.cast<double>() * B.cast<double>();
   const MatD abs_ref = A.cast<double>().cwiseAbs() * B.cast<double>().cwiseAbs();
-  Mat<float> c(m, n);
+  // C is written, never read: NaN in it beforehand must not leak into the result.
+  Mat<float> c = Mat<float>::Constant(m, n, std::numeric_limits<float>::quiet_NaN());
   product_fixed_depth(c, A, B);
   expect_close(c, ref, abs_ref, k, "A B");
   c.setConstant(7);
@@ -114,6 +117,36 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Sgemm,
                                   std::to_string(info.param.n) + "_k" +
                                   std::to_string(info.param.k);
                          });
+
+// The training step's products at the paper's sizes (n samples, d inputs, h = 1.5 d hidden
+// units): the forward X W^T (n x h, depth d) and the gradient G^T X (h x d, depth n, the
+// transposed layout), including a depth far above the outputs' sides, where a library could
+// split the depth across threads and round differently. Only the bits are compared here.
+TEST(SgemmTrainingShapes, SameBitsForEveryThreadCount) {
+  if (!sgemm_available()) GTEST_SKIP() << "built without AVX-512: Eigen's product is used";
+  struct Size {
+    long n, d;
+  };
+  for (const Size size : {Size{2000, 1000}, Size{8000, 250}, Size{16000, 100}, Size{500, 500}}) {
+    const long n = size.n, d = size.d, h = 3 * d / 2;
+    const Mat<float> X = random_matrix(n, d, 11), W = random_matrix(h, d, 12);
+    const Mat<float> G = random_matrix(n, h, 13);
+    const std::string where = "n=" + std::to_string(n) + " d=" + std::to_string(d);
+    Mat<float> forward[3], gradient[3];
+    for (int t = 0; t < 3; ++t) {
+      omp_set_num_threads(t + 1);
+      forward[t].resize(n, h);
+      product_fixed_depth(forward[t], X, W.transpose());
+      gradient[t].resize(h, d);
+      product_fixed_depth(gradient[t], G.transpose(), X);
+    }
+    omp_set_num_threads(2);
+    for (int t = 1; t < 3; ++t) {
+      EXPECT_TRUE(forward[0] == forward[t]) << where << ": X W^T, threads 1 vs " << t + 1;
+      EXPECT_TRUE(gradient[0] == gradient[t]) << where << ": G^T X, threads 1 vs " << t + 1;
+    }
+  }
+}
 
 TEST(SgemmBlocks, WritesOnlyItsBlockOfALargerMatrix) {
   if (!sgemm_available()) GTEST_SKIP() << "built without AVX-512";

@@ -62,8 +62,8 @@ StridedMatrix strided_view(const E& e) {
 template <typename Dst, typename Lhs, typename Rhs>
 void product_fixed_depth(Dst& dst, const Lhs& lhs, const Rhs& rhs) {
   using T = typename Dst::Scalar;
-  // Large float32 products go to sih's AVX-512 kernel (sgemm.hpp), which has a fixed depth
-  // blocking of its own.
+  // Large float32 products go to sgemm (oneDNN or sih's AVX-512 kernel, sgemm.hpp), whose bits
+  // do not depend on the thread count either.
   if constexpr (std::is_same_v<T, float> && kDirectAccess<Lhs> && kDirectAccess<Rhs> &&
                 kDirectAccess<Dst> && !bool(Dst::IsRowMajor)) {
     if (dst.size() >= (Eigen::Index(1) << 16) && dst.innerStride() == 1 && lhs.rows() > 1 &&

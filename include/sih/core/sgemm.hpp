@@ -1,9 +1,11 @@
 #pragma once
 // Single-precision GEMM for AVX-512 machines, C = A * B: the float32 training step's two
-// products and the checkpoints' large ones (linalg.hpp routes them here). Eigen 3.4's AVX-512
-// kernel uses a 48 x 4 register block; this one a 32 x 12 block (24 of the 32 vector
-// registers). The depth is cut into fixed blocks and threads split only rows, so results do
-// not depend on the thread count.
+// products and the checkpoints' large ones (linalg.hpp routes them here). A full product runs
+// on oneDNN's sgemm (Debian libdnnl2), two fixed halves of C on up to two threads; a lower
+// triangle (a Gram matrix) on sih's own kernel, which computes only the tiles that touch it:
+// the winners per shape measured in docs/PERFORMANCE.md, "GEMM candidates". sih's kernel uses
+// a 32 x 12 register block (24 of the 32 vector registers); its depth is cut into fixed blocks
+// and threads split only rows. Either way results do not depend on the thread count.
 
 namespace sih {
 
@@ -16,12 +18,14 @@ struct StridedMatrix {
 };
 
 // True when built with AVX-512 (-march=native on these machines) and SIH_GEMM is not
-// "eigen"; otherwise sgemm must not be called and Eigen's product is used.
+// "eigen"; otherwise sgemm must not be called and Eigen's product is used. SIH_GEMM=sih puts
+// every product on sih's kernel (for comparisons).
 bool sgemm_available();
 
-// C (m x n, column-major, leading dimension ldc) = A (m x k) * B (k x n), overwriting C.
-// Uses up to omp_get_max_threads() threads: as many as its flops are worth (threads_for_flops,
-// parallel.hpp), one inside another parallel region.
+// C (m x n, column-major, leading dimension ldc) = A (m x k) * B (k x n), overwriting C (never
+// reading it). Uses as many threads as its flops are worth (threads_for_flops, parallel.hpp),
+// at most 2 on oneDNN and omp_get_max_threads() on sih's kernel, one inside another parallel
+// region.
 void sgemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
            long ldc);
 
