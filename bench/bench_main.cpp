@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "fma_peak.hpp"
 #include "sih/core/data.hpp"
 #include "sih/core/metrics.hpp"
 #include "sih/core/model.hpp"
@@ -35,9 +36,10 @@ struct Row {
   int threads;
   std::string phase;
   double ms;
-  double gflops;       // 0 when not GEMM-bound
-  double pct_of_gemm;  // the phase's GFLOP/s as % of the plain GEMM's; 0 when not GEMM-bound
-  double x_step = 0;   // checkpoints: cost in training steps of the same run; 0 otherwise
+  double gflops;           // 0 when not GEMM-bound
+  double pct_of_gemm;      // the phase's GFLOP/s as % of the plain GEMM's; 0 when not GEMM-bound
+  double x_step = 0;       // checkpoints: cost in training steps of the same run; 0 otherwise
+  double pct_of_peak = 0;  // the phase's GFLOP/s as % of the FMA peak (fma_peak.hpp)
 };
 
 int g_reps = 7;
@@ -82,14 +84,25 @@ void bench_precision(int threads, std::vector<Row>& rows, long n, long d, long h
   configure_threads(threads);
   const std::string prec = std::is_same_v<T, float> ? "float32" : "float64";
   double gemm_gflops = 0;
+  // The FMA peak of `threads` cores: the 100% of the "% peak" column and of bench.sh's floors.
+#ifdef __AVX512F__
+  const double peak = sih_bench::fma_peak<T>(threads);
+#else
+  const double peak = 0;
+#endif
   auto add = [&](const std::string& phase, double ms, double flops, double pct = -1) {
     const double gf = flops > 0 ? flops / ms / 1e6 : 0;
     if (pct < 0) pct = gf > 0 && gemm_gflops > 0 ? 100 * gf / gemm_gflops : 0;
-    rows.push_back({prec, threads, phase, ms, gf, pct});
+    rows.push_back(
+        {prec, threads, phase, ms, gf, pct, 0, gf > 0 && peak > 0 ? 100 * gf / peak : 0});
     fmt::print(stderr, "  {} {} thr {:<32} {:9.2f} ms{}{}\n", prec, threads, phase, ms,
                gf > 0 ? fmt::format("  {:7.1f} GFLOP/s", gf) : "",
                pct > 0 ? fmt::format("  {:5.1f}% of GEMM", pct) : "");
   };
+  if (peak > 0) {
+    rows.push_back({prec, threads, "fma peak", 0, peak, 0, 0, 100});
+    fmt::print(stderr, "  {} {} thr {:<32}  {:7.1f} GFLOP/s\n", prec, threads, "fma peak", peak);
+  }
   Config c;
   c.n = n;
   c.batch_size = n;
@@ -232,19 +245,21 @@ int main(int argc, char** argv) {
     if (precision != "float64") bench_precision<float>(threads, rows, n, d, h);
     if (precision != "float32") bench_precision<double>(threads, rows, n, d, h);
   }
-  fmt::print("{:<9} {:>3} {:<36} {:>10} {:>10} {:>8} {:>8}\n", "precision", "thr", "phase", "ms",
-             "GFLOP/s", "% GEMM", "x step");
+  fmt::print("{:<9} {:>3} {:<36} {:>10} {:>10} {:>8} {:>8} {:>8}\n", "precision", "thr", "phase",
+             "ms", "GFLOP/s", "% GEMM", "% peak", "x step");
   for (const auto& r : rows)
-    fmt::print("{:<9} {:>3} {:<36} {:>10.2f} {:>10} {:>8} {:>8}\n", r.precision, r.threads, r.phase,
-               r.ms, r.gflops > 0 ? fmt::format("{:.1f}", r.gflops) : "",
+    fmt::print("{:<9} {:>3} {:<36} {:>10.2f} {:>10} {:>8} {:>8} {:>8}\n", r.precision, r.threads,
+               r.phase, r.ms, r.gflops > 0 ? fmt::format("{:.1f}", r.gflops) : "",
                r.pct_of_gemm > 0 ? fmt::format("{:.1f}", r.pct_of_gemm) : "",
+               r.pct_of_peak > 0 ? fmt::format("{:.1f}", r.pct_of_peak) : "",
                r.x_step > 0 ? fmt::format("{:.2f}", r.x_step) : "");
   if (!csv.empty()) {
     std::ofstream out(csv);
-    out << "precision,threads,phase,ms,gflops,pct_of_gemm,x_step\n";
+    out << "precision,threads,phase,ms,gflops,pct_of_gemm,x_step,pct_of_peak\n";
     for (const auto& r : rows)
-      out << fmt::format("{},{},\"{}\",{:.3f},{:.1f},{:.1f},{:.2f}\n", r.precision, r.threads,
-                         r.phase, r.ms, r.gflops, r.pct_of_gemm, r.x_step);
+      out << fmt::format("{},{},\"{}\",{:.3f},{:.1f},{:.1f},{:.2f},{:.1f}\n", r.precision,
+                         r.threads, r.phase, r.ms, r.gflops, r.pct_of_gemm, r.x_step,
+                         r.pct_of_peak);
   }
   return 0;
 }

@@ -3,10 +3,10 @@
 // its error against a float64 product of the same inputs, and whether 1 and 2 threads give the
 // same bits (sih promises results independent of the thread count).
 //
-// Candidates: sih's AVX-512 kernel and its Eigen fallback (product_fixed_depth, the routes the
-// trainer takes), and, when their shared libraries are installed, OpenBLAS (cblas), BLIS
-// (native bli_?gemm) and oneDNN (dnnl_sgemm). The libraries are opened with dlopen so that this
-// program needs none of them to build and each is measured alone: BLIS's cblas wrapper would
+// Candidates: sih's route (sgemm: oneDNN in two fixed halves of C), sih's own AVX-512 kernel and
+// the Eigen fallback (product_fixed_depth), and, when their shared libraries are installed,
+// OpenBLAS (cblas), BLIS (native bli_?gemm) and oneDNN (dnnl_sgemm with its own threading).
+// The libraries are opened with dlopen so that each is measured alone: BLIS's cblas wrapper would
 // call whichever `sgemm_` the process saw first, so BLIS is called through its native API.
 // OPENBLAS_CORETYPE selects OpenBLAS's kernels (bench/gemm_candidates.sh runs both).
 //
@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "fma_peak.hpp"
 #include "sih/core/linalg.hpp"
 #include "sih/core/sgemm.hpp"
 
@@ -37,54 +38,10 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using sih_bench::fma_peak;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// Peak of `threads` cores issuing independent FMAs on 512-bit registers (10 chains per thread,
-// more than FMA latency x units on Zen 4/5 and Xeon). GFLOP/s.
-template <typename T>
-double fma_peak(int threads) {
-  constexpr long kIters = 40'000'000;
-  double best = 0;
-  for (int trial = 0; trial < 3; ++trial) {
-    const auto t0 = Clock::now();
-    float sink_f = 0;
-    double sink_d = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : sink_f, sink_d)
-    {
-      if constexpr (std::is_same_v<T, float>) {
-        __m512 a[10];
-        for (int i = 0; i < 10; ++i) a[i] = _mm512_set1_ps(1.0f + 1e-7f * float(i));
-        const __m512 x = _mm512_set1_ps(0.9999999f), y = _mm512_set1_ps(1e-8f);
-        for (long it = 0; it < kIters; ++it)
-          for (int i = 0; i < 10; ++i) a[i] = _mm512_fmadd_ps(a[i], x, y);
-        // summed through memory: gcc 12's _mm512_reduce_add_* warns of its own temporaries
-        float lanes[16];
-        for (int i = 0; i < 10; ++i) {
-          _mm512_storeu_ps(lanes, a[i]);
-          for (const float v : lanes) sink_f += v;
-        }
-      } else {
-        __m512d a[10];
-        for (int i = 0; i < 10; ++i) a[i] = _mm512_set1_pd(1.0 + 1e-9 * i);
-        const __m512d x = _mm512_set1_pd(0.9999999), y = _mm512_set1_pd(1e-12);
-        for (long it = 0; it < kIters; ++it)
-          for (int i = 0; i < 10; ++i) a[i] = _mm512_fmadd_pd(a[i], x, y);
-        double lanes[8];
-        for (int i = 0; i < 10; ++i) {
-          _mm512_storeu_pd(lanes, a[i]);
-          for (const double v : lanes) sink_d += v;
-        }
-      }
-    }
-    const double s = seconds_since(t0);
-    if (sink_f == 12345.f && sink_d == 12345.) std::fputs("", stderr);  // keep the loop
-    const double lanes = std::is_same_v<T, float> ? 16 : 8;
-    best = std::max(best, threads * kIters * 10 * lanes * 2 / s / 1e9);
-  }
-  return best;
 }
 
 // One product of the training step or checkpoint, column-major: C (m x n) = op(A) op(B).
@@ -214,14 +171,20 @@ int main(int argc, char** argv) {
     std::vector<std::pair<std::string, GemmFn<T>>> cands;
     std::vector<std::function<void(int)>> set_threads;
     if constexpr (std::is_same_v<T, float>) {
-      if (sih::sgemm_available())
-        cands.push_back({"sih_sgemm", [](const Product<T>& p, T* c) {
+      if (sih::sgemm_available()) {
+        // What sih runs (oneDNN in two fixed halves, sgemm.cpp) and sih's own kernel.
+        cands.push_back({"sih_route", [](const Product<T>& p, T* c) {
                            sih::sgemm(p.m, p.n, p.k, view_of(p.a, p.trans_a),
                                       view_of(p.b, p.trans_b), c, p.m);
                          }});
+        cands.push_back({"sih_kernel", [](const Product<T>& p, T* c) {
+                           sih::sgemm_sih_kernel(p.m, p.n, p.k, view_of(p.a, p.trans_a),
+                                                 view_of(p.b, p.trans_b), c, p.m);
+                         }});
+      }
     }
     cands.push_back({"eigen_fixed_depth", [](const Product<T>& p, T* c) {
-                       // product_fixed_depth's Eigen route (its float route is sih_sgemm)
+                       // product_fixed_depth's Eigen route (its float route is sih_route)
                        Eigen::Map<M> dst(c, p.m, p.n);
                        const auto chunk = sih::fixed_depth_chunk<T>();
                        dst.setZero();

@@ -29,6 +29,11 @@ bool sgemm_available();
 void sgemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
            long ldc);
 
+// The same product on sih's own kernel whatever SIH_GEMM says (bench/gemm_candidates.cpp
+// compares it with the library it loses to on full products).
+void sgemm_sih_kernel(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b,
+                      float* c, long ldc);
+
 // The lower triangle (diagonal included) of C (n x n) = A (n x k) * B (k x n), e.g. a Gram
 // matrix A^T A: only the register tiles (32 x 12) that touch the lower triangle are computed,
 // about half the flops. Tiles crossing the diagonal also write some elements above it; the
