@@ -23,6 +23,7 @@
 #include "sih/experiments/analyze_randomize.hpp"
 #include "sih/experiments/layer_kind.hpp"
 #include "sih/formats/array_io.hpp"
+#include "sih/formats/csv_table.hpp"
 #include "sih/formats/mapped_file.hpp"
 #include "sih/spectra/spectral.hpp"
 #include "sih/spectra/weight_gram.hpp"
@@ -531,13 +532,6 @@ std::string analyze_cell(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   if (v == std::floor(v) && std::abs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
   return fmt::format("{:.17g}", v);
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string r = "\"";
-  for (char c : s) r += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return r + "\"";
 }
 
 }  // namespace sih

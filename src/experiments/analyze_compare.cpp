@@ -12,6 +12,7 @@
 #include "sih/base/interrupt.hpp"
 #include "sih/base/text.hpp"
 #include "sih/experiments/analyze_peft.hpp"
+#include "sih/formats/csv_table.hpp"
 #include "sih/spectra/weight_gram.hpp"
 
 extern "C" void openblas_set_num_threads(int);

@@ -11,6 +11,7 @@
 
 #include "sih/base/text.hpp"
 #include "sih/base/version.hpp"
+#include "sih/formats/csv_table.hpp"
 #include "sih/pages/report.hpp"
 
 namespace sih {
@@ -122,13 +123,6 @@ std::string thresholds_html(const ThresholdSpec& spec, const ThresholdResult& r)
   return o.str();
 }
 
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 std::string now_utc() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -181,13 +175,13 @@ std::string reproduce_claims_csv(const ReproduceOutcome& r) {
     for (std::size_t i = 0; i < o.claims.size(); ++i) {
       const ClaimResult& c = o.claims[i];
       for (const auto& p : c.points) {
-        out += csv_cell(o.experiment->name) + "," + std::to_string(i) + "," +
-               csv_cell(c.claim->says) + "," + csv_cell(c.claim->value_text) + "," +
-               csv_cell(c.claim->holds_if_text) + "," +
-               csv_cell(p.coords.empty() ? "" : point_label(p.coords)) + "," +
+        out += csv_field(o.experiment->name) + "," + std::to_string(i) + "," +
+               csv_field(c.claim->says) + "," + csv_field(c.claim->value_text) + "," +
+               csv_field(c.claim->holds_if_text) + "," +
+               csv_field(p.coords.empty() ? "" : point_label(p.coords)) + "," +
                (std::isfinite(p.value) ? fmt::format("{:.17g}", p.value) : std::string()) + "," +
                (p.holds ? "true" : "false") + "," + (c.holds ? "true" : "false") + "," +
-               csv_cell(source_label(c.claim->source)) + "\n";
+               csv_field(source_label(c.claim->source)) + "\n";
       }
     }
   }

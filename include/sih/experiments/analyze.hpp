@@ -96,9 +96,8 @@ void add_randomized(Tensor tensor, const AnalyzeOptions& opt, AnalyzeRow& row);
 // CSV (header + one line per row, 17 significant digits, empty cell = NaN) or JSON.
 std::string analyze_csv(const std::vector<AnalyzeRow>& rows);
 // One CSV cell of analyze's tables: empty for NaN, "inf"/"-inf", integers without a decimal
-// point, else 17 significant digits; and a text field quoted as CSV when it needs to be.
+// point, else 17 significant digits (text fields: csv_field, formats/csv_table.hpp).
 std::string analyze_cell(double v);
-std::string csv_field(const std::string& s);
 std::string analyze_json(const std::vector<AnalyzeRow>& rows);
 
 // InputError naming the option when one is out of range (--format, --jobs, --conv, ...).

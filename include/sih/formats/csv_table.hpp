@@ -26,4 +26,8 @@ CsvTable parse_csv_table(const std::string& text);
 // quote is left open at the end of the text.
 std::optional<CsvTable> parse_quoted_csv_table(const std::string& text);
 
+// One text cell written for that reader: as is, or quoted (inner quotes doubled) when it holds
+// a comma, a quote or a line break. analyze.csv's names and paths, claims.csv's texts.
+std::string csv_field(const std::string& s);
+
 }  // namespace sih
