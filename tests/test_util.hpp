@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,18 @@ inline std::string reference_dir() {
   return dir && *dir ? dir : SIH_REFERENCE_DIR;
 }
 inline std::string ref(const std::string& rel) { return reference_dir() + "/" + rel; }
+
+// A weightwatcher fixture of tests/data/ww/ (scripts/reference/*.py wrote them).
+inline std::string ww_fixture(const std::string& name) {
+  return std::string(SIH_SOURCE_DIR) + "/tests/data/ww/" + name;
+}
+
+// A JSON file, parsed; throws naming the file when it cannot be opened.
+inline nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  return nlohmann::json::parse(in);
+}
 
 // A fresh temporary folder removed at scope exit.
 class TempDir {

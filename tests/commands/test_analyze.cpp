@@ -27,10 +27,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string fixture(const std::string& name) {
-  return std::string(SIH_SOURCE_DIR) + "/tests/data/ww/" + name;
-}
-
 void expect_close(const std::string& what, double expected, double actual, double rel,
                   double abs = 0) {
   const double tol = rel * std::abs(expected) + abs;
@@ -180,10 +176,10 @@ TEST(Npy, BadFiles) {
 // ---- conv kernel and BF16/F16 layers against weightwatcher -------------------------------
 
 TEST(AnalyzeVsWeightwatcher, ConvAndMixedPrecisionSafetensors) {
-  std::ifstream in(fixture("conv_and_mixed.expected.json"));
+  std::ifstream in(test::ww_fixture("conv_and_mixed.expected.json"));
   const json doc = json::parse(in);
   AnalyzeOptions opt;
-  opt.paths = {fixture("conv_and_mixed.safetensors")};
+  opt.paths = {test::ww_fixture("conv_and_mixed.safetensors")};
   opt.quiet = true;
   std::ostringstream err;
   const auto inputs = collect_analyze_inputs(opt, err, nullptr);
@@ -222,7 +218,7 @@ CliResult cli(std::vector<std::string> args) {
 
 TEST(AnalyzeCli, CsvJsonOutAndKeepGoing) {
   test::TempDir tmp;
-  const std::string good = fixture("gaussian_300x200.npy");
+  const std::string good = test::ww_fixture("gaussian_300x200.npy");
   const std::string bad = tmp / "bad.npy";
   write_file_atomic(bad, npy("<f4", "(20, 20)", f32s({1, 2, 3})));
 
@@ -322,7 +318,7 @@ namespace {
 // vector is not a matrix and is left out; the .csv gives the same numbers as the .npy.
 TEST(AnalyzeCli, RunFolderAndCsv) {
   test::TempDir tmp;
-  const MatD W = read_array(fixture("gaussian_300x200.npy"));
+  const MatD W = read_array(test::ww_fixture("gaussian_300x200.npy"));
   fs::create_directories(tmp / "run/weights");
   write_npy(tmp / "run/weights/step0_W.npy", W);
   write_npy(tmp / "run/weights/step0_a.npy", MatD(VecD::Ones(300)), true);
@@ -351,7 +347,7 @@ TEST(AnalyzeCli, BigEndianAndFortranNpyGiveTheMappedPathsRow) {
   if (std::system((std::string(python) + " -c 'import numpy' >/dev/null 2>&1").c_str()) != 0)
     GTEST_SKIP() << python << " with numpy is not available";
   test::TempDir tmp;
-  const std::string src = fixture("gaussian_300x200.npy");
+  const std::string src = test::ww_fixture("gaussian_300x200.npy");
   const std::string script = "import numpy as np; a=np.load('" + src + "'); np.save('" +
                              std::string(tmp / "be.npy") + "', a.astype('>f4')); np.save('" +
                              std::string(tmp / "fortran.npy") + "', np.asfortranarray(a))";

@@ -30,15 +30,6 @@ using nlohmann::json;
 using test::cli;
 using test::TempDir;
 
-std::string fixture(const std::string& name) {
-  return std::string(SIH_SOURCE_DIR) + "/tests/data/ww/" + name;
-}
-
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return json::parse(in);
-}
-
 void expect_close(const std::string& what, double expected, double actual, double rel,
                   double abs = 0) {
   const double tol = rel * std::abs(expected) + abs;
@@ -54,9 +45,9 @@ void expect_close(const std::string& what, double expected, double actual, doubl
 constexpr double kFitRel = 1e-6;
 
 TEST(AnalyzeSummary, MatchesWeightwatcherGetSummary) {
-  const json ref = read_json(fixture("model_base.summary.json"));
+  const json ref = test::read_json(test::ww_fixture("model_base.summary.json"));
   AnalyzeOptions opt;
-  opt.paths = {fixture("model_base.safetensors")};
+  opt.paths = {test::ww_fixture("model_base.safetensors")};
   opt.quiet = true;
   std::ostringstream err;
   const auto rows = analyze_all(opt, err, nullptr);
@@ -99,10 +90,10 @@ TEST(AnalyzeSummary, FailedFitsCountAsWeightwatcherAndEmptyCellsDoNot) {
 // ---- --compare against numpy ----------------------------------------------------------------
 
 TEST(AnalyzeCompare, DistancesMatchNumpyAndFindThePlantedRank) {
-  const json ref = read_json(fixture("model_tuned.compare.json"));
+  const json ref = test::read_json(test::ww_fixture("model_tuned.compare.json"));
   AnalyzeOptions opt;
-  opt.paths = {fixture("model_tuned.safetensors")};
-  opt.compare = fixture("model_base.safetensors");
+  opt.paths = {test::ww_fixture("model_tuned.safetensors")};
+  opt.compare = test::ww_fixture("model_base.safetensors");
   opt.quiet = true;
   std::ostringstream err;
   const auto rows = analyze_all(opt, err, nullptr);
@@ -161,8 +152,8 @@ TEST(AnalyzeCompare, DistancesMatchNumpyAndFindThePlantedRank) {
 TEST(AnalyzeModelCli, OutDirHoldsTableSummaryAndComparison) {
   TempDir tmp;
   const std::string dir = tmp / "out";
-  const auto r = cli({"analyze", fixture("model_tuned.safetensors"), "--compare",
-                      fixture("model_base.safetensors"), "--out-dir", dir});
+  const auto r = cli({"analyze", test::ww_fixture("model_tuned.safetensors"), "--compare",
+                      test::ww_fixture("model_base.safetensors"), "--out-dir", dir});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
   EXPECT_NE(r.err.find("[sih] summary of 7 layers"), std::string::npos) << r.err;
@@ -170,7 +161,7 @@ TEST(AnalyzeModelCli, OutDirHoldsTableSummaryAndComparison) {
   EXPECT_NE(r.err.find("1 tensors only in"), std::string::npos) << r.err;
   const auto table = test::read_csv(dir + "/analyze.csv");
   EXPECT_EQ(table.rows.size(), 7u);
-  const json s = read_json(dir + "/summary.json");
+  const json s = test::read_json(dir + "/summary.json");
   EXPECT_EQ(s.at("layers"), 7);
   EXPECT_TRUE(s.contains("alpha_mean"));
   const auto cmp = test::read_csv(dir + "/compare.csv");
@@ -181,16 +172,17 @@ TEST(AnalyzeModelCli, OutDirHoldsTableSummaryAndComparison) {
   for (const auto& row : cmp.rows) EXPECT_EQ(row.size(), cmp.header.size());
 
   // again without --compare: the stale compare.csv goes
-  const auto again = cli({"analyze", fixture("model_base.safetensors"), "--out-dir", dir, "-q"});
+  const auto again =
+      cli({"analyze", test::ww_fixture("model_base.safetensors"), "--out-dir", dir, "-q"});
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_TRUE(again.err.empty()) << again.err;
   EXPECT_FALSE(std::filesystem::exists(dir + "/compare.csv"));
-  EXPECT_EQ(read_json(dir + "/summary.json").at("layers"), 6);
+  EXPECT_EQ(test::read_json(dir + "/summary.json").at("layers"), 6);
 }
 
 TEST(AnalyzeModelCli, CompareWithoutOutDirWritesTheComparisonToStdout) {
-  const auto r = cli({"analyze", fixture("model_tuned.safetensors"), "--compare",
-                      fixture("model_base.safetensors"), "-q"});
+  const auto r = cli({"analyze", test::ww_fixture("model_tuned.safetensors"), "--compare",
+                      test::ww_fixture("model_base.safetensors"), "-q"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.rfind("name,status,shape,", 0), 0u) << r.out.substr(0, 200);
 }
@@ -330,15 +322,15 @@ TEST(AnalyzeModelCli, PeftAdapterIsAnalysedAsTheProductOfItsFactors) {
     for (int j = 0; j < r; ++j) B(i, j) = b[static_cast<std::size_t>(i * r + j)];
   const Eigen::MatrixXd delta = (8.0 / r) * B * A;
   const Eigen::JacobiSVD<Eigen::MatrixXd> svd(delta);
-  const auto base = open_tensor_file(fixture("model_base.safetensors"));
+  const auto base = open_tensor_file(test::ww_fixture("model_base.safetensors"));
   double f0 = 0;
   for (std::size_t i = 0; i < base->tensors().size(); ++i)
     if (base->tensors()[i].name == "layers.1.weight")
       for (double v : base->load(i).data) f0 += v * v;
 
   const std::string odir = tmp / "out";
-  const auto res =
-      cli({"analyze", dir, "--compare", fixture("model_base.safetensors"), "--out-dir", odir});
+  const auto res = cli(
+      {"analyze", dir, "--compare", test::ww_fixture("model_base.safetensors"), "--out-dir", odir});
   ASSERT_EQ(res.status, 0) << res.err;
   const auto cmp = test::read_csv(odir + "/compare.csv");
   ASSERT_EQ(cmp.rows.size(), 1u);
@@ -357,13 +349,13 @@ TEST(AnalyzeModelCli, PeftAdapterIsAnalysedAsTheProductOfItsFactors) {
   // the table and summary are of the merged layer
   const auto table = test::read_csv(odir + "/analyze.csv");
   ASSERT_EQ(table.rows.size(), 1u);
-  EXPECT_EQ(read_json(odir + "/summary.json").at("layers"), 1);
+  EXPECT_EQ(test::read_json(odir + "/summary.json").at("layers"), 1);
 
   // --randomize permutes the merged layer (M = 200: one permutation, so ww_maxdist is
   // lambda_max - max_rand_eval), and its summary says what was looked for
   const std::string rdir = tmp / "rand";
-  const auto rnd = cli({"analyze", dir, "--compare", fixture("model_base.safetensors"), "--out-dir",
-                        rdir, "--randomize", "-q"});
+  const auto rnd = cli({"analyze", dir, "--compare", test::ww_fixture("model_base.safetensors"),
+                        "--out-dir", rdir, "--randomize", "-q"});
   ASSERT_EQ(rnd.status, 0) << rnd.err;
   const auto rt = test::read_csv(rdir + "/analyze.csv");
   ASSERT_EQ(rt.rows.size(), 1u);
@@ -371,7 +363,7 @@ TEST(AnalyzeModelCli, PeftAdapterIsAnalysedAsTheProductOfItsFactors) {
                std::stod(rt.at(0, "lambda_max")) - std::stod(rt.at(0, "max_rand_eval")),
                std::stod(rt.at(0, "ww_maxdist")), 1e-15, 1e-12);
   EXPECT_EQ(rt.at(0, "correlation_trap"), "0") << "a low-rank update is no trap";
-  EXPECT_TRUE(read_json(rdir + "/summary.json").contains("correlation_traps"));
+  EXPECT_TRUE(test::read_json(rdir + "/summary.json").contains("correlation_traps"));
 
   // without --compare: one line saying what an adapter needs
   const auto alone = cli({"analyze", dir, "-q"});

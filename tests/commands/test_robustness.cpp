@@ -57,11 +57,6 @@ CliResult run_small(const test::TempDir& tmp, const std::vector<std::string>& se
   return cli(args);
 }
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
-
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -117,7 +112,7 @@ TEST(Divergence, GdAtLr1e6WithTrainedReadoutIsRecordedWithItsStep) {
                                       "lightweight=true", "plot_overlaps=false"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("warning: the run diverged at step"), std::string::npos) << r.err;
-  const nlohmann::json s = read_json(r.dir() + "/summary.json");
+  const nlohmann::json s = test::read_json(r.dir() + "/summary.json");
   EXPECT_EQ(s["status"], "diverged");
   ASSERT_TRUE(s["diverged_step"].is_number_integer());
   EXPECT_GT(s["diverged_step"].get<long>(), 1);
@@ -133,7 +128,7 @@ TEST(Divergence, Float32AtLr1e30OverflowsAtStepOne) {
   test::TempDir tmp;
   const CliResult r = run_small(tmp, {"lr=1e30", "precision=float32"});
   ASSERT_EQ(r.status, 0) << r.err;
-  const nlohmann::json s = read_json(r.dir() + "/summary.json");
+  const nlohmann::json s = test::read_json(r.dir() + "/summary.json");
   EXPECT_EQ(s["status"], "diverged");
   EXPECT_EQ(s["diverged_step"], 1);
   EXPECT_EQ(s["diverged_reason"], "weights overflow (squared norm is Inf)");
@@ -144,7 +139,7 @@ TEST(Divergence, LrBeyondFloat32RangeGivesInfWeights) {
   test::TempDir tmp;
   const CliResult r = run_small(tmp, {"lr=1e300", "precision=float32"});
   ASSERT_EQ(r.status, 0) << r.err;
-  const nlohmann::json s = read_json(r.dir() + "/summary.json");
+  const nlohmann::json s = test::read_json(r.dir() + "/summary.json");
   EXPECT_EQ(s["status"], "diverged");
   EXPECT_EQ(s["diverged_step"], 1);
   EXPECT_EQ(s["diverged_reason"], "weights became NaN/Inf");
@@ -156,7 +151,7 @@ TEST(Divergence, GdAtLr1e6WithFrozenReadoutStaysFinite) {
   const CliResult r =
       run_small(tmp, {"lr=1e6", "num_epochs=20", "lightweight=true", "plot_overlaps=false"});
   ASSERT_EQ(r.status, 0) << r.err;
-  const nlohmann::json s = read_json(r.dir() + "/summary.json");
+  const nlohmann::json s = test::read_json(r.dir() + "/summary.json");
   EXPECT_EQ(s["status"], "ok");
   expect_no_nan_text(r.dir());
 }
@@ -227,7 +222,7 @@ TEST(EdgeCases, SmallAndLopsidedShapesGiveFiniteOutputs) {
     test::TempDir tmp;
     const CliResult r = run_small(tmp, e.sets);
     ASSERT_EQ(r.status, 0) << r.err;
-    const nlohmann::json s = read_json(r.dir() + "/summary.json");
+    const nlohmann::json s = test::read_json(r.dir() + "/summary.json");
     EXPECT_EQ(s["status"], "ok");
     expect_no_nan_text(r.dir());
   }
@@ -249,7 +244,7 @@ TEST(EdgeCases, AllZeroWeightsLeaveAlphaEmptyWithANote) {
   EXPECT_EQ(m.at(0, "alphahat"), "");
   EXPECT_EQ(m.at(0, "stable_rank"), "");
   EXPECT_EQ(m.at(0, "spectral_norm"), "0");
-  const nlohmann::json s = read_json(r.dir() + "/summary.json");
+  const nlohmann::json s = test::read_json(r.dir() + "/summary.json");
   EXPECT_EQ(s["status"], "ok");
   bool noted = false;
   for (const auto& n : s["notes"])
@@ -284,7 +279,7 @@ TEST(EdgeCases, SingularRidgeSystemIsSolvedAndNoted) {
   const CliResult r = run_small(tmp, {"reg_lambda=0", "n=10", "h=40"});
   ASSERT_EQ(r.status, 0) << r.err;
   expect_no_nan_text(r.dir());
-  const nlohmann::json s = read_json(r.dir() + "/summary.json");
+  const nlohmann::json s = test::read_json(r.dir() + "/summary.json");
   EXPECT_EQ(s["status"], "ok");
   ASSERT_FALSE(s["notes"].empty());
   EXPECT_NE(s["notes"][0].get<std::string>().find("ridge system singular"), std::string::npos)

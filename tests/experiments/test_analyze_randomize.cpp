@@ -35,15 +35,6 @@ using test::cli;
 using test::near_rel;
 using test::TempDir;
 
-std::string fixture(const std::string& name) {
-  return std::string(SIH_SOURCE_DIR) + "/tests/data/ww/" + name;
-}
-
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return json::parse(in);
-}
-
 VecD vec(const json& a) {
   const auto v = a.get<std::vector<double>>();
   return Eigen::Map<const VecD>(v.data(), static_cast<Eigen::Index>(v.size()));
@@ -58,7 +49,7 @@ const AnalyzeRow* row_named(const std::vector<AnalyzeRow>& rows, const std::stri
 // ---- the definitions, on weightwatcher's own draws ---------------------------------------
 
 TEST(RandomizeDefinitions, MatchWeightwatcherOnItsOwnDraws) {
-  const json ref = read_json(fixture("randomize_definitions.json"));
+  const json ref = test::read_json(test::ww_fixture("randomize_definitions.json"));
   ASSERT_GE(ref.at("layers").size(), 8u);
   for (const auto& [name, l] : ref.at("layers").items()) {
     SCOPED_TRACE(name);
@@ -116,11 +107,11 @@ std::vector<AnalyzeRow> randomized_rows(std::vector<std::string> paths, std::uin
 }
 
 TEST(RandomizeSeeds, OwnDrawFallsInWeightwatchersSpread) {
-  const json ref = read_json(fixture("randomize_seeds.json"));
-  const auto rows =
-      randomized_rows({fixture("model_tuned.safetensors"), fixture("lowrank_200x100.npy"),
-                       fixture("lowrank_trap_200x100.npy")},
-                      0);
+  const json ref = test::read_json(test::ww_fixture("randomize_seeds.json"));
+  const auto rows = randomized_rows(
+      {test::ww_fixture("model_tuned.safetensors"), test::ww_fixture("lowrank_200x100.npy"),
+       test::ww_fixture("lowrank_trap_200x100.npy")},
+      0);
   int traps_compared = 0;
   for (const auto& [name, s] : ref.at("layers").items()) {
     SCOPED_TRACE(name);
@@ -228,8 +219,8 @@ TEST(RandomizeTrap, FlagsThePlantedEntryNotTheLearnedSpikes) {
 // the same W with one entry of 200 (54 standard deviations of its entries) is.
 TEST(RandomizeTrap, TrainedSpikesAreNoTrapAPlantedEntryIs) {
   TempDir dir;
-  MatD w = read_array(fixture("sih_trained_W.npy"));
-  const auto before = randomized_rows({fixture("sih_trained_W.npy")}, 0);
+  MatD w = read_array(test::ww_fixture("sih_trained_W.npy"));
+  const auto before = randomized_rows({test::ww_fixture("sih_trained_W.npy")}, 0);
   ASSERT_EQ(before.size(), 1u);
   EXPECT_GE(*before[0].metrics.num_spikes, 10);
   EXPECT_EQ(*before[0].metrics.correlation_trap, 0);
@@ -251,8 +242,8 @@ std::string column_of(const test::Csv& c, std::size_t r, const std::vector<std::
 
 TEST(RandomizeCommand, SameSeedSameBitsAnyJobsAndAnyOtherInputs) {
   TempDir dir;
-  const std::string model = fixture("model_tuned.safetensors");
-  const std::string npy = fixture("lowrank_trap_200x100.npy");
+  const std::string model = test::ww_fixture("model_tuned.safetensors");
+  const std::string npy = test::ww_fixture("lowrank_trap_200x100.npy");
   auto run = [&](const std::string& out, std::vector<std::string> extra) {
     std::vector<std::string> args = {"analyze", model, npy, "--randomize", "-q", "--out", out};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -292,22 +283,24 @@ TEST(RandomizeCommand, SameSeedSameBitsAnyJobsAndAnyOtherInputs) {
 
 TEST(RandomizeCommand, OutDirSummaryListsTheTraps) {
   TempDir dir;
-  const auto r =
-      cli({"analyze", fixture("lowrank_200x100.npy"), fixture("lowrank_trap_200x100.npy"),
-           "--randomize", "-q", "--out-dir", dir / "out"});
+  const auto r = cli({"analyze", test::ww_fixture("lowrank_200x100.npy"),
+                      test::ww_fixture("lowrank_trap_200x100.npy"), "--randomize", "-q",
+                      "--out-dir", dir / "out"});
   ASSERT_EQ(r.status, 0) << r.err;
-  const json s = read_json(dir / "out/summary.json");
+  const json s = test::read_json(dir / "out/summary.json");
   EXPECT_EQ(s.at("num_correlation_traps"), 1);
   EXPECT_EQ(s.at("correlation_traps"), json::array({"lowrank_trap_200x100"}));
-  const auto plain = cli({"analyze", fixture("lowrank_200x100.npy"), "-q", "--out-dir", dir / "p"});
+  const auto plain =
+      cli({"analyze", test::ww_fixture("lowrank_200x100.npy"), "-q", "--out-dir", dir / "p"});
   ASSERT_EQ(plain.status, 0) << plain.err;
-  EXPECT_FALSE(read_json(dir / "p/summary.json").contains("correlation_traps"))
+  EXPECT_FALSE(test::read_json(dir / "p/summary.json").contains("correlation_traps"))
       << "without --randomize nothing was looked for";
 }
 
 TEST(RandomizeCommand, BadSeedIsOneLineExitTwo) {
   for (const char* seed : {"-1", "abc", "1.5"}) {
-    const auto r = cli({"analyze", fixture("lowrank_200x100.npy"), "--randomize", "--seed", seed});
+    const auto r =
+        cli({"analyze", test::ww_fixture("lowrank_200x100.npy"), "--randomize", "--seed", seed});
     EXPECT_EQ(r.status, 2) << seed;
     EXPECT_NE(r.err.find("--seed"), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

@@ -30,11 +30,6 @@ const char* kBase =
     "lightweight: true\n"
     "precision: float64\n";
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
-
 std::vector<long> steps_of(const test::Csv& m) {
   std::vector<long> steps;
   for (std::size_t r = 0; r < m.rows.size(); ++r) steps.push_back(std::stol(m.at(r, "step")));
@@ -62,7 +57,7 @@ TEST(FinalCheckpoint, RunShorterThanProbeFreqEndsWithItsLastStep) {
   const test::Csv m = test::read_csv(r.dir + "/metrics.csv");
   EXPECT_EQ(steps_text(steps_of(m)), "0 3 ");
   ASSERT_EQ(m.rows.size(), 2u);
-  const nlohmann::json s = read_json(r.dir + "/summary.json");
+  const nlohmann::json s = test::read_json(r.dir + "/summary.json");
   EXPECT_EQ(s["final"]["step"].get<double>(), 3);
   EXPECT_EQ(s["final_step"].get<long>(), 3);
   EXPECT_EQ(s["steps"].get<long>(), 3);
@@ -81,7 +76,7 @@ TEST(FinalCheckpoint, ExtraLastCheckpointLeavesTheOtherRowsAlone) {
       test::run_from_yaml(kBase, tmp / "out", {"num_epochs=4", "probe_freq_steps=2"});
   const test::Csv m4 = test::read_csv(four.dir + "/metrics.csv");
   EXPECT_EQ(steps_text(steps_of(m4)), "0 2 4 ");
-  EXPECT_EQ(read_json(four.dir + "/summary.json")["final_step"].get<long>(), 4);
+  EXPECT_EQ(test::read_json(four.dir + "/summary.json")["final_step"].get<long>(), 4);
   // 5 steps: the same trajectory for steps 0-4 (constant lr), plus step 5.
   const RunOutcome five =
       test::run_from_yaml(kBase, tmp / "out", {"num_epochs=5", "probe_freq_steps=2"});
@@ -91,7 +86,7 @@ TEST(FinalCheckpoint, ExtraLastCheckpointLeavesTheOtherRowsAlone) {
   for (std::size_t r = 0; r < m4.rows.size(); ++r)
     for (const char* col : {"train_loss", "val_loss", "kta", "w_beta_alignment", "alpha_hill"})
       EXPECT_EQ(m5.at(r, col), m4.at(r, col)) << "row " << r << " column " << col;
-  EXPECT_EQ(read_json(five.dir + "/summary.json")["final_step"].get<long>(), 5);
+  EXPECT_EQ(test::read_json(five.dir + "/summary.json")["final_step"].get<long>(), 5);
 }
 
 TEST(FinalCheckpoint, OverlapsPairTheLastMultipleWithTheLastStep) {

@@ -60,11 +60,6 @@ void bump_one_digit(const std::string& path) {
   test::write_text(path, text);
 }
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
-
 // FNV-1a 64 written out here, independently of sih's StableHash, over what the id is
 // documented to cover: for each file read, "<file name>:<size>:" then its bytes.
 std::string expected_hash(const std::string& dir, const std::vector<std::string>& files) {
@@ -108,7 +103,7 @@ TEST(InitFromId, HashInConfigJsonCoversExactlyTheFilesRead) {
   test::TempDir tmp;
   const std::string init = write_init(tmp);
   const RunOutcome r = test::run_from_yaml(yaml_with_init(init), tmp / "out");
-  const nlohmann::json cfg = read_json(r.dir + "/config.json");
+  const nlohmann::json cfg = test::read_json(r.dir + "/config.json");
   ASSERT_TRUE(cfg.contains("init_from_hash")) << cfg.dump(2);
   // kBase: fix_last_layer true (probe set read), bias false (b0 not read).
   const std::string want =
@@ -120,7 +115,7 @@ TEST(InitFromId, HashInConfigJsonCoversExactlyTheFilesRead) {
 
   // A run without init_from has no such key and the id it always had.
   const RunOutcome plain = test::run_from_yaml(kBase, tmp / "out");
-  EXPECT_FALSE(read_json(plain.dir + "/config.json").contains("init_from_hash"));
+  EXPECT_FALSE(test::read_json(plain.dir + "/config.json").contains("init_from_hash"));
   EXPECT_EQ(plain.id, config_id(config_from_yaml(load_yaml_string(kBase, "base"))));
 }
 
@@ -128,12 +123,12 @@ TEST(InitFromId, EditingOneByteGivesANewRecomputedRunWithOtherResults) {
   test::TempDir tmp;
   const std::string init = write_init(tmp);
   const RunOutcome before = test::run_from_yaml(yaml_with_init(init), tmp / "out");
-  const std::string hash_before = read_json(before.dir + "/config.json")["init_from_hash"];
+  const std::string hash_before = test::read_json(before.dir + "/config.json")["init_from_hash"];
   bump_one_digit(init + "/X_train.csv");
   const RunOutcome after = test::run_from_yaml(yaml_with_init(init), tmp / "out");
   EXPECT_NE(after.id, before.id);
   EXPECT_FALSE(after.skipped) << "edited arrays must not reuse the old results";
-  EXPECT_NE(read_json(after.dir + "/config.json")["init_from_hash"].get<std::string>(),
+  EXPECT_NE(test::read_json(after.dir + "/config.json")["init_from_hash"].get<std::string>(),
             hash_before);
   // Both folders exist side by side, and the new one was trained on the edited data.
   EXPECT_TRUE(fs::is_directory(before.dir));
@@ -231,7 +226,7 @@ TEST(InitFromId, SweepRunIdsCoverTheArraysAndEditedArraysAreRecomputed) {
   for (std::size_t i = 0; i < a.runs.size(); ++i) EXPECT_EQ(a.runs[i].id, again.runs[i].id);
   execute_sweep(a, quiet);
   for (const auto& r : a.runs) {
-    const nlohmann::json cfg = read_json(a.dir + "/runs/" + r.id + "/config.json");
+    const nlohmann::json cfg = test::read_json(a.dir + "/runs/" + r.id + "/config.json");
     EXPECT_EQ(cfg.value("init_from_hash", ""), r.init_from_hash) << r.id;
     EXPECT_EQ(r.id, run_id(r.config, r.seeds)) << "planned id vs the id of a single run";
   }
@@ -246,7 +241,7 @@ TEST(InitFromId, SweepRunIdsCoverTheArraysAndEditedArraysAreRecomputed) {
   }
   const SweepOutcome out = execute_sweep(b, quiet);
   EXPECT_EQ(out.skipped, 0) << "edited arrays: every run recomputed";
-  const nlohmann::json s_a = read_json(a.dir + "/runs/" + a.runs[0].id + "/summary.json");
-  const nlohmann::json s_b = read_json(b.dir + "/runs/" + b.runs[0].id + "/summary.json");
+  const nlohmann::json s_a = test::read_json(a.dir + "/runs/" + a.runs[0].id + "/summary.json");
+  const nlohmann::json s_b = test::read_json(b.dir + "/runs/" + b.runs[0].id + "/summary.json");
   EXPECT_NE(s_b["final"]["train_loss"].get<double>(), s_a["final"]["train_loss"].get<double>());
 }

@@ -13,18 +13,15 @@
 #include "sih/formats/array_io.hpp"
 #include "sih/spectra/esd_diagnostics.hpp"
 #include "sih/spectra/spectral.hpp"
+#include "test_util.hpp"
 
 namespace sih {
 namespace {
 
 using nlohmann::json;
 
-std::string fixture(const std::string& name) {
-  return std::string(SIH_SOURCE_DIR) + "/tests/data/ww/" + name;
-}
-
 json load_expected(const std::string& name) {
-  std::ifstream in(fixture(name + ".expected.json"));
+  std::ifstream in(test::ww_fixture(name + ".expected.json"));
   EXPECT_TRUE(in.good()) << "missing fixture " << name;
   return json::parse(in);
 }
@@ -125,7 +122,7 @@ TEST_P(WwFixture, MatchesPowerlawTailTests) {
 TEST_P(WwFixture, MatchesWeightwatcherFromTheMatrix) {
   const std::string name = GetParam();
   const json doc = load_expected(name);
-  const MatD W = read_array(fixture(name + ".npy"));
+  const MatD W = read_array(test::ww_fixture(name + ".npy"));
   const VecD eigs = esd_eigenvalues(W);
   const VecD ref = ww_evals(doc);
   ASSERT_EQ(eigs.size(), ref.size());
@@ -139,7 +136,7 @@ TEST_P(WwFixture, MatchesWeightwatcherFromTheMatrix) {
 TEST_P(WwFixture, Float32InputPath) {
   const std::string name = GetParam();
   const json doc = load_expected(name);
-  const Mat<float> W = read_array(fixture(name + ".npy")).cast<float>();
+  const Mat<float> W = read_array(test::ww_fixture(name + ".npy")).cast<float>();
   const VecD eigs = esd_eigenvalues(W);
   const EsdDiagnostics d = esd_diagnostics(eigs, options_for(doc, 3.0));
   const json& ww = doc.at("ww");

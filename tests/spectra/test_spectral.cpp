@@ -54,12 +54,6 @@ MatD read_csv(const std::string& path) {
   return m;
 }
 
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  return json::parse(in);
-}
-
 MatD gaussian(Index rows, Index cols, unsigned seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal;
@@ -133,7 +127,7 @@ TYPED_TEST(SpectralTest, PowerLawFitsMatchReference) {
   for (const std::string name : kEsdCases) {
     SCOPED_TRACE(name);
     const auto W = this->cast(read_csv(fixture(name + ".csv")));
-    const json ex = read_json(fixture(name + ".expected.json"));
+    const json ex = test::read_json(fixture(name + ".expected.json"));
     const json& diag = ex["harness_diagnostics"];
     const VecD eigs = esd_eigenvalues(W);
 
@@ -204,7 +198,7 @@ TYPED_TEST(SpectralTest, SmallGramIsTheSmallerSide) {
 }
 
 TYPED_TEST(SpectralTest, WBetaAlignmentMatchesReference) {
-  const json ex = read_json(fixture("kta_ridge_alignment.expected.json"));
+  const json ex = test::read_json(fixture("kta_ridge_alignment.expected.json"));
   const auto beta = this->cast(VecD(read_csv(fixture("align_beta_40.csv")).col(0)));
   for (const std::string name : {"align_W_random_60x40", "align_W_planted_60x40"}) {
     SCOPED_TRACE(name);
