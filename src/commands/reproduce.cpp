@@ -131,7 +131,7 @@ ReproduceOutcome reproduce(const ReproduceOptions& options_in, std::ostream& pro
         ThresholdResult result = evaluate_thresholds(t, table);
         if (t.over_repeats) {
           if (!by_repeat) by_repeat = load_experiment_table(plan.dir, true);
-          result.repeated = evaluate_thresholds(t, *by_repeat).repeated;
+          result.repeated = slopes_over_repeats(t, *by_repeat);
         }
         out.thresholds.push_back(std::move(result));
       }

@@ -126,23 +126,29 @@ ThresholdResult evaluate_thresholds(const ThresholdSpec& spec, const ExperimentT
     if (distinct.size() >= 2) r.fits[i].fit = loglog_slope(xs, ys);
     r.fits[i].fit.n = static_cast<long>(xs.size());
   }
-  if (!spec.over_repeats) return r;
-  for (const auto& f : r.fits) {
+  return r;
+}
+
+std::vector<RepeatedSlope> slopes_over_repeats(const ThresholdSpec& spec,
+                                               const ExperimentTable& repeat_table) {
+  std::vector<RepeatedSlope> repeated;
+  if (spec.fit.empty()) return repeated;
+  for (const auto& f : evaluate_thresholds(spec, repeat_table).fits) {
     if (!f.group.contains("repeat")) continue;
     json group = f.group;
     group.erase("repeat");
-    auto it = std::find_if(r.repeated.begin(), r.repeated.end(),
+    auto it = std::find_if(repeated.begin(), repeated.end(),
                            [&](const RepeatedSlope& s) { return s.group == group; });
-    if (it == r.repeated.end()) {
-      r.repeated.push_back({group, {}, 0});
-      it = r.repeated.end() - 1;
+    if (it == repeated.end()) {
+      repeated.push_back({group, {}, 0});
+      it = repeated.end() - 1;
     }
     if (std::isfinite(f.fit.slope))
       it->slopes.push_back(f.fit.slope);
     else
       ++it->without_slope;
   }
-  for (auto& s : r.repeated) {
+  for (auto& s : repeated) {
     const auto n = static_cast<long>(s.slopes.size());
     if (n == 0) continue;
     double sum = 0;
@@ -156,7 +162,7 @@ ThresholdResult evaluate_thresholds(const ThresholdSpec& spec, const ExperimentT
     s.ci_low = s.mean - half;
     s.ci_high = s.mean + half;
   }
-  return r;
+  return repeated;
 }
 
 double t_quantile_975(long df) {

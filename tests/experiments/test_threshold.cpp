@@ -160,10 +160,10 @@ TEST(Threshold, SlopesOverRepeatsAreAveragedWithTheirTInterval) {
   spec.level = 1;
   spec.fit = "d";
   spec.over_repeats = true;
-  const ThresholdResult r = evaluate_thresholds(spec, t);
-  ASSERT_EQ(r.fits.size(), 6u);  // (optimizer, repeat)
-  ASSERT_EQ(r.repeated.size(), 2u);
-  for (const auto& s : r.repeated) {
+  ASSERT_EQ(evaluate_thresholds(spec, t).fits.size(), 6u);  // (optimizer, repeat)
+  const std::vector<RepeatedSlope> repeated = slopes_over_repeats(spec, t);
+  ASSERT_EQ(repeated.size(), 2u);
+  for (const auto& s : repeated) {
     if (s.group.at("optimizer") == "sgd") {
       EXPECT_TRUE(s.slopes.empty());
       EXPECT_EQ(s.without_slope, 3);
@@ -178,7 +178,8 @@ TEST(Threshold, SlopesOverRepeatsAreAveragedWithTheirTInterval) {
     EXPECT_NEAR(s.ci_high, -0.5 + half, 1e-5)
         << "expected " << -0.5 + half << ", got " << s.ci_high;
   }
-  // Without over_repeats nothing is combined.
-  spec.over_repeats = false;
+  // evaluate_thresholds itself does not combine repeats, and without a fit there is nothing to.
   EXPECT_TRUE(evaluate_thresholds(spec, t).repeated.empty());
+  spec.fit.clear();
+  EXPECT_TRUE(slopes_over_repeats(spec, t).empty());
 }

@@ -94,10 +94,17 @@ struct RepeatedSlope {
 struct ThresholdResult {
   std::vector<ThresholdRow> rows;
   std::vector<ThresholdFit> fits;
-  std::vector<RepeatedSlope> repeated;  // with over_repeats
+  std::vector<RepeatedSlope> repeated;  // slopes_over_repeats, filled by the caller
 };
 
+// The thresholds and fits of `table` (over_repeats plays no part here).
 ThresholdResult evaluate_thresholds(const ThresholdSpec& spec, const ExperimentTable& table);
+
+// With `fit`: the fits of `repeat_table` (a table whose axes include "repeat",
+// load_experiment_table(dir, true)) per repeat, combined per group of the other axes into the
+// mean slope and its t-interval. Empty without `fit`.
+std::vector<RepeatedSlope> slopes_over_repeats(const ThresholdSpec& spec,
+                                               const ExperimentTable& repeat_table);
 
 // The 0.975 quantile of Student's t with `df` degrees of freedom (df >= 1).
 double t_quantile_975(long df);
