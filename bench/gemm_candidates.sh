@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Issue 23: the GEMM candidates (sih's route and its own kernel, Eigen, OpenBLAS, BLIS,
-# oneDNN) on sih's training and checkpoint shapes, with the CPU's FMA peak, each product's error against long double
-# dot products and whether 1 and 2 threads give the same bits. OpenBLAS runs once with the
-# AVX2 kernels sih pins (Haswell) and once with its AVX-512 ones (SkylakeX). Rates are only
-# meaningful on an otherwise quiet machine: the load average is printed first.
+# oneDNN) on sih's training and checkpoint shapes, with the CPU's FMA peak, each product's
+# error against long double dot products and whether 1 and 2 threads give the same bits.
+# OpenBLAS runs once with the AVX2 kernels sih pins (Haswell) and once with its AVX-512 ones
+# (SkylakeX). Rates are only meaningful on an otherwise quiet machine: the load average is printed first.
 # BLIS is measured only when installed (Debian: libblis4-openmp; not a sih dependency);
 # oneDNN (libdnnl2) carries sih's float32 full products since issue 23 and is always there.
 # Usage: bench/gemm_candidates.sh [--bin BIN] [--rounds R] [--sizes 250,500,1000,2000] [--double]
