@@ -89,6 +89,17 @@ double residual_loss_and_grad_a(StepWorkspace<T>& ws, const Eigen::Ref<const Vec
   return loss;
 }
 
+// ws.hidden = X W^T, unless a checkpoint left exactly that product there (hidden_holds_product).
+template <typename T>
+void forward_product(StepWorkspace<T>& ws, const Eigen::Ref<const Mat<T>>& X, const Mat<T>& W) {
+  const bool kept =
+      ws.hidden_holds_product && ws.hidden.rows() == X.rows() && ws.hidden.cols() == W.rows();
+  ws.hidden_holds_product = false;
+  if (kept) return;
+  ws.hidden.resize(X.rows(), W.rows());
+  product_fixed_depth(ws.hidden, X, W.transpose());
+}
+
 template <typename T>
 double loss_and_gradient_generic(Activation act, const Mat<T>& W, const Vec<T>* b, const Vec<T>& a,
                                  const Eigen::Ref<const Mat<T>>& X,
@@ -101,9 +112,8 @@ double loss_and_gradient_generic(Activation act, const Mat<T>& W, const Vec<T>* 
   const T inv_sqrt_h = T(1) / std::sqrt(T(h));
   const ColumnKernelT<T> kernel = column_kernel<T>(act);
 
-  ws.hidden.resize(nb, h);
+  forward_product(ws, X, W);
   ws.deriv.resize(nb, h);
-  product_fixed_depth(ws.hidden, X, W.transpose());
   constexpr Eigen::Index kOutputBlocks = 8;
   const Eigen::Index block = (h + kOutputBlocks - 1) / kOutputBlocks;
   ws.partial.resize(nb, kOutputBlocks);
@@ -170,8 +180,7 @@ double loss_and_gradient(const Mat<T>& W, const Vec<T>& a, const Eigen::Ref<cons
   const T inv_sqrt_d = T(1) / std::sqrt(T(d));
   const T inv_sqrt_h = T(1) / std::sqrt(T(h));
 
-  ws.hidden.resize(nb, h);
-  product_fixed_depth(ws.hidden, X, W.transpose());
+  forward_product(ws, X, W);
   // One pass over the hidden matrix: tanh in place and the read-out A a, as partial sums over
   // kOutputBlocks fixed column blocks (in parallel), added in block order afterwards, so the
   // bits do not depend on the thread count.
@@ -252,11 +261,17 @@ double model_mse(const Mat<T>& W, const Vec<T>& a, const Mat<T>& X, const Vec<T>
 template <typename T>
 void probe_features_into(Mat<T>& phi, const Mat<T>& W, const Mat<T>& X, ProbeFeatureScaling scaling,
                          Activation act, const Vec<T>* b) {
-  const T d = T(W.cols());
-  const T s = scaling == ProbeFeatureScaling::kReference ? T(1) / d : T(1) / std::sqrt(d);
-  const T out_scale = T(1) / std::sqrt(T(W.rows()));
   phi.resize(X.rows(), W.rows());
   product_fixed_depth(phi, X, W.transpose());
+  probe_activation_inplace(phi, static_cast<long>(W.cols()), static_cast<long>(W.rows()), scaling,
+                           act, b);
+}
+
+template <typename T>
+void probe_activation_inplace(Mat<T>& phi, long d, long h, ProbeFeatureScaling scaling,
+                              Activation act, const Vec<T>* b) {
+  const T s = scaling == ProbeFeatureScaling::kReference ? T(1) / T(d) : T(1) / std::sqrt(T(d));
+  const T out_scale = T(1) / std::sqrt(T(h));
   // The reference's hook captures X W^T + b (torch's Linear output), so a bias is inside both
   // divisions by sqrt(d) there (docs/MODEL.md §4).
   activation_inplace(phi, act, s, out_scale, b);
@@ -286,7 +301,9 @@ Mat<T> probe_features(const Mat<T>& W, const Mat<T>& X, ProbeFeatureScaling scal
   template Mat<T> probe_features<T>(const Mat<T>&, const Mat<T>&, ProbeFeatureScaling, Activation, \
                                     const Vec<T>*);                                                \
   template void probe_features_into<T>(Mat<T>&, const Mat<T>&, const Mat<T>&, ProbeFeatureScaling, \
-                                       Activation, const Vec<T>*);
+                                       Activation, const Vec<T>*);                                 \
+  template void probe_activation_inplace<T>(Mat<T>&, long, long, ProbeFeatureScaling, Activation,  \
+                                            const Vec<T>*);
 SIH_INSTANTIATE(float)
 SIH_INSTANTIATE(double)
 #undef SIH_INSTANTIATE

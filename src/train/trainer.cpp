@@ -109,8 +109,11 @@ class Checkpointer {
   // tridiagonal solve for the |V^T beta| curve, ~2x the values-only one) is as long as the
   // whole feature side, so the probe features move into stream B there too.
   // `lr` is the rate of the update that produced `step`, from the loop's own schedule.
+  // `next_forward`: the workspace of the next training step when that step's forward product
+  // is this checkpoint's probe product (the probe set is the full training batch and W does
+  // not change before it); the product is then computed once and left there for the step.
   void run(long step, double lr, const Mat<T>& W, const Vec<T>& a, std::optional<double> batch_loss,
-           VecD* init_curve = nullptr) {
+           VecD* init_curve = nullptr, StepWorkspace<T>* next_forward = nullptr) {
     PhaseTimer total(r_.timings_s, "checkpoint_total");
     MetricsRow row;
     row.step = step;
@@ -129,7 +132,7 @@ class Checkpointer {
             if (c_.probe_weights) eigs = esd_eigenvalues_from_eigen(eigen);
           },
           [&] {
-            feature_products(W, probe);
+            feature_products(W, probe, next_forward);
             feature_metrics_and_losses(step, W, a, probe, batch_loss, row);
             write_weight_entries(step, W);
           });
@@ -140,7 +143,7 @@ class Checkpointer {
         PhaseTimer t(r_.timings_s, "checkpoint_spectrum_gram");
         small_gram_into(w_gram_, W);
       }
-      feature_products(W, probe);
+      feature_products(W, probe, next_forward);
       run_concurrently(
           [&] {
             if (!c_.probe_weights) return;
@@ -244,10 +247,22 @@ class Checkpointer {
   }
 
   // The probe features Phi, as needed (the largest product, on all threads).
-  void feature_products(const Mat<T>& W, const Dataset<T>& probe) {
+  void feature_products(const Mat<T>& W, const Dataset<T>& probe, StepWorkspace<T>* next_forward) {
     if (!c_.probe_features && !c_.fix_last_layer) return;
     PhaseTimer t(r_.timings_s, "checkpoint_features");
-    probe_features_into(phi_, W, probe.X, c_.probe_feature_scaling, c_.activation, bias_);
+    if (!next_forward) {
+      probe_features_into(phi_, W, probe.X, c_.probe_feature_scaling, c_.activation, bias_);
+      return;
+    }
+    // The same product call as the step's (loss_and_gradient), so the same bits: computed
+    // into the step's workspace and copied (~2 ms against ~13 for the product at the
+    // headline size).
+    next_forward->hidden.resize(probe.X.rows(), W.rows());
+    product_fixed_depth(next_forward->hidden, probe.X, W.transpose());
+    next_forward->hidden_holds_product = true;
+    copy_parallel(phi_, next_forward->hidden);
+    probe_activation_inplace(phi_, static_cast<long>(W.cols()), static_cast<long>(W.rows()),
+                             c_.probe_feature_scaling, c_.activation, bias_);
   }
 
   // Stream B of a checkpoint: Phi^T Phi, Phi^T y and the test features, then KTA, the ridge
@@ -370,6 +385,14 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
 
   // Stepped along with the loop (O(1) per step): the one source of every lr of the run.
   LrSchedule schedule(c.schedule_settings(), c.lr);
+  StepWorkspace<T> ws;
+  const bool full_batch = c.batch_size >= c.n;
+  const long total = c.total_steps();
+  // Without a frozen read-out the probe set is the training set: on a full batch, and when
+  // weight normalization does not rescale W first, a checkpoint's probe product is the next
+  // step's forward product (Checkpointer::run, `next_forward`).
+  const bool share_forward = !c.fix_last_layer && full_batch && !c.enable_weight_normalization;
+  auto next_forward = [&](long step) { return share_forward && step < total ? &ws : nullptr; };
   if (options.reuse_start) {
     MetricsRow row = options.reuse_start->row0;
     row.lr = schedule.at(0);
@@ -378,7 +401,7 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
     sink.metrics(row);
   } else {
     StartCheckpoint start;
-    checkpointer.run(0, schedule.at(0), W, a, std::nullopt, &start.init_curve);
+    checkpointer.run(0, schedule.at(0), W, a, std::nullopt, &start.init_curve, next_forward(0));
     sink.init_alignment(start.init_curve);
     if (options.publish_start) {
       start.row0 = checkpointer.last_row();
@@ -397,16 +420,13 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
   os.alpha = c.rmsprop_alpha;
   ParamOptimizer<T> opt_W(os), opt_a(os), opt_b(os);
 
-  StepWorkspace<T> ws;
   Mat<T> grad_W(c.h, c.d);
   Vec<T> grad_a(c.h);
   Vec<T> grad_b(c.h);
   Mat<T> X_batch;
   Vec<T> y_batch;
   Rng shuffle_rng(seeds.shuffle);
-  const bool full_batch = c.batch_size >= c.n;
   const long steps_per_epoch = c.steps_per_epoch();
-  const long total = c.total_steps();
   const T norm_target = std::sqrt(T(c.h) * T(c.d));
 
   for (long epoch = 1; epoch <= c.num_epochs; ++epoch) {
@@ -456,7 +476,8 @@ TrainResult train(const Config& c, const Problem<T>& p, const RunSeeds& seeds,
         return result;
       }
       if (options.on_step) options.on_step(step, total, loss);
-      if (c.is_checkpoint(step)) checkpointer.run(step, schedule.at(step), W, a, loss);
+      if (c.is_checkpoint(step))
+        checkpointer.run(step, schedule.at(step), W, a, loss, nullptr, next_forward(step));
       if (options.cancel)
         if (const int sig = options.cancel->load()) throw Interrupted(sig);
     }

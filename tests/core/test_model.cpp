@@ -347,3 +347,37 @@ TEST(Model, ProbeFeaturesAnyActivation) {
       }
   }
 }
+
+// A checkpoint may leave the next step's forward product X W^T in the workspace
+// (hidden_holds_product, trainer.cpp): the step then skips that GEMM and must give the same
+// bits, for the fused tanh path and the generic one; a product of other sizes is not used.
+TEST(Model, AKeptForwardProductGivesTheSameBits) {
+  for (const bool generic : {false, true}) {
+    const long n = 300, d = 120, h = 250;  // n x h >= 2^16: the float products' own kernel
+    const Mat<float> X = randn<float>(n, d, 1), W = randn<float>(h, d, 2);
+    const Vec<float> a = randn<float>(h, 1, 3), y = randn<float>(n, 1, 4);
+    const Vec<float> b = randn<float>(h, 1, 5, 0.1);
+    auto step = [&](StepWorkspace<float>& ws, Mat<float>& gW, Vec<float>& ga) {
+      Vec<float> gb;
+      return generic ? loss_and_gradient<float>(Activation::kGelu, W, &b, a, X, y, gW, &gb, &ga, ws)
+                     : loss_and_gradient<float>(W, a, X, y, gW, &ga, ws);
+    };
+    StepWorkspace<float> plain_ws, kept_ws, stale_ws;
+    Mat<float> gW1, gW2, gW3;
+    Vec<float> ga1, ga2, ga3;
+    const double l1 = step(plain_ws, gW1, ga1);
+    kept_ws.hidden.resize(n, h);
+    product_fixed_depth(kept_ws.hidden, X, W.transpose());
+    kept_ws.hidden_holds_product = true;
+    const double l2 = step(kept_ws, gW2, ga2);
+    EXPECT_FALSE(kept_ws.hidden_holds_product) << "the kept product is used once";
+    EXPECT_EQ(l1, l2) << (generic ? "generic" : "tanh") << ": loss";
+    EXPECT_TRUE(gW1 == gW2) << (generic ? "generic" : "tanh") << ": grad W";
+    EXPECT_TRUE(ga1 == ga2) << (generic ? "generic" : "tanh") << ": grad a";
+    // A flag over a buffer of another shape is ignored: the product is computed.
+    stale_ws.hidden = Mat<float>::Constant(n - 1, h, 7.0f);
+    stale_ws.hidden_holds_product = true;
+    EXPECT_EQ(step(stale_ws, gW3, ga3), l1) << (generic ? "generic" : "tanh") << ": stale shape";
+    EXPECT_TRUE(gW3 == gW1);
+  }
+}

@@ -96,6 +96,31 @@ TEST(Determinism, Float32MetricsAreByteIdenticalAcrossRunsAndThreadCounts) {
       << "threads 1 vs 2";
 }
 
+// Without a frozen read-out and on a full batch a checkpoint's probe product is the next
+// step's forward product, computed once (trainer.cpp, `next_forward`). Checkpoints after
+// every step share it three times, checkpoints at 0 and 3 only once: the rows of steps 0 and
+// 3 must be the same bytes, in both precisions.
+TEST(Determinism, ACheckpointSharingItsProductWithTheNextStepChangesNoBit) {
+  test::TempDir tmp;
+  for (const char* precision : {"precision=float64", "precision=float32"}) {
+    auto rows = [&](const std::string& name, const char* freq) {
+      std::istringstream in(test::read_text(
+          run(tmp, name, {precision, "fix_last_layer=false", freq}) + "/metrics.csv"));
+      std::map<std::string, std::string> by_step;
+      std::string line;
+      std::getline(in, line);  // header
+      while (std::getline(in, line)) by_step[line.substr(0, line.find(','))] = line;
+      return by_step;
+    };
+    auto every = rows(std::string("every_") + precision, "probe_freq_steps=1");
+    auto ends = rows(std::string("ends_") + precision, "probe_freq_steps=3");
+    ASSERT_EQ(every.size(), 4u) << precision;
+    ASSERT_EQ(ends.size(), 2u) << precision;
+    EXPECT_EQ(every["0"], ends["0"]) << precision;
+    EXPECT_EQ(every["3"], ends["3"]) << precision;
+  }
+}
+
 // Every output file (spectra, overlaps, saved weights), not only metrics.csv; n and d above
 // the chunk size (320 on the development machine) so that the gradient and the V-side overlap
 // products are chunked too.

@@ -45,6 +45,15 @@ void set_zero_parallel(Dst& dst) {
   for (Eigen::Index j = 0; j < cols; ++j) dst.col(j).setZero();
 }
 
+// dst = src, columns in parallel for large matrices (memory-bound, as set_zero_parallel).
+template <typename Dst, typename Src>
+void copy_parallel(Dst& dst, const Src& src) {
+  dst.resize(src.rows(), src.cols());
+  const Eigen::Index cols = src.cols();
+#pragma omp parallel for schedule(static) num_threads(threads_for_elements(double(src.size())))
+  for (Eigen::Index j = 0; j < cols; ++j) dst.col(j) = src.col(j);
+}
+
 template <typename E>
 inline constexpr bool kDirectAccess =
     bool(Eigen::internal::traits<std::decay_t<E>>::Flags& Eigen::DirectAccessBit);

@@ -22,7 +22,10 @@ void tanh_inplace(Mat<T>& m);
 // Reusable buffers of one training step, sized once, so the hot loop allocates nothing.
 template <typename T>
 struct StepWorkspace {
-  Mat<T> hidden;   // n_b x h: pre-activation, then tanh, then the backpropagated signal
+  Mat<T> hidden;  // n_b x h: pre-activation, then tanh, then the backpropagated signal
+  // True when `hidden` already holds X W^T for the next call's X and W: a checkpoint on the
+  // full training batch computed it (trainer.cpp), and the call skips its first GEMM.
+  bool hidden_holds_product = false;
   Mat<T> partial;  // n_b x 8: per-column-block partial sums of the read-out
   Vec<T> residual;
   Mat<T> deriv;  // n_b x h: act'(z), only for activations other than tanh or with biases
@@ -65,5 +68,9 @@ Mat<T> probe_features(const Mat<T>& W, const Mat<T>& X, ProbeFeatureScaling scal
 template <typename T>
 void probe_features_into(Mat<T>& phi, const Mat<T>& W, const Mat<T>& X, ProbeFeatureScaling scaling,
                          Activation act = Activation::kTanh, const Vec<T>* b = nullptr);
+// The same when phi already holds X W^T (h = W.rows(), d = W.cols()): the activation only.
+template <typename T>
+void probe_activation_inplace(Mat<T>& phi, long d, long h, ProbeFeatureScaling scaling,
+                              Activation act = Activation::kTanh, const Vec<T>* b = nullptr);
 
 }  // namespace sih
