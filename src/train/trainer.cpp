@@ -105,9 +105,10 @@ class Checkpointer {
   // as two streams side by side (run_concurrently), each on one thread: A = the eigenvalues
   // (syevd), B = the top singular vector, the features' Gram matrix, Phi^T y, the test
   // features, KTA, the ridge solve, the losses and W's entries (only stream B hands results
-  // to the sink); then the alpha fits and the other results. At step 0 stream A (the
-  // tridiagonal solve for the |V^T beta| curve, ~2x the values-only one) is as long as the
-  // whole feature side, so the probe features move into stream B there too.
+  // to the sink); then the alpha fits and the other results. At step 0 stream A is the
+  // eigendecomposition for the |V^T beta| curve (~2x the values-only solve) and W's Gram
+  // matrix; the probe features still come first, on both threads (with them in stream B,
+  // on one thread, that stream was the longer by ~15 ms at the headline size).
   // `lr` is the rate of the update that produced `step`, from the loop's own schedule.
   // `next_forward`: the workspace of the next training step when that step's forward product
   // is this checkpoint's probe product (the probe set is the full training batch and W does
@@ -124,6 +125,7 @@ class Checkpointer {
 
     if (init_curve) {
       GramEigen<T> eigen;
+      feature_products(W, probe, next_forward);
       run_concurrently(
           [&] {
             PhaseTimer t(r_.timings_s, "init_pc_beta_alignment");
@@ -132,7 +134,6 @@ class Checkpointer {
             if (c_.probe_weights) eigs = esd_eigenvalues_from_eigen(eigen);
           },
           [&] {
-            feature_products(W, probe, next_forward);
             feature_metrics_and_losses(step, W, a, probe, batch_loss, row);
             write_weight_entries(step, W);
           });
