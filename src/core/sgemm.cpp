@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -301,45 +302,39 @@ void gemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b
   }
 }
 
-// C = A B through oneDNN's dnnl_sgemm, which is row-major: the column-major C is the row-major
-// C^T = B^T A^T. A view with unit stride along its rows is a column-major matrix, and its
-// transpose a row-major one ('N'); unit stride along its columns, the transpose of one ('T').
-// One call on one thread; false when a view has neither unit stride or oneDNN refuses the
+// A view as dnnl_sgemm takes the transpose of an operand (its API is row-major): unit stride
+// along the rows is a column-major matrix, whose transpose is row-major ('N', leading
+// dimension col_stride); unit stride along the columns, 'T' with row_stride. Nothing when
+// neither stride is 1.
+struct OnednnOperand {
+  char trans;
+  long ld;
+};
+std::optional<OnednnOperand> onednn_operand(const StridedMatrix& v) {
+  if (v.row_stride == 1) return OnednnOperand{'N', v.col_stride};
+  if (v.col_stride == 1) return OnednnOperand{'T', v.row_stride};
+  return std::nullopt;
+}
+
+// C = A B through oneDNN's dnnl_sgemm: the column-major C is the row-major C^T = B^T A^T.
+// One call on one thread; false when a view has no unit stride or oneDNN refuses the
 // arguments.
 bool onednn_call(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
                  long ldc) {
-  char trans_b = 0, trans_a = 0;
-  long ldb = 0, lda = 0;
-  if (b.row_stride == 1) {
-    trans_b = 'N';
-    ldb = b.col_stride;
-  } else if (b.col_stride == 1) {
-    trans_b = 'T';
-    ldb = b.row_stride;
-  } else {
-    return false;
-  }
-  if (a.row_stride == 1) {
-    trans_a = 'N';
-    lda = a.col_stride;
-  } else if (a.col_stride == 1) {
-    trans_a = 'T';
-    lda = a.row_stride;
-  } else {
-    return false;
-  }
+  const std::optional<OnednnOperand> ob = onednn_operand(b), oa = onednn_operand(a);
+  if (!ob || !oa) return false;
   const ScopedMaxThreads one_thread(1);
-  return dnnl_sgemm(trans_b, trans_a, n, m, k, 1.0f, b.data, ldb, a.data, lda, 0.0f, c, ldc) ==
-         dnnl_success;
+  return dnnl_sgemm(ob->trans, oa->trans, n, m, k, 1.0f, b.data, ob->ld, a.data, oa->ld, 0.0f, c,
+                    ldc) == dnnl_success;
 }
 
-// C = A B as two fixed halves of C's longer side, each one single-threaded oneDNN call, the
-// two on two threads when the product is worth it. oneDNN's own threading splits the depth of
-// some shapes (1000 x 70, depth 1100, in the gradient's layout) and then rounds differently
-// for 1 and 2 threads; halves that depend only on the shape keep sih's bits independent of the
-// thread count, and cost little: at the headline size the forward product runs at 97% of the
-// FMA peak this way against 81% in oneDNN's threading, the gradient at 78-90% against 88%
-// (docs/PERFORMANCE.md). One product so uses at most 2 threads: more cores serve more runs.
+// C = A B as two fixed halves of C, each one single-threaded oneDNN call, the two on two
+// threads when the product is worth it. oneDNN's own threading picks its kernels and may split
+// the depth by the thread count (1000 x 70, depth 1100, in the gradient's layout rounds
+// differently on 1 and 2 threads); halves that depend only on the shape keep sih's bits
+// independent of the thread count. Against oneDNN's threading they cost nothing on the forward
+// product and 5-10% on the gradient (docs/PERFORMANCE.md, "The choice"). One product so uses
+// at most 2 threads: more cores serve more runs.
 bool onednn_sgemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
                   long ldc) {
   // A transposed A (the gradient's G^T) is split by C's columns: 5-15% faster there than by
