@@ -43,9 +43,10 @@ using Buffer = std::unique_ptr<float[], FreeDeleter>;
 
 // A grow-only per-thread buffer: packing buffers are reused across calls (a fresh 3 MB
 // allocation per product would page-fault on every call).
+// Slots: 0 and 1, sih's kernel's packed panels; 2, the second half of a depth-split product.
 float* thread_buffer(int slot, std::size_t count) {
-  thread_local Buffer buffers[2];
-  thread_local std::size_t sizes[2] = {0, 0};
+  thread_local Buffer buffers[3];
+  thread_local std::size_t sizes[3] = {0, 0, 0};
   if (sizes[slot] < count) {
     const std::size_t bytes = ((count * sizeof(float) + 63) / 64) * 64;
     auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
@@ -328,21 +329,55 @@ bool onednn_call(long m, long n, long k, const StridedMatrix& a, const StridedMa
                     ldc) == dnnl_success;
 }
 
-// C = A B as two fixed halves of C, each one single-threaded oneDNN call, the two on two
-// threads when the product is worth it. oneDNN's own threading picks its kernels and may split
-// the depth by the thread count (1000 x 70, depth 1100, in the gradient's layout rounds
-// differently on 1 and 2 threads); halves that depend only on the shape keep sih's bits
-// independent of the thread count. Against oneDNN's threading they cost nothing on the forward
-// product and 5-10% on the gradient (docs/PERFORMANCE.md, "The choice"). One product so uses
-// at most 2 threads: more cores serve more runs.
+// The split point of a side into two fixed halves, on a multiple of 16 floats (one 64-byte
+// vector); the whole side when it is too short to split.
+long split_point(long side) { return side >= 32 ? (side / 2 + 15) / 16 * 16 : side; }
+
+// C = A B as two fixed parts, each one single-threaded oneDNN call, the two on two threads when
+// the product is worth it. oneDNN's own threading picks its kernels and may split the depth by
+// the thread count (1000 x 70, depth 1100, in the gradient's layout rounds differently on 1 and
+// 2 threads); parts that depend only on the shape keep sih's bits independent of the thread
+// count. One product so uses at most 2 threads: more cores serve more runs.
+//  - A transposed (the gradient G^T X): the two halves of the depth, the second one into a
+//    scratch C added to the first (C = A1 B1 + A2 B2, in that order). Halves of C would each
+//    have a side below ~510 at sih's sizes, where oneDNN takes its slower no-copy kernels:
+//    the depth split is 5% faster at the headline size and 20-60% at d = 250 and 100, and as
+//    fast as oneDNN's own threading (docs/PERFORMANCE.md, "The choice").
+//  - Otherwise: two halves of C's longer side, which cost nothing against oneDNN's own
+//    threading.
 bool onednn_sgemm(long m, long n, long k, const StridedMatrix& a, const StridedMatrix& b, float* c,
                   long ldc) {
-  // A transposed A (the gradient's G^T) is split by C's columns: 5-15% faster there than by
-  // rows in interleaved runs (docs/PERFORMANCE.md); otherwise by the longer side.
+  if (!onednn_operand(a) || !onednn_operand(b)) return false;
+  const double flops =
+      2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const int threads = std::min(2, threads_for_flops(flops));
+  bool ok[2] = {true, true};
+  if (a.row_stride != 1 && k >= 32) {
+    const long half = split_point(k);
+    float* second = thread_buffer(2, static_cast<std::size_t>(m) * static_cast<std::size_t>(n));
+    const auto part = [&](int which) {
+      const long first = which == 0 ? 0 : half;
+      const StridedMatrix ak{a.data + first * a.col_stride, a.row_stride, a.col_stride};
+      const StridedMatrix bk{b.data + first * b.row_stride, b.row_stride, b.col_stride};
+      return which == 0 ? onednn_call(m, n, half, ak, bk, c, ldc)
+                        : onednn_call(m, n, k - half, ak, bk, second, m);
+    };
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp for schedule(static)
+      for (int which = 0; which < 2; ++which) ok[which] = part(which);
+#pragma omp for schedule(static)
+      for (long j = 0; j < n; ++j) {
+        float* cj = c + j * ldc;
+        const float* sj = second + j * m;
+        for (long i = 0; i < m; ++i) cj[i] += sj[i];
+      }
+    }
+    return ok[0] && ok[1];
+  }
   const bool split_rows = a.row_stride == 1 && m >= n;
   const long side = split_rows ? m : n;
-  // The boundary on a multiple of 16 floats (one 64-byte vector).
-  const long half = side >= 32 ? (side / 2 + 15) / 16 * 16 : side;
+  const long half = split_point(side);
   const auto part = [&](int which) {
     const long first = which == 0 ? 0 : half;
     const long len = which == 0 ? half : side - half;
@@ -354,10 +389,7 @@ bool onednn_sgemm(long m, long n, long k, const StridedMatrix& a, const StridedM
     const StridedMatrix cols{b.data + first * b.col_stride, b.row_stride, b.col_stride};
     return onednn_call(m, len, k, a, cols, c + first * ldc, ldc);
   };
-  const double flops =
-      2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  bool ok[2] = {true, true};
-#pragma omp parallel for schedule(static) num_threads(std::min(2, threads_for_flops(flops)))
+#pragma omp parallel for schedule(static) num_threads(threads)
   for (int which = 0; which < 2; ++which) ok[which] = part(which);
   return ok[0] && ok[1];
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Single-precision GEMM for AVX-512 machines, C = A * B: the float32 training step's two
 // products and the checkpoints' large ones (linalg.hpp routes them here). A full product runs
-// on oneDNN's sgemm (Debian libdnnl2), two fixed halves of C on up to two threads; a lower
+// on oneDNN's sgemm (Debian libdnnl2) in two fixed parts on up to two threads (halves of the
+// depth when A is transposed, as in the gradient; halves of C otherwise); a lower
 // triangle (a Gram matrix) on sih's own kernel, which computes only the tiles that touch it:
 // the winners per shape measured in docs/PERFORMANCE.md, "GEMM candidates". sih's kernel uses
 // a 32 x 12 register block (24 of the 32 vector registers); its depth is cut into fixed blocks
