@@ -19,7 +19,7 @@ namespace {
 // "base_model.model.X.lora_A.weight" or "...lora_A.default.weight" -> X, and which factor.
 bool lora_key(const std::string& key, std::string& module, char& factor) {
   for (const char f : {'A', 'B'}) {
-    for (const std::string tail :
+    for (const std::string& tail :
          {std::string(".lora_") + f + ".weight", std::string(".lora_") + f + ".default.weight"}) {
       if (key.size() > tail.size() &&
           key.compare(key.size() - tail.size(), tail.size(), tail) == 0) {
