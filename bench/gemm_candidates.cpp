@@ -3,12 +3,13 @@
 // its error against a float64 product of the same inputs, and whether 1 and 2 threads give the
 // same bits (sih promises results independent of the thread count).
 //
-// Candidates: sih's route (sgemm: oneDNN in two fixed halves of C), sih's own AVX-512 kernel and
-// the Eigen fallback (product_fixed_depth), and, when their shared libraries are installed,
-// OpenBLAS (cblas), BLIS (native bli_?gemm) and oneDNN (dnnl_sgemm with its own threading).
-// The libraries are opened with dlopen so that each is measured alone: BLIS's cblas wrapper would
-// call whichever `sgemm_` the process saw first, so BLIS is called through its native API.
-// OPENBLAS_CORETYPE selects OpenBLAS's kernels (bench/gemm_candidates.sh runs both).
+// Candidates: sih's route (sgemm: oneDNN in two fixed parts, halves of the depth for the
+// gradient's layout and of C otherwise), sih's own AVX-512 kernel and the Eigen fallback
+// (product_fixed_depth), and, when their shared libraries are installed, OpenBLAS (cblas), BLIS
+// (native bli_?gemm) and oneDNN (dnnl_sgemm with its own threading). The libraries are opened with
+// dlopen so that each is measured alone: BLIS's cblas wrapper would call whichever `sgemm_` the
+// process saw first, so BLIS is called through its native API. OPENBLAS_CORETYPE selects OpenBLAS's
+// kernels (bench/gemm_candidates.sh runs both).
 //
 // Usage: sih_gemm_candidates [--rounds R] [--sizes 250,500,1000,2000] [--double]
 // stdout: CSV precision,size,product,candidate,threads,ms,gflops,pct_peak,max_err_eps,same_bits
@@ -55,11 +56,6 @@ struct Product {
 
 template <typename T>
 using GemmFn = std::function<void(const Product<T>&, T*)>;
-
-struct Candidate {
-  std::string name;
-  std::function<void(int)> set_threads;
-};
 
 void* open_library(const char* path) { return dlopen(path, RTLD_NOW | RTLD_LOCAL); }
 
@@ -169,7 +165,6 @@ int main(int argc, char** argv) {
     using T = decltype(tag);
     using M = Eigen::Matrix<T, -1, -1>;
     std::vector<std::pair<std::string, GemmFn<T>>> cands;
-    std::vector<std::function<void(int)>> set_threads;
     if constexpr (std::is_same_v<T, float>) {
       if (sih::sgemm_available()) {
         // What sih runs (oneDNN in two fixed halves, sgemm.cpp) and sih's own kernel.
@@ -198,40 +193,39 @@ int main(int argc, char** argv) {
                                p.a.middleRows(s, len).transpose() * p.b.middleRows(s, len);
                        }
                      }});
+    // The float and double entry points of each library, picked by T.
+    const auto ob_gemm = [&] {
+      if constexpr (std::is_same_v<T, float>)
+        return ob_sgemm;
+      else
+        return ob_dgemm;
+    }();
+    const auto bl_gemm = [&] {
+      if constexpr (std::is_same_v<T, float>)
+        return bl_sgemm;
+      else
+        return bl_dgemm;
+    }();
+    if (ob_gemm)
+      cands.push_back({"openblas", [&](const Product<T>& p, T* c) {
+                         ob_gemm(kColMajor, p.trans_a ? kTrans : kNoTrans,
+                                 p.trans_b ? kTrans : kNoTrans, p.m, p.n, p.k, T(1), p.a.data(),
+                                 p.a.rows(), p.b.data(), p.b.rows(), T(0), c, p.m);
+                       }});
+    if (bl_gemm)
+      cands.push_back({"blis", [&](const Product<T>& p, T* c) {
+                         const T one = 1, zero = 0;
+                         bl_gemm(p.trans_a ? kBliTrans : 0, p.trans_b ? kBliTrans : 0, p.m, p.n,
+                                 p.k, &one, p.a.data(), 1, p.a.rows(), p.b.data(), 1, p.b.rows(),
+                                 &zero, c, 1, p.m);
+                       }});
     if constexpr (std::is_same_v<T, float>) {
-      if (ob_sgemm)
-        cands.push_back({"openblas", [&](const Product<T>& p, T* c) {
-                           ob_sgemm(kColMajor, p.trans_a ? kTrans : kNoTrans,
-                                    p.trans_b ? kTrans : kNoTrans, p.m, p.n, p.k, 1.f, p.a.data(),
-                                    p.a.rows(), p.b.data(), p.b.rows(), 0.f, c, p.m);
-                         }});
-      if (bl_sgemm)
-        cands.push_back({"blis", [&](const Product<T>& p, T* c) {
-                           const float one = 1, zero = 0;
-                           bl_sgemm(p.trans_a ? kBliTrans : 0, p.trans_b ? kBliTrans : 0, p.m, p.n,
-                                    p.k, &one, p.a.data(), 1, p.a.rows(), p.b.data(), 1, p.b.rows(),
-                                    &zero, c, 1, p.m);
-                         }});
       if (dn_sgemm)
         cands.push_back({"onednn", [&](const Product<T>& p, T* c) {
                            // row-major API: C^T (n x m) = op(B)^T op(A)^T
                            dn_sgemm(p.trans_b ? 'T' : 'N', p.trans_a ? 'T' : 'N', p.n, p.m, p.k,
                                     1.f, p.b.data(), p.b.rows(), p.a.data(), p.a.rows(), 0.f, c,
                                     p.m);
-                         }});
-    } else {
-      if (ob_dgemm)
-        cands.push_back({"openblas", [&](const Product<T>& p, T* c) {
-                           ob_dgemm(kColMajor, p.trans_a ? kTrans : kNoTrans,
-                                    p.trans_b ? kTrans : kNoTrans, p.m, p.n, p.k, 1., p.a.data(),
-                                    p.a.rows(), p.b.data(), p.b.rows(), 0., c, p.m);
-                         }});
-      if (bl_dgemm)
-        cands.push_back({"blis", [&](const Product<T>& p, T* c) {
-                           const double one = 1, zero = 0;
-                           bl_dgemm(p.trans_a ? kBliTrans : 0, p.trans_b ? kBliTrans : 0, p.m, p.n,
-                                    p.k, &one, p.a.data(), 1, p.a.rows(), p.b.data(), 1, p.b.rows(),
-                                    &zero, c, 1, p.m);
                          }});
     }
     auto threads = [&](int t) {
