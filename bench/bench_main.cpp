@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fma_peak.hpp"
+#include "sih/base/library_environment.hpp"
 #include "sih/core/data.hpp"
 #include "sih/core/metrics.hpp"
 #include "sih/core/model.hpp"
@@ -218,6 +219,11 @@ void bench_precision(int threads, std::vector<Row>& rows, long n, long d, long h
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The environment sih runs with (GOMP spin count, malloc tunables); OpenBLAS is left to
+  // scripts/bench.sh, which also measures it unpinned.
+  sih::LibraryEnvironment environment;
+  environment.openblas = false;
+  sih::pin_library_environment(argv, environment);
   long n = 2000, d = 1000, h = 1500;
   std::string csv, precision = "all";
   std::vector<int> thread_counts{1, 2};

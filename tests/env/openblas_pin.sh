@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sih pins OpenBLAS's kernel itself (cli/main.cpp, pin_library_environment):
+# sih pins OpenBLAS's kernel itself (src/base/library_environment.cpp):
 #  1. a bare `sih run` (no OPENBLAS_* variable) writes a metrics.csv byte-identical to the one
 #     of `OPENBLAS_CORETYPE=Haswell sih run`, as the scripts start it;
 #  2. the environment sih runs with after its re-exec (read from /proc/<pid>/environ while it
@@ -58,27 +58,9 @@ else
   echo "info: OpenBLAS's own kernel choice (no pin, SIH_NO_REEXEC=1) gives other bits here: what the pin prevents"
 fi
 
-# The environment of the re-executed process, read while it trains a run long enough to be
-# caught (a million steps), then stopped with SIGTERM.
-printf 'n: 64\nh: 16\nd: 8\nn_test: 16\nnum_epochs: 1000000\nlightweight: true\n' > "$tmp/long.yml"
-environ_of() {  # environ_of VAR=VALUE... : OPENBLAS_CORETYPE after the re-exec, given that env
-  local pid value="" k
-  "${bare[@]}" "$@" "$SIH" run "$tmp/long.yml" --quiet --set out_dir="$tmp/long$RANDOM" > /dev/null 2>&1 &
-  pid=$!
-  for ((k = 0; k < 100; k++)); do
-    if tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null | grep -qx 'OPENBLAS_NUM_THREADS=1'; then
-      value=$(tr '\0' '\n' < "/proc/$pid/environ" | sed -n 's/^OPENBLAS_CORETYPE=//p')
-      break
-    fi
-    sleep 0.05
-  done
-  kill -TERM "$pid" 2> /dev/null || true
-  wait "$pid" || true  # its exit status is not what is tested (143 when stopped, as expected)
-  [[ $k -lt 100 ]] || fail "sih did not re-execute with OPENBLAS_NUM_THREADS=1 within 5 s"
-  echo "$value"
-}
-got=$(environ_of)
+source "$(dirname "$0")/reexec_environ.sh"
+got=$(environ_of OPENBLAS_CORETYPE)
 [[ $got == Haswell ]] || fail "unset OPENBLAS_CORETYPE: sih runs with '$got', expected Haswell"
-got=$(environ_of OPENBLAS_CORETYPE=Sandybridge)
+got=$(environ_of OPENBLAS_CORETYPE OPENBLAS_CORETYPE=Sandybridge)
 [[ $got == Sandybridge ]] || fail "user's OPENBLAS_CORETYPE=Sandybridge: sih runs with '$got'"
 echo "OPENBLAS_CORETYPE after the re-exec: Haswell when unset, the user's value when set"
