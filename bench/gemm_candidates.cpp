@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "fma_peak.hpp"
+#include "sih/base/library_environment.hpp"
 #include "sih/core/linalg.hpp"
 #include "sih/core/sgemm.hpp"
 
@@ -91,6 +92,11 @@ sih::StridedMatrix view_of(const Eigen::Matrix<T, -1, -1>& s, bool trans) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The environment sih runs with (GOMP spin count, malloc tunables); OpenBLAS is left to
+  // scripts/bench.sh, which also measures it unpinned.
+  sih::LibraryEnvironment environment;
+  environment.openblas = false;
+  sih::pin_library_environment(argv, environment);
   int rounds = 5;
   std::vector<long> sizes = {250, 500, 1000, 2000};
   bool with_double = false;
@@ -129,6 +135,10 @@ int main(int argc, char** argv) {
   constexpr unsigned kBliTrans = 0x08;  // blis.h: BLIS_TRANSPOSE = BLIS_TRANS_BIT = 1 << 3
   constexpr int kColMajor = 102, kNoTrans = 111, kTrans = 112;  // cblas.h
 
+  // OpenBLAS's idle workers spin ~0.1 s (2^28 cycles) before sleeping, into the next
+  // candidate's time: oneDNN's G^T X after it measured 44% of the peak instead of 89%. 2^4
+  // cycles instead; read when the library loads, here.
+  setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
   void* openblas = open_library("libopenblas.so.0");
   void* blis = open_library("/usr/lib/x86_64-linux-gnu/blis-openmp/libblis.so.4");
   void* dnnl = open_library("libdnnl.so.2");
@@ -167,7 +177,7 @@ int main(int argc, char** argv) {
     std::vector<std::pair<std::string, GemmFn<T>>> cands;
     if constexpr (std::is_same_v<T, float>) {
       if (sih::sgemm_available()) {
-        // What sih runs (oneDNN in two fixed halves, sgemm.cpp) and sih's own kernel.
+        // What sih runs (oneDNN in two fixed parts, sgemm.cpp) and sih's own kernel.
         cands.push_back({"sih_route", [](const Product<T>& p, T* c) {
                            sih::sgemm(p.m, p.n, p.k, view_of(p.a, p.trans_a),
                                       view_of(p.b, p.trans_b), c, p.m);
