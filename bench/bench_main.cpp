@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fma_peak.hpp"
@@ -62,6 +63,24 @@ double time_ms(const std::function<void()>& f, int reps = -1) {
 
 // Median over g_reps of time(reference) / time(test), the two timed back to back each time,
 // so that a slow spell of the machine hits both: how close `test` runs to `reference`.
+// Median ms of f and of g when they alternate (f, g, f, g, ...), each call timed on its own.
+std::pair<double, double> alternating_ms(const std::function<void()>& f,
+                                         const std::function<void()>& g) {
+  f();
+  g();
+  std::vector<double> tf, tg;
+  for (int i = 0; i < g_reps; ++i) {
+    for (auto [fn, times] : {std::pair{&f, &tf}, std::pair{&g, &tg}}) {
+      const auto s = Clock::now();
+      (*fn)();
+      times->push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
+    }
+  }
+  std::sort(tf.begin(), tf.end());
+  std::sort(tg.begin(), tg.end());
+  return {tf[tf.size() / 2], tg[tg.size() / 2]};
+}
+
 double interleaved_ratio(const std::function<void()>& reference,
                          const std::function<void()>& test) {
   auto once = [](const std::function<void()>& f) {
@@ -127,6 +146,12 @@ void bench_precision(int threads, std::vector<Row>& rows, long n, long d, long h
       time_ms([&] { gW.noalias() = out.transpose() * p.train.X; }), gemm_flops);
   const auto sih_gx = [&] { product_fixed_depth(gW, out.transpose(), p.train.X); };
   add("gemm G^T X, sih", time_ms(sih_gx), gemm_flops);
+  // The two alternating, as a training step runs them, each timed on its own: the training
+  // products' rate. Alone, X W^T read 66-70% of the peak in some processes on one host kind
+  // while a step's got ~94% (docs/PERFORMANCE.md, "Memory: huge pages and reuse").
+  const auto [xw_in_step, gx_in_step] = alternating_ms(sih_xw, sih_gx);
+  add("gemm X W^T, sih, in a step", xw_in_step, gemm_flops);
+  add("gemm G^T X, sih, in a step", gx_in_step, gemm_flops);
   const auto two_gemms = [&] {
     sih_xw();
     sih_gx();

@@ -172,11 +172,14 @@ for r in load("sih_phases.csv"):
         ok = float(r["pct_of_gemm"]) >= 85
         print(f"target: Adam step >= 85% of the GEMM rate: {float(r['pct_of_gemm']):.1f}%  {'met' if ok else 'NOT MET'}")
         rows.append(("target", "adam step % of GEMM rate", 85, float(r["pct_of_gemm"]), 0, "met" if ok else "not met"))
-    if r["threads"] == "2" and r["precision"] == "float32" and r["phase"] in ("gemm X W^T, sih", "gemm G^T X, sih"):
+    # The training products as a step runs them (alternating); alone, X W^T can read low in
+    # some processes (docs/PERFORMANCE.md, "Memory: huge pages and reuse").
+    if r["threads"] == "2" and r["precision"] == "float32" and r["phase"] in ("gemm X W^T, sih, in a step", "gemm G^T X, sih, in a step"):
         pct = float(r.get("pct_of_peak") or 0)
         ok = pct >= 85
-        print(f"target: training product {r['phase'][5:-5]} >= 85% of the FMA peak: {pct:.1f}%  {'met' if ok else 'NOT MET'}")
-        rows.append(("target", f"{r['phase'][5:-5]} % of FMA peak", 85, pct, 0, "met" if ok else "not met"))
+        name = r["phase"].split(",")[0][5:]
+        print(f"target: training product {name} (in a step) >= 85% of the FMA peak: {pct:.1f}%  {'met' if ok else 'NOT MET'}")
+        rows.append(("target", f"{name} % of FMA peak", 85, pct, 0, "met" if ok else "not met"))
     if r["threads"] == "2" and r["precision"] == "float32" and r["phase"] == "checkpoint lightweight":
         ok = float(r["x_step"]) <= 3
         print(f"target: lightweight checkpoint <= 3 training steps: {float(r['x_step']):.2f}  {'met' if ok else 'NOT MET'}")
