@@ -26,28 +26,6 @@ got=$(environ_of GLIBC_TUNABLES GLIBC_TUNABLES=)
 [[ -z $got ]] || fail "user's empty GLIBC_TUNABLES: sih runs with '$got'"
 echo "GLIBC_TUNABLES after the re-exec: sih's when unset, the user's when set (even empty)"
 
-cat > "$tmp/c.yml" <<'YML'
-L: 2
-n: 300
-h: 200
-d: 150
-n_test: 50
-label_noise_std: 0.3
-optimizer: adam
-lr: 1
-reg_lambda: 0.01
-num_epochs: 4
-probe_freq_steps: 2
-probe_weights: true
-probe_features: true
-fix_last_layer: true
-lightweight: true
-YML
-run_in() {  # run_in OUT_DIR ENV...: `sih run c.yml` into OUT_DIR with ENV; prints the run folder
-  local out=$1
-  shift
-  "${reexec_bare[@]}" "$@" "$SIH" run "$tmp/c.yml" --quiet --set out_dir="$out" | tail -n 1
-}
 a=$(run_in "$tmp/tuned")
 b=$(run_in "$tmp/defaults" GLIBC_TUNABLES=)
 cmp "$a/metrics.csv" "$b/metrics.csv" || fail "sih's malloc tunables change the results: $a/metrics.csv $b/metrics.csv"

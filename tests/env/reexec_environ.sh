@@ -1,5 +1,6 @@
-# Sourced by the tests of sih's re-exec (src/base/library_environment.cpp): what the
-# re-executed process's environment holds. Needs SIH (the binary) and tmp (a scratch folder).
+# Sourced by the tests of sih's re-exec (src/base/library_environment.cpp): a run to compare
+# under two environments, and what the re-executed process's environment holds. Needs SIH (the
+# binary), tmp (a scratch folder) and fail.
 #
 # environ_of VAR [NAME=VALUE...]: the value of VAR in the environment sih trains with after its
 # re-exec, started with none of the variables sih sets plus NAME=VALUE...; read from
@@ -27,4 +28,35 @@ environ_of() {
   wait "$pid" || true  # its exit status is not what is tested (143 when stopped, as expected)
   [[ $k -lt 100 ]] || fail "sih did not re-execute with OPENBLAS_NUM_THREADS=1 within 5 s"
   echo "$value"
+}
+
+# $tmp/c.yml: big enough that LAPACK's eigensolver takes its blocked paths (d > OpenBLAS's block
+# size), every checkpoint metric; smaller under sanitizers (scripts/test-sanitize.sh), where sih
+# runs ~50x slower.
+if [[ ${SIH_SANITIZED:-0} == 1 ]]; then
+  echo $'n: 200\nh: 160\nd: 120' > "$tmp/c.yml"
+else
+  echo $'n: 400\nh: 400\nd: 300' > "$tmp/c.yml"
+fi
+cat >> "$tmp/c.yml" <<'YML'
+L: 2
+n_test: 100
+label_noise_std: 0.3
+optimizer: adam
+lr: 1
+reg_lambda: 0.01
+num_epochs: 4
+probe_freq_steps: 2
+probe_weights: true
+probe_features: true
+fix_last_layer: true
+lightweight: true
+YML
+
+# run_in OUT_DIR [NAME=VALUE...]: `sih run c.yml` into OUT_DIR, started with none of the
+# variables sih sets plus NAME=VALUE...; prints the run folder.
+run_in() {
+  local out=$1
+  shift
+  "${reexec_bare[@]}" "$@" "$SIH" run "$tmp/c.yml" --quiet --set out_dir="$out" | tail -n 1
 }
