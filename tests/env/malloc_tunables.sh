@@ -15,8 +15,9 @@ tmp=$(mktemp -d /tmp/sih-malloc-tunables-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/reexec_environ.sh"
 
-# glibc cuts the variable at its first ':' in place as it parses it, so /proc/<pid>/environ
-# shows only the first tunable of sih's list.
+# glibc parses the variable in the process's original environment block, which is what
+# /proc/<pid>/environ shows, cutting it at its first ':' (the process and its children get an
+# intact copy: `env` in a child prints the whole list), so only the first tunable shows here.
 got=$(environ_of GLIBC_TUNABLES)
 [[ $got == glibc.malloc.hugetlb=1* ]] ||
   fail "unset GLIBC_TUNABLES: sih runs with '$got', expected glibc.malloc.hugetlb=1 first"
