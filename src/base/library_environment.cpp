@@ -32,10 +32,15 @@ bool set_if_unset(const char* name, const char* value) {
 //    step's parallel regions.
 //  - GLIBC_TUNABLES (set it empty for glibc's defaults): malloc backs its memory with
 //    transparent huge pages and keeps freed memory for reuse (mmap and trim thresholds 32 MB
-//    and 256 MB). main.yml takes ~40K page faults with glibc's defaults, every one a first
-//    touch (~6 us each on hosts with costly faults), and a sweep's next run faults its memory
-//    again. With these: ~9K faults, main.yml 0.59-0.72 s against 0.76-0.92 s, every sweep as
-//    fast or faster, the same bits (docs/PERFORMANCE.md, "Memory: huge pages and reuse").
+//    and 256 MB), and grows its heap 64 MB at a time (top_pad). main.yml takes ~40K page
+//    faults with glibc's defaults, every one a first touch (~6-10 us each on these VMs), and a
+//    sweep's next run faults its memory again. With huge pages and reuse, ~9K faults. Most
+//    of the rest were oneDNN's per-call packing buffers (posix_memalign, ~3 MB), which land
+//    above the previous one for the first ~6 steps (traced), each on fresh memory: with
+//    glibc's 128 KB top pad that memory came in 4 KB pages (~700 faults per product). Grown
+//    64 MB at a time, the heap has huge pages ahead of them: ~2.7K faults, main.yml
+//    0.54-0.59 s against 0.60-0.75 s, the same bits (docs/PERFORMANCE.md, "Memory: huge
+//    pages and reuse").
 void pin_library_environment(char** argv, LibraryEnvironment what) {
   if (std::getenv("SIH_NO_REEXEC")) return;
   bool changed = false;
@@ -47,7 +52,7 @@ void pin_library_environment(char** argv, LibraryEnvironment what) {
   if (!std::getenv("OMP_WAIT_POLICY")) changed |= set_if_unset("GOMP_SPINCOUNT", "1000");
   changed |= set_if_unset("GLIBC_TUNABLES",
                           "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:"
-                          "glibc.malloc.trim_threshold=268435456");
+                          "glibc.malloc.trim_threshold=268435456:glibc.malloc.top_pad=67108864");
   if (!changed) return;
   ::execv("/proc/self/exe", argv);
   // execv only returns on failure (no /proc, say): carry on with the libraries as they loaded.
