@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -103,9 +104,10 @@ class Checkpointer {
   //
   // Schedule: W's Gram matrix and the probe features are parallel products; the rest runs
   // as two streams side by side (run_concurrently), each on one thread: A = the eigenvalues
-  // (syevd), B = the top singular vector, the features' Gram matrix, Phi^T y, the test
-  // features, KTA, the ridge solve, the losses and W's entries (only stream B hands results
-  // to the sink); then the alpha fits and the other results. At step 0 stream A is the
+  // (syevd), B = the features' Gram matrix, Phi^T y, the test features, KTA, the ridge solve,
+  // the losses and W's entries (only stream B hands results to the sink), and the top
+  // singular vector in the stream that finishes first; then the alpha fits and the other
+  // results. At step 0 stream A is the
   // eigendecomposition for the |V^T beta| curve (~2x the values-only solve) and W's Gram
   // matrix; the probe features still come first, on both threads (with them in stream B,
   // on one thread, that stream was the longer by ~15 ms at the headline size).
@@ -145,19 +147,26 @@ class Checkpointer {
         small_gram_into(w_gram_, W);
       }
       feature_products(W, probe, next_forward);
+      // The alignment goes to the stream that ends its own work first: which one that is
+      // depends on n, h and d (at the headline size stream A, by 10-15 ms).
+      std::atomic<bool> alignment_taken{!c_.probe_weights};
+      const auto alignment = [&] {
+        if (alignment_taken.exchange(true)) return;
+        PhaseTimer t(r_.timings_s, "checkpoint_alignment");
+        row.w_beta_alignment = finite_or_empty(w_beta_alignment(W, w_gram_, p_.beta));
+      };
       run_concurrently(
           [&] {
-            if (!c_.probe_weights) return;
-            PhaseTimer t(r_.timings_s, "checkpoint_spectrum");
-            eigs = esd_eigenvalues_from_gram(w_gram_);
+            if (c_.probe_weights) {
+              PhaseTimer t(r_.timings_s, "checkpoint_spectrum");
+              eigs = esd_eigenvalues_from_gram(w_gram_);
+            }
+            alignment();
           },
           [&] {
-            if (c_.probe_weights) {
-              PhaseTimer t(r_.timings_s, "checkpoint_alignment");
-              row.w_beta_alignment = finite_or_empty(w_beta_alignment(W, w_gram_, p_.beta));
-            }
             feature_metrics_and_losses(step, W, a, probe, batch_loss, row);
             write_weight_entries(step, W);
+            alignment();
           });
     }
 
