@@ -31,16 +31,14 @@ bool set_if_unset(const char* name, const char* value) {
 //    machine"). 1000 spins (~0.1 ms here) still bridge the short gaps between a training
 //    step's parallel regions.
 //  - GLIBC_TUNABLES (set it empty for glibc's defaults): malloc backs its memory with
-//    transparent huge pages and keeps freed memory for reuse (mmap and trim thresholds 32 MB
-//    and 256 MB), and grows its heap 64 MB at a time (top_pad). main.yml takes ~40K page
-//    faults with glibc's defaults, every one a first touch (~6-10 us each on these VMs), and a
-//    sweep's next run faults its memory again. With huge pages and reuse, ~9K faults. Most
-//    of the rest were oneDNN's per-call packing buffers (posix_memalign, ~3 MB), which land
-//    above the previous one for the first ~6 steps (traced), each on fresh memory: with
-//    glibc's 128 KB top pad that memory came in 4 KB pages (~700 faults per product). Grown
-//    64 MB at a time, the heap has huge pages ahead of them: ~2.7K faults, main.yml
-//    0.54-0.59 s against 0.60-0.75 s, the same bits (docs/PERFORMANCE.md, "Memory: huge
-//    pages and reuse").
+//    transparent huge pages, keeps freed memory for reuse (mmap and trim thresholds 32 MB and
+//    256 MB) and grows its heap 64 MB at a time (top_pad). A first touch of a page is costly
+//    on these VMs (~6-10 us): main.yml took ~40K faults with glibc's defaults, and a sweep's
+//    next run faulted its memory again. The pad is for oneDNN's per-call packing buffers
+//    (~3 MB each), which land above the previous one for the first steps: with glibc's
+//    128 KB pad each met freshly grown heap in 4 KB pages (~700 faults a product). With all
+//    three, ~2.7K faults and main.yml ~30% faster, the same bits (docs/PERFORMANCE.md,
+//    "Memory: huge pages and reuse").
 void pin_library_environment(char** argv, LibraryEnvironment what) {
   if (std::getenv("SIH_NO_REEXEC")) return;
   bool changed = false;

@@ -105,12 +105,12 @@ class Checkpointer {
   // Schedule: W's Gram matrix and the probe features are parallel products; the rest runs
   // as two streams side by side (run_concurrently), each on one thread: A = the eigenvalues
   // (syevd), B = the features' Gram matrix, Phi^T y, the test features, KTA, the ridge solve,
-  // the losses and W's entries (only stream B hands results to the sink), and the top
-  // singular vector in the stream that finishes first; then the alpha fits and the other
-  // results. At step 0 stream A is the
-  // eigendecomposition for the |V^T beta| curve (~2x the values-only solve) and W's Gram
-  // matrix; the probe features still come first, on both threads (with them in stream B,
-  // on one thread, that stream was the longer by ~15 ms at the headline size).
+  // the losses and W's entries (only stream B hands results to the sink); the top singular
+  // vector goes to the stream that finishes first. Then the alpha fits and the other
+  // results. At step 0 stream A is the eigendecomposition for the |V^T beta| curve (~2x the
+  // values-only solve) and W's Gram matrix; the probe features still come first, on both
+  // threads (with them in stream B, on one thread, that stream was the longer by ~15 ms at
+  // the headline size).
   // `lr` is the rate of the update that produced `step`, from the loop's own schedule.
   // `next_forward`: the workspace of the next training step when that step's forward product
   // is this checkpoint's probe product (the probe set is the full training batch and W does
@@ -147,8 +147,8 @@ class Checkpointer {
         small_gram_into(w_gram_, W);
       }
       feature_products(W, probe, next_forward);
-      // The alignment goes to the stream that ends its own work first: which one that is
-      // depends on n, h and d (at the headline size stream A, by 10-15 ms).
+      // Which stream ends its own work first depends on n, h and d (at the headline size A,
+      // 10-15 ms before B); the alignment is one thread's work either way, so the same bits.
       std::atomic<bool> alignment_taken{!c_.probe_weights};
       const auto alignment = [&] {
         if (alignment_taken.exchange(true)) return;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sih sets glibc's malloc tunables itself (src/base/library_environment.cpp):
-#  1. after its re-exec, GLIBC_TUNABLES holds sih's value (huge pages, freed memory kept) when
-#     the variable was unset, and the user's value when set, even empty;
+#  1. after its re-exec, GLIBC_TUNABLES holds sih's value (huge pages, freed memory kept, the
+#     heap grown 64 MB at a time) when the variable was unset, and the user's value when set,
+#     even empty;
 #  2. a bare `sih run` writes a metrics.csv byte-identical to the one with glibc's defaults
 #     (`GLIBC_TUNABLES=` set empty);
 #  3. the setting takes effect: a headline-size run holds anonymous huge pages (checked when the
